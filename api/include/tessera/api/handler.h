@@ -1,0 +1,38 @@
+// Request handling as a function from request to response, apart from the
+// server's sockets: parse, map to a command or query, map the result back.
+// No business rule lives here; the domain decides.
+//
+// Threading: handle() is safe to call from many threads at once. It blocks
+// until a command's batch is durable, so call it off the I/O threads.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "tessera/api/http.h"
+#include "tessera/eventstore/log.h"
+#include "tessera/pipeline/pipeline.h"
+#include "tessera/projections/read_models.h"
+
+namespace tessera::api {
+
+struct Services {
+  pipeline::Pipeline& pipeline;
+  const eventstore::Log& log;
+  const projections::ReadModels& models;
+  // Figures of the parts outside the request path (the Kafka relay), merged
+  // into /v1/status.
+  std::function<nlohmann::json()> status;
+};
+
+class Handler {
+ public:
+  explicit Handler(Services services) : services_(std::move(services)) {}
+
+  Response handle(const Request& request) const;
+
+ private:
+  Services services_;
+};
+
+}  // namespace tessera::api

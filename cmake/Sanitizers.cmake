@@ -1,0 +1,15 @@
+# TESSERA_SANITIZE: build everything with AddressSanitizer + UndefinedBehaviorSanitizer.
+# Flags are applied globally, so include this module before defining any targets.
+include_guard(GLOBAL)
+
+option(TESSERA_SANITIZE "Build with -fsanitize=address,undefined" OFF)
+
+if(TESSERA_SANITIZE)
+  set(_tessera_sanitize_flags
+      -fsanitize=address,undefined
+      -fno-omit-frame-pointer
+      -fno-sanitize-recover=undefined)
+  add_compile_options(${_tessera_sanitize_flags})
+  add_link_options(${_tessera_sanitize_flags})
+  unset(_tessera_sanitize_flags)
+endif()

@@ -1,0 +1,22 @@
+// Stream naming. A stream id is "<category>-<rest>"; the category names the
+// aggregate type and, downstream, the Kafka topic ("tessera.<category>s").
+#pragma once
+
+#include <string_view>
+
+#include "tessera/domain/ids.h"
+
+namespace tessera::domain {
+
+StreamId contract_stream(const OrgId& org, const ContractId& contract);
+StreamId session_stream(const OrgId& org, const SessionId& session);
+StreamId batch_stream(const OrgId& org, const BatchId& batch);
+StreamId registration_stream(const OrgId& org, const RegistrationId& registration);
+// Code streams are keyed by the normalised code alone, not by organisation:
+// that makes code values unique across the whole store.
+StreamId code_stream(std::string_view code_key);
+
+// "session" for "session-acme-s1"; the whole id when it has no '-'.
+std::string_view stream_category(const StreamId& stream);
+
+}  // namespace tessera::domain

@@ -1,0 +1,36 @@
+#include "tessera/domain/streams.h"
+
+#include <string>
+
+namespace tessera::domain {
+namespace {
+
+StreamId join(std::string_view category, const std::string& org, const std::string& id) {
+  std::string s;
+  s.reserve(category.size() + org.size() + id.size() + 2);
+  s.append(category).append("-").append(org).append("-").append(id);
+  return StreamId(std::move(s));
+}
+
+}  // namespace
+
+StreamId contract_stream(const OrgId& org, const ContractId& contract) {
+  return join("contract", org.str(), contract.str());
+}
+StreamId session_stream(const OrgId& org, const SessionId& session) {
+  return join("session", org.str(), session.str());
+}
+StreamId batch_stream(const OrgId& org, const BatchId& batch) {
+  return join("batch", org.str(), batch.str());
+}
+StreamId registration_stream(const OrgId& org, const RegistrationId& registration) {
+  return join("registration", org.str(), registration.str());
+}
+StreamId code_stream(std::string_view code_key) { return StreamId("code-" + std::string(code_key)); }
+
+std::string_view stream_category(const StreamId& stream) {
+  const std::string_view s = stream.str();
+  return s.substr(0, s.find('-'));
+}
+
+}  // namespace tessera::domain

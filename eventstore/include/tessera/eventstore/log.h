@@ -1,0 +1,76 @@
+// The event log: an append-only, hash-chained sequence of events in RocksDB,
+// indexed by global position and by stream.
+//
+// Durability: append() and append_batch() return only after their write batch
+// is synced to disk (WAL fsync). A crash at any instant loses no appended event
+// and leaves no partial append.
+//
+// Threading: every method is safe to call from any thread. Appends are
+// serialised; reads run concurrently with them and see a prefix of the log.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "tessera/eventstore/errc.h"
+#include "tessera/eventstore/types.h"
+
+namespace tessera::eventstore {
+
+struct LogOptions {
+  // Turning this off voids the durability promise; benchmarks of the disk's
+  // fsync limit and tests that do not crash may want it.
+  bool sync_writes = true;
+};
+
+struct VerifyReport {
+  Position checked;                  // events verified
+  std::optional<Position> broken;    // first position whose hash does not match
+};
+
+class Log {
+ public:
+  // Opens (creating if needed) the log in `dir`.
+  static result<std::unique_ptr<Log>> open(const std::filesystem::path& dir, LogOptions options = {});
+  virtual ~Log() = default;
+
+  // One atomic append: version conflict if any write's stream is not at its
+  // expected version; nothing is written then.
+  virtual result<AppendResult> append(const AppendRequest& request) = 0;
+
+  // Group commit: every request whose versions check out (requests are checked
+  // in order, each seeing the ones before it) is written in one synced batch.
+  // The answer has one entry per request, in order.
+  virtual std::vector<result<AppendResult>> append_batch(std::span<const AppendRequest> requests) = 0;
+
+  // Up to `max` events after `after`, in position order.
+  virtual result<std::vector<RecordedEvent>> read_all(Position after, std::size_t max) const = 0;
+
+  // Up to `max` events of `stream` with versions after `after`, in order.
+  // An unknown stream reads as empty.
+  virtual result<std::vector<RecordedEvent>> read_stream(std::string_view stream, StreamVersion after,
+                                                         std::size_t max) const = 0;
+
+  // The stream's current version; StreamVersion{0} when it does not exist.
+  virtual result<StreamVersion> stream_version(std::string_view stream) const = 0;
+
+  // The position of the latest durable event.
+  virtual Position head() const = 0;
+
+  // Blocks until head() > `position` or `timeout` passes; returns head().
+  virtual Position wait_beyond(Position position, std::chrono::milliseconds timeout) const = 0;
+
+  // Walks the whole log recomputing the hash chain.
+  virtual result<VerifyReport> verify() const = 0;
+
+  // A small durable key-value space beside the log for bookkeeping that must
+  // survive restarts (the Kafka relay's checkpoints). A miss reads as nullopt.
+  virtual result<std::optional<std::string>> get_meta(std::string_view key) const = 0;
+  virtual result<void> put_meta(std::string_view key, std::string_view value) = 0;
+};
+
+}  // namespace tessera::eventstore

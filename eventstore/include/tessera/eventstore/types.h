@@ -1,0 +1,72 @@
+// The vocabulary of the log: positions, versions, events going in and coming out.
+#pragma once
+
+#include <array>
+#include <boost/outcome/std_result.hpp>
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tessera::eventstore {
+
+namespace outcome = boost::outcome_v2;
+template <class T>
+using result = outcome::std_result<T>;
+
+// A global position: 1 for the first event ever appended, gap-free after it.
+// Position{0} means "before the first event".
+struct Position {
+  std::uint64_t value = 0;
+  auto operator<=>(const Position&) const = default;
+};
+
+// How many events a stream holds; the version of its latest event. 0: none.
+struct StreamVersion {
+  std::uint64_t value = 0;
+  auto operator<=>(const StreamVersion&) const = default;
+};
+
+using Hash = std::array<unsigned char, 32>;
+
+struct ProposedEvent {
+  std::string type;
+  std::uint16_t schema = 1;
+  std::string payload;  // JSON
+};
+
+// Events for one stream, appended only if the stream is at `expected`
+// (nullopt: at any version).
+struct StreamWrite {
+  std::string stream;
+  std::optional<StreamVersion> expected;
+  std::vector<ProposedEvent> events;
+};
+
+// One atomic append, to one or several streams: all of it or none of it.
+struct AppendRequest {
+  std::vector<StreamWrite> writes;
+  std::int64_t recorded_at_micros = 0;
+};
+
+struct AppendResult {
+  Position first;  // position of the request's first event
+  Position last;   // and of its last
+};
+
+struct RecordedEvent {
+  Position position;
+  std::string stream;
+  StreamVersion version;
+  std::string type;
+  std::uint16_t schema = 1;
+  std::int64_t recorded_at_micros = 0;
+  std::string payload;
+  Hash hash{};  // covers this event's content and the previous event's hash
+
+  // A stable, unique id: the stream and the version, e.g. "code-7K4Q...@1".
+  std::string id() const { return stream + "@" + std::to_string(version.value); }
+};
+
+}  // namespace tessera::eventstore

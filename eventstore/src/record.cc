@@ -1,0 +1,122 @@
+#include "record.h"
+
+#include <openssl/sha.h>
+
+#include <cstring>
+
+namespace tessera::eventstore::detail {
+namespace {
+
+void put_u32(std::string& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xFFU));
+}
+
+void put_bytes(std::string& out, std::string_view bytes) {
+  put_u32(out, static_cast<std::uint32_t>(bytes.size()));
+  out.append(bytes);
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string_view bytes) : bytes_(bytes) {}
+  bool u64(std::uint64_t& v) {
+    if (bytes_.size() < 8) return false;
+    v = decode_u64(bytes_.substr(0, 8));
+    bytes_.remove_prefix(8);
+    return true;
+  }
+  bool u32(std::uint32_t& v) {
+    if (bytes_.size() < 4) return false;
+    v = 0;
+    for (int i = 0; i < 4; ++i) v = (v << 8U) | static_cast<unsigned char>(bytes_[static_cast<std::size_t>(i)]);
+    bytes_.remove_prefix(4);
+    return true;
+  }
+  bool bytes(std::string& out) {
+    std::uint32_t n = 0;
+    if (!u32(n) || bytes_.size() < n) return false;
+    out.assign(bytes_.substr(0, n));
+    bytes_.remove_prefix(n);
+    return true;
+  }
+  bool hash(Hash& h) {
+    if (bytes_.size() != h.size()) return false;
+    std::memcpy(h.data(), bytes_.data(), h.size());
+    bytes_.remove_prefix(h.size());
+    return true;
+  }
+
+ private:
+  std::string_view bytes_;
+};
+
+// The hashed content: everything but the hash itself.
+std::string content(const RecordedEvent& e) {
+  std::string out;
+  out.reserve(64 + e.stream.size() + e.type.size() + e.payload.size());
+  out += encode_u64(e.position.value);
+  out += encode_u64(e.version.value);
+  out += encode_u64(static_cast<std::uint64_t>(e.recorded_at_micros));
+  put_u32(out, e.schema);
+  put_bytes(out, e.stream);
+  put_bytes(out, e.type);
+  put_bytes(out, e.payload);
+  return out;
+}
+
+}  // namespace
+
+std::string encode_u64(std::uint64_t value) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = static_cast<char>(value & 0xFFU);
+    value >>= 8U;
+  }
+  return out;
+}
+
+std::uint64_t decode_u64(std::string_view bytes) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8 && i < bytes.size(); ++i) v = (v << 8U) | static_cast<unsigned char>(bytes[i]);
+  return v;
+}
+
+std::string stream_key(std::string_view stream, StreamVersion version) {
+  std::string key(stream);
+  key.push_back('\0');
+  key += encode_u64(version.value);
+  return key;
+}
+
+std::string encode_record(const RecordedEvent& event) {
+  std::string out = content(event);
+  out.append(reinterpret_cast<const char*>(event.hash.data()), event.hash.size());
+  return out;
+}
+
+std::optional<RecordedEvent> decode_record(Position position, std::string_view bytes) {
+  RecordedEvent e;
+  Reader r(bytes);
+  std::uint64_t stored_position = 0, version = 0, at = 0;
+  std::uint32_t schema = 0;
+  if (!r.u64(stored_position) || stored_position != position.value || !r.u64(version) || !r.u64(at) ||
+      !r.u32(schema) || schema > 0xFFFF || !r.bytes(e.stream) || !r.bytes(e.type) || !r.bytes(e.payload) ||
+      !r.hash(e.hash)) {
+    return std::nullopt;
+  }
+  e.position = position;
+  e.version = StreamVersion{version};
+  e.recorded_at_micros = static_cast<std::int64_t>(at);
+  e.schema = static_cast<std::uint16_t>(schema);
+  return e;
+}
+
+Hash chain_hash(const Hash& previous, const RecordedEvent& event) {
+  std::string bytes(reinterpret_cast<const char*>(previous.data()), previous.size());
+  bytes += content(event);
+  Hash out{};
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out.data());
+  return out;
+}
+
+}  // namespace tessera::eventstore::detail

@@ -1,0 +1,27 @@
+// Internal: the byte layout of the log's keys and records, and the hash chain.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tessera/eventstore/types.h"
+
+namespace tessera::eventstore::detail {
+
+// Big-endian, so that RocksDB's bytewise order is numeric order.
+std::string encode_u64(std::uint64_t value);
+std::uint64_t decode_u64(std::string_view bytes);
+
+// Key of a stream index entry: stream, a NUL, then the version.
+std::string stream_key(std::string_view stream, StreamVersion version);
+
+// The value stored at an event's position.
+std::string encode_record(const RecordedEvent& event);
+std::optional<RecordedEvent> decode_record(Position position, std::string_view bytes);
+
+// hash = SHA-256(previous hash || the event's content, position included).
+Hash chain_hash(const Hash& previous, const RecordedEvent& event);
+
+}  // namespace tessera::eventstore::detail

@@ -1,0 +1,74 @@
+// The command pipeline: the single sequencer between callers and the log.
+//
+// Callers submit commands from any thread. One sequencer thread takes every
+// command waiting, decides each in order against the aggregates' in-memory
+// state (so later commands see the effect of earlier ones in the same batch),
+// and appends the whole batch with one synced write: group commit. A caller's
+// future is fulfilled only after its batch is durable, or with the reason its
+// command was refused.
+//
+// Lifetime: the pipeline borrows the log, which must outlive it. The
+// destructor stops the sequencer after the commands already taken.
+#pragma once
+
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <system_error>
+
+#include "tessera/domain/decide.h"
+#include "tessera/eventstore/log.h"
+
+namespace tessera::pipeline {
+
+// An accepted command: what it appended, and where.
+struct Accepted {
+  eventstore::AppendResult positions;
+  domain::Events events;
+};
+
+// A refused command. `code` is a domain::errc (the command is wrong for the
+// state) or an eventstore::errc (the log could not take it); retry_advice()
+// on it says whether trying again can help.
+struct Refusal {
+  std::error_code code;
+  std::string detail;
+};
+
+using Outcome = boost::outcome_v2::basic_result<Accepted, Refusal, boost::outcome_v2::policy::terminate>;
+
+// Where fresh values come from; injected so tests can pin them.
+struct Sources {
+  std::function<domain::Timestamp()> now;
+  std::function<std::uint64_t()> random_u64;  // a CSPRNG in production
+};
+
+// The production sources: the system clock and OpenSSL's CSPRNG.
+Sources system_sources();
+
+class Pipeline {
+ public:
+  Pipeline(eventstore::Log& log, Sources sources);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Queues a command. Ids in the command are the caller's; a GenerateBatch's
+  // code values are drawn here, unique across the store.
+  std::future<Outcome> submit(domain::Command command);
+
+  // A fresh random id of 20 Crockford base32 symbols (100 bits), for callers
+  // that create resources.
+  std::string new_id();
+
+  // The clock the pipeline stamps commands with.
+  domain::Timestamp now() const;
+
+ private:
+  class Sequencer;
+  Sources sources_;
+  std::unique_ptr<Sequencer> sequencer_;
+};
+
+}  // namespace tessera::pipeline

@@ -1,0 +1,126 @@
+// tesserad: the Tessera service. Opens the log, starts the command pipeline,
+// the projector, the Kafka relay and the HTTP server, and stops them in the
+// reverse order on SIGINT or SIGTERM.
+#include <utility>  // Boost 1.74's asio needs it first on GCC 12
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <optional>
+#include <thread>
+
+#include "tessera/api/server.h"
+#include "tessera/kafka/embedded_cluster.h"
+#include "tessera/kafka/relay.h"
+#include "tessera/projections/projector.h"
+
+namespace {
+
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+std::optional<Endpoint> parse_endpoint(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  try {
+    const int port = std::stoi(text.substr(colon + 1));
+    if (port < 0 || port > 65535) return std::nullopt;
+    return Endpoint{text.substr(0, colon), static_cast<std::uint16_t>(port)};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tesserad: invitation and registration codes, event-sourced"};
+  std::string data_dir = "./data";
+  std::string listen = "127.0.0.1:8080";
+  std::string kafka = "embedded";
+  app.add_option("--data-dir", data_dir, "where the log and the read models live")->capture_default_str();
+  app.add_option("--listen", listen, "HOST:PORT to serve HTTP on (port 0: any free port)")->capture_default_str();
+  app.add_option("--kafka", kafka, "embedded | none | BROKERS (host:port,...)")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  const auto endpoint = parse_endpoint(listen);
+  if (!endpoint) {
+    spdlog::error("--listen must be HOST:PORT, not '{}'", listen);
+    return 2;
+  }
+
+  namespace es = tessera::eventstore;
+  const std::filesystem::path root(data_dir);
+  auto log = es::Log::open(root / "log");
+  if (!log) {
+    spdlog::error("cannot open the log in {}: {}", (root / "log").string(), log.error().message());
+    return 1;
+  }
+  auto models = tessera::projections::ReadModels::open(root / "readmodels");
+  if (!models) {
+    spdlog::error("cannot open the read models in {}: {}", (root / "readmodels").string(), models.error().message());
+    return 1;
+  }
+
+  std::unique_ptr<tessera::kafka::EmbeddedCluster> cluster;
+  std::unique_ptr<tessera::kafka::Relay> relay;
+  std::string bootstrap;
+  if (kafka == "embedded") {
+    auto started = tessera::kafka::EmbeddedCluster::start();
+    if (!started) {
+      spdlog::error("cannot start the embedded Kafka cluster: {}", started.error().message());
+      return 1;
+    }
+    cluster = std::move(started).value();
+    bootstrap = cluster->bootstrap();
+  } else if (kafka != "none") {
+    bootstrap = kafka;
+  }
+  if (!bootstrap.empty()) {
+    tessera::kafka::RelayOptions options;
+    options.bootstrap = bootstrap;
+    // The embedded cluster keeps nothing across restarts: give it everything.
+    options.republish_from_start = cluster != nullptr;
+    relay = std::make_unique<tessera::kafka::Relay>(*log.value(), options);
+    relay->start();
+  }
+
+  tessera::pipeline::Pipeline pipeline(*log.value(), tessera::pipeline::system_sources());
+  tessera::projections::Projector projector(*log.value(), *models.value());
+  tessera::api::Handler handler(tessera::api::Services{
+      pipeline, *log.value(), *models.value(), [&]() -> nlohmann::json {
+        return {{"kafka_bootstrap", bootstrap.empty() ? nlohmann::json(nullptr) : nlohmann::json(bootstrap)},
+                {"relay_position", relay ? nlohmann::json(relay->published().value) : nlohmann::json(nullptr)}};
+      }});
+
+  std::unique_ptr<tessera::api::Server> server;
+  try {
+    server = std::make_unique<tessera::api::Server>(handler,
+                                                    tessera::api::ServerOptions{.host = endpoint->host,
+                                                                                .port = endpoint->port});
+  } catch (const std::exception& e) {
+    spdlog::error("cannot listen on {}: {}", listen, e.what());
+    return 1;
+  }
+
+  boost::asio::io_context signals_io;
+  boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int) { server->stop(); });
+  std::thread signal_thread([&] { signals_io.run(); });
+
+  // Tests and scripts read this line to learn the port when --listen asked for 0.
+  spdlog::info("tesserad listening on http://{}:{} (log position {}, kafka {})", endpoint->host, server->port(),
+               log.value()->head().value, bootstrap.empty() ? "none" : bootstrap);
+  server->run();
+
+  signals_io.stop();
+  signal_thread.join();
+  if (relay) relay->stop();
+  spdlog::info("tesserad stopped");
+  return 0;
+}
