@@ -1,0 +1,36 @@
+// Test support: a blocking HTTP/1.1 client over a real socket (Boost.Beast),
+// one connection per request, JSON in and out.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace tessera::testing {
+
+struct HttpResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  nlohmann::json json() const { return nlohmann::json::parse(body); }
+};
+
+class HttpClient {
+ public:
+  HttpClient(std::string host, std::uint16_t port) : host_(std::move(host)), port_(port) {}
+
+  HttpResponse get(const std::string& target) const { return send("GET", target, "", {}); }
+  HttpResponse post(const std::string& target, const nlohmann::json& body) const {
+    return send("POST", target, body.dump(), {{"content-type", "application/json"}});
+  }
+  // Any method, any raw body, extra headers.
+  HttpResponse send(const std::string& method, const std::string& target, const std::string& body,
+                    const std::map<std::string, std::string>& headers) const;
+
+ private:
+  std::string host_;
+  std::uint16_t port_;
+};
+
+}  // namespace tessera::testing

@@ -1,0 +1,81 @@
+#include "server_process.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <regex>
+#include <stdexcept>
+#include <thread>
+
+namespace tessera::testing {
+
+ServerProcess::ServerProcess(const std::filesystem::path& binary, const std::filesystem::path& data_dir,
+                             std::vector<std::string> extra_args) {
+  int out[2];
+  if (pipe(out) != 0) throw std::runtime_error("pipe failed");
+  std::vector<std::string> args = {binary.string(), "--listen", "127.0.0.1:0", "--data-dir", data_dir.string()};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    close(out[0]);
+    close(out[1]);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  // Read the child's output until its "listening" line names the port; the
+  // rest of its output goes on to our stdout so that ctest shows it.
+  FILE* child_out = fdopen(out[0], "r");
+  const std::regex listening(R"(listening on http://[^:]+:(\d+))");
+  char line[4096];
+  while (std::fgets(line, sizeof line, child_out) != nullptr) {
+    std::fputs(line, stdout);
+    std::cmatch match;
+    if (std::regex_search(line, match, listening)) {
+      port_ = static_cast<std::uint16_t>(std::stoi(match[1].str()));
+      break;
+    }
+  }
+  if (port_ == 0) {
+    std::fclose(child_out);
+    stop(SIGKILL);
+    throw std::runtime_error("tesserad did not start");
+  }
+  // Keep draining the pipe so the child never blocks on a full pipe.
+  std::thread([child_out] {
+    char rest[4096];
+    while (std::fgets(rest, sizeof rest, child_out) != nullptr) std::fputs(rest, stdout);
+    std::fclose(child_out);
+  }).detach();
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) stop(SIGTERM);
+}
+
+int ServerProcess::stop(int signal) {
+  if (pid_ <= 0) return 0;
+  kill(pid_, signal);
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (waitpid(pid_, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  pid_ = -1;
+  return status;
+}
+
+}  // namespace tessera::testing
