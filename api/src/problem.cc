@@ -17,7 +17,9 @@ http::status status_of(domain::errc e) {
     case errc::code_malformed: return http::status::unprocessable_entity;
     case errc::code_unknown:
     case errc::contract_unknown:
-    case errc::session_unknown: return http::status::not_found;
+    case errc::session_unknown:
+    case errc::invitation_unknown:
+    case errc::registration_unknown: return http::status::not_found;
     case errc::code_expired:
     case errc::invitation_not_pending: return http::status::gone;
     case errc::code_restricted:
@@ -30,7 +32,9 @@ http::status status_of(domain::errc e) {
     case errc::session_full:
     case errc::session_not_open:
     case errc::capacity_below_occupancy:
-    case errc::already_exists: return http::status::conflict;
+    case errc::already_exists:
+    case errc::registration_not_active:
+    case errc::code_invited: return http::status::conflict;
   }
   return http::status::internal_server_error;
 }

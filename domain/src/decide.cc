@@ -57,7 +57,69 @@ Restrictions normalized(Restrictions r) {
   return r;
 }
 
+bool owned(const CodeState& code, const OrgId& org) { return code.exists && !code.deleted && code.org == org; }
+
+// The first of the code's own value and the batch's.
+template <class T>
+std::optional<T> effective(const std::optional<T>& own, const std::optional<T>& batch) {
+  return own ? own : batch;
+}
+
+// Whether `participant` may take a use of `code` at `now`.
+Result<void> check_usable(const CodeState& code, const BatchGenerated& terms, const Participant& participant,
+                          Timestamp now) {
+  if (code.archived) return reject(errc::code_archived, "this code is archived");
+  if (code.uses >= terms.max_uses) return reject(errc::code_exhausted, "every use of this code is taken");
+  if (const auto from = effective(code.valid_from, terms.valid_from); from && now < *from) {
+    return reject(errc::code_not_yet_valid, "this code is not valid yet");
+  }
+  if (const auto until = effective(code.valid_until, terms.valid_until); until && now >= *until) {
+    return reject(errc::code_expired, "this code has expired");
+  }
+  if (code.assignee && code.assignee->email != normalize_email(participant.email)) {
+    return reject(errc::code_assigned_elsewhere, "this code is assigned to another participant");
+  }
+  return check_restrictions(terms.restrictions, participant);
+}
+
+std::optional<Money> resolve_price(const CodeState& code, const BatchGenerated& terms, const ContractState& contract) {
+  if (code.price) return code.price;
+  if (terms.price) return terms.price;
+  if (contract.exists) return contract.terms.default_price;
+  return std::nullopt;
+}
+
+// The events of a use taken: the code's, and when it takes the last use, the
+// supersession of every other pending invitation attached to the code.
+void take_use(Events& events, const std::string& code_key, const CodeState& code, const BatchGenerated& terms,
+              const RegistrationId& registration, const Participant& participant, const SessionId& session,
+              Timestamp now, const std::optional<InvitationId>& claimed) {
+  CodeRedeemed redeemed{registration, participant, session, now, claimed, {}};
+  std::vector<PendingInvitation> superseded;
+  if (code.uses + 1 >= terms.max_uses) {
+    for (const auto& p : code.pending) {
+      if (!claimed || p.invitation != *claimed) superseded.push_back(p);
+    }
+  }
+  for (const auto& p : superseded) redeemed.superseded.push_back(p.invitation);
+  events.push_back({code_stream(code_key), std::move(redeemed)});
+  for (const auto& p : superseded) {
+    events.push_back({invitation_stream(p.invitation), InvitationSuperseded{registration, now}});
+    events.push_back({session_stream(code.org, p.session), SeatReleased{p.invitation}});
+  }
+}
+
+Result<void> check_window(const std::optional<Timestamp>& from, const std::optional<Timestamp>& until) {
+  if (from && until && *until <= *from) return reject(errc::validation, "valid_until must come after valid_from");
+  return outcome::success();
+}
+
 }  // namespace
+
+std::string code_key_of(std::string_view display) {
+  auto parsed = parse_code(display);
+  return parsed ? parsed.value().key : std::string(display);
+}
 
 Result<Events> decide(const CreateContract& command, const ContractState& contract) {
   BOOST_OUTCOME_TRY(check_ids(command.org, "contract id", command.contract.str()));
@@ -65,26 +127,50 @@ Result<Events> decide(const CreateContract& command, const ContractState& contra
   BOOST_OUTCOME_TRY(check_price("default_price", command.default_price));
   if (contract.exists) return reject(errc::already_exists, "a contract with this id exists");
   return Events{{contract_stream(command.org, command.contract),
-                 ContractCreated{command.org, command.contract, command.name,
-                                 command.reuse_cancelled_codes, command.default_price}}};
+                 ContractCreated{command.org, command.contract, command.name, command.reuse_cancelled_codes,
+                                 command.default_price}}};
 }
 
-Result<Events> decide(const CreateSession& command, const SessionState& session,
-                      const ContractState& contract) {
+Result<Events> decide(const ConfigureContract& command, const ContractState& contract) {
+  if (!(contract.exists && contract.terms.org == command.org)) {
+    return reject(errc::contract_unknown, "no contract " + command.contract.str());
+  }
+  ContractConfigured configured{command.name.value_or(contract.terms.name),
+                                command.reuse_cancelled_codes.value_or(contract.terms.reuse_cancelled_codes),
+                                command.default_price.value_or(contract.terms.default_price)};
+  BOOST_OUTCOME_TRY(check_name("name", configured.name));
+  BOOST_OUTCOME_TRY(check_price("default_price", configured.default_price));
+  return Events{{contract_stream(command.org, command.contract), std::move(configured)}};
+}
+
+Result<Events> decide(const CreateSession& command, const SessionState& session, const ContractState& contract) {
   BOOST_OUTCOME_TRY(check_ids(command.org, "session id", command.session.str()));
   BOOST_OUTCOME_TRY(check_name("name", command.name));
-  if (command.capacity > 1'000'000) return reject(errc::validation, "capacity must be at most 1000000");
+  if (command.capacity > kMaxCapacity) return reject(errc::validation, "capacity must be at most 1000000");
   if (command.contract && !(contract.exists && contract.terms.org == command.org)) {
     return reject(errc::contract_unknown, "no contract " + command.contract->str());
   }
   if (session.exists) return reject(errc::already_exists, "a session with this id exists");
   return Events{{session_stream(command.org, command.session),
-                 SessionCreated{command.org, command.session, command.name, command.capacity,
-                                command.contract, command.opens_at}}};
+                 SessionCreated{command.org, command.session, command.name, command.capacity, command.contract,
+                                command.opens_at}}};
 }
 
-Result<Events> decide(const GenerateBatch& command, const BatchState& batch,
-                      const ContractState& contract, const SessionState& session) {
+Result<Events> decide(const ChangeCapacity& command, const SessionState& session) {
+  if (!(session.exists && session.terms.org == command.org)) {
+    return reject(errc::session_unknown, "no session " + command.session.str());
+  }
+  if (command.capacity > kMaxCapacity) return reject(errc::validation, "capacity must be at most 1000000");
+  if (command.capacity < session.occupied()) {
+    return reject(errc::capacity_below_occupancy, std::to_string(session.occupied()) +
+                                                      " seats are reserved or registered: capacity cannot go below");
+  }
+  if (command.capacity == session.capacity) return Events{};
+  return Events{{session_stream(command.org, command.session), SessionCapacityChanged{command.capacity}}};
+}
+
+Result<Events> decide(const GenerateBatch& command, const BatchState& batch, const ContractState& contract,
+                      const SessionState& session) {
   BOOST_OUTCOME_TRY(check_ids(command.org, "batch id", command.batch.str()));
   if (!(contract.exists && contract.terms.org == command.org)) {
     return reject(errc::contract_unknown, "no contract " + command.contract.str());
@@ -105,10 +191,16 @@ Result<Events> decide(const GenerateBatch& command, const BatchState& batch,
     return reject(errc::validation, "max_uses must be 1 to 1000000");
   }
   BOOST_OUTCOME_TRY(check_price("price", command.price));
-  if (command.note.size() > 2000) return reject(errc::validation, "note must hold at most 2000 characters");
-  if (command.valid_from && command.valid_until && *command.valid_until <= *command.valid_from) {
-    return reject(errc::validation, "valid_until must come after valid_from");
+  if (!command.participant_prices.empty() && command.participant_prices.size() != command.participants.size()) {
+    return reject(errc::validation, "one price per participant, or none");
   }
+  for (const auto& price : command.participant_prices) {
+    BOOST_OUTCOME_TRY(check_price("participants[].price", price));
+  }
+  if (command.note.size() > kMaxNoteLength) {
+    return reject(errc::validation, "note must hold at most 2000 characters");
+  }
+  BOOST_OUTCOME_TRY(check_window(command.valid_from, command.valid_until));
   if (!command.prefix.empty() && !valid_prefix(command.prefix)) {
     return reject(errc::validation, "prefix must be 1 to 16 letters and digits");
   }
@@ -133,30 +225,201 @@ Result<Events> decide(const GenerateBatch& command, const BatchState& batch,
                                    command.max_uses, normalized(command.restrictions), command.prefix}});
   for (std::size_t i = 0; i < command.codes.size(); ++i) {
     std::optional<Participant> assignee;
+    std::optional<Money> price;
     if (assigned) assignee = normalized(command.participants[i]);
+    if (!command.participant_prices.empty()) price = command.participant_prices[i];
     events.push_back({code_stream(command.codes[i].key),
-                      CodeIssued{command.org, command.codes[i].display, command.batch, std::move(assignee)}});
+                      CodeIssued{command.org, command.codes[i].display, command.batch, std::move(assignee),
+                                 std::move(price)}});
   }
+  return events;
+}
+
+Result<Events> decide(const AssignCode& command, const CodeContext& context) {
+  const CodeState& code = context.code;
+  if (!owned(code, command.org)) return reject(errc::code_unknown, "no such code");
+  BOOST_OUTCOME_TRY(check_participant("participant", command.participant));
+  const Participant participant = normalized(command.participant);
+  if (code.archived) return reject(errc::code_archived, "this code is archived");
+  if (code.assignee) {
+    if (code.assignee->email == participant.email) return Events{};
+    return reject(errc::code_assigned_elsewhere, "this code is assigned to another participant");
+  }
+  const BatchGenerated& terms = context.batch.terms;
+  if (code.uses >= terms.max_uses) return reject(errc::code_exhausted, "every use of this code is taken");
+  BOOST_OUTCOME_TRY(check_restrictions(terms.restrictions, participant));
+  return Events{{code_stream(command.code_key), CodeAssigned{participant}}};
+}
+
+Result<Events> decide(const EditCode& command, const CodeContext& context) {
+  const CodeState& code = context.code;
+  if (!owned(code, command.org)) return reject(errc::code_unknown, "no such code");
+  if (code.archived) return reject(errc::code_archived, "this code is archived");
+  if (code.redemptions_ever > 0) return reject(errc::code_used, "only a code never used can be edited");
+  if (command.note && command.note->size() > kMaxNoteLength) {
+    return reject(errc::validation, "note must hold at most 2000 characters");
+  }
+  BOOST_OUTCOME_TRY(check_price("price", command.price));
+  const auto& terms = context.batch.terms;
+  BOOST_OUTCOME_TRY(check_window(command.valid_from ? command.valid_from : effective(code.valid_from, terms.valid_from),
+                                 command.valid_until ? command.valid_until
+                                                     : effective(code.valid_until, terms.valid_until)));
+  if (!command.note && !command.price && !command.valid_from && !command.valid_until) return Events{};
+  return Events{{code_stream(command.code_key),
+                 CodeEdited{command.note, command.price, command.valid_from, command.valid_until}}};
+}
+
+Result<Events> decide(const ArchiveCode& command, const CodeState& code) {
+  if (!owned(code, command.org)) return reject(errc::code_unknown, "no such code");
+  if (code.archived) return Events{};
+  return Events{{code_stream(command.code_key), CodeArchived{}}};
+}
+
+Result<Events> decide(const DeleteCode& command, const CodeState& code) {
+  if (!owned(code, command.org)) return reject(errc::code_unknown, "no such code");
+  if (code.redemptions_ever > 0) {
+    return reject(errc::code_used, "this code was used: archive it instead, the trail must keep it");
+  }
+  if (!code.pending.empty()) {
+    return reject(errc::code_invited, "pending invitations point at this code: cancel them first");
+  }
+  return Events{{code_stream(command.code_key), CodeDeleted{}}};
+}
+
+Result<Events> decide(const Invite& command, const InviteContext& context) {
+  BOOST_OUTCOME_TRY(check_ids(command.org, "invitation id", command.invitation.str()));
+  const SessionState& session = context.session;
+  if (!(session.exists && session.terms.org == command.org)) {
+    return reject(errc::session_unknown, "no session " + command.session.str());
+  }
+  BOOST_OUTCOME_TRY(check_participant("participant", command.participant));
+  const Participant participant = normalized(command.participant);
+  if (command.expires_at && *command.expires_at <= command.now) {
+    return reject(errc::validation, "expires_at must be in the future");
+  }
+  if (context.invitation.exists) return reject(errc::already_exists, "an invitation with this id exists");
+  std::optional<std::string> code_display;
+  if (command.code_key) {
+    const CodeState& code = context.code;
+    if (!owned(code, command.org)) return reject(errc::code_unknown, "no such code");
+    const BatchGenerated& terms = context.batch.terms;
+    BOOST_OUTCOME_TRY(check_usable(code, terms, participant, command.now));
+    if (terms.session && *terms.session != command.session) {
+      return reject(errc::validation, "this code is for session " + terms.session->str());
+    }
+    code_display = code.code;
+  }
+  const bool full = session.occupied() >= session.capacity;
+  if (full && !command.confirm_over_capacity) {
+    return reject(errc::session_full, "no seat left: confirm_over_capacity adds one");
+  }
+  if (full && session.capacity >= kMaxCapacity) return reject(errc::session_full, "the session is at its limit");
+
+  Events events;
+  events.push_back({invitation_stream(command.invitation),
+                    InvitationSent{command.org, command.invitation, command.session, participant, code_display,
+                                   command.expires_at, command.bind_to_email, full, command.now}});
+  events.push_back({session_stream(command.org, command.session), SeatReserved{command.invitation, full}});
+  if (command.code_key) {
+    events.push_back({code_stream(*command.code_key), CodeInvitationAttached{command.invitation, command.session}});
+  }
+  return events;
+}
+
+namespace {
+
+Result<const InvitationState*> pending_invitation(const InvitationState& invitation, const InvitationId& id,
+                                                  const OrgId* org, Timestamp now) {
+  if (!invitation.exists || (org && invitation.terms.org != *org)) {
+    return reject(errc::invitation_unknown, "no invitation " + id.str());
+  }
+  if (!invitation.claimable(now)) {
+    const bool lapsed = invitation.status == InvitationStatus::pending;
+    return reject(errc::invitation_not_pending,
+                  "this invitation is " + std::string(lapsed ? "expired" : to_string(invitation.status)));
+  }
+  return &invitation;
+}
+
+// The events of an invitation ending without a registration: its seat and
+// its hold on the code go back.
+Events end_invitation(const InvitationState& invitation, Event ending) {
+  const auto& terms = invitation.terms;
+  Events events;
+  events.push_back({invitation_stream(terms.invitation), std::move(ending)});
+  events.push_back({session_stream(terms.org, terms.session), SeatReleased{terms.invitation}});
+  if (terms.code) {
+    events.push_back({code_stream(code_key_of(*terms.code)), CodeInvitationDetached{terms.invitation}});
+  }
+  return events;
+}
+
+}  // namespace
+
+Result<Events> decide(const ResendInvitation& command, const InvitationState& invitation) {
+  BOOST_OUTCOME_TRY(pending_invitation(invitation, command.invitation, &command.org, command.now));
+  return Events{{invitation_stream(command.invitation), InvitationResent{command.now}}};
+}
+
+Result<Events> decide(const CancelInvitation& command, const InvitationState& invitation) {
+  BOOST_OUTCOME_TRY(pending_invitation(invitation, command.invitation, &command.org, command.now));
+  return end_invitation(invitation, InvitationCancelled{command.now});
+}
+
+Result<Events> decide(const ExpireInvitation& command, const InvitationState& invitation) {
+  if (!invitation.exists) return reject(errc::invitation_unknown, "no invitation " + command.invitation.str());
+  if (invitation.status != InvitationStatus::pending) {
+    return reject(errc::invitation_not_pending, "this invitation is " + std::string(to_string(invitation.status)));
+  }
+  if (!invitation.terms.expires_at || command.now < *invitation.terms.expires_at) {
+    return reject(errc::validation, "this invitation is not due to expire");
+  }
+  return end_invitation(invitation, InvitationExpired{command.now});
+}
+
+Result<Events> decide(const ClaimInvitation& command, const ClaimContext& context) {
+  BOOST_OUTCOME_TRY(pending_invitation(context.invitation, command.invitation, nullptr, command.now));
+  const InvitationSent& invited = context.invitation.terms;
+  Participant participant = invited.participant;
+  if (command.participant) {
+    BOOST_OUTCOME_TRY(check_participant("participant", *command.participant));
+    participant = normalized(*command.participant);
+  }
+  if (invited.bind_to_email && participant.email != invited.participant.email) {
+    return reject(errc::invitation_bound, "this invitation can be claimed only with the invitee's email");
+  }
+  if (context.registration.exists || !valid_id(command.registration.str())) {
+    return reject(errc::already_exists, "a registration with this id exists");
+  }
+  std::optional<Money> price;
+  Events events;
+  events.push_back({invitation_stream(command.invitation), InvitationAccepted{command.registration, command.now}});
+  events.push_back({session_stream(invited.org, invited.session),
+                    SeatRegistered{command.registration, command.invitation}});
+  if (invited.code) {
+    const CodeState& code = context.code;
+    if (!owned(code, invited.org)) return reject(errc::code_unknown, "the invitation's code is gone");
+    const BatchGenerated& terms = context.batch.terms;
+    BOOST_OUTCOME_TRY(check_usable(code, terms, participant, command.now));
+    price = resolve_price(code, terms, context.contract);
+    take_use(events, code_key_of(*invited.code), code, terms, command.registration, participant, invited.session,
+             command.now, command.invitation);
+  } else if (context.contract.exists) {
+    price = context.contract.terms.default_price;
+  }
+  events.push_back({registration_stream(invited.org, command.registration),
+                    RegistrationCreated{invited.org, command.registration, invited.session, invited.code,
+                                        participant, price, command.now, std::nullopt, command.invitation}});
   return events;
 }
 
 Result<Events> decide(const Redeem& command, const RedeemContext& context) {
   const CodeState& code = context.code;
-  if (!code.exists || code.org != command.org) return reject(errc::code_unknown, "no such code");
+  if (!owned(code, command.org)) return reject(errc::code_unknown, "no such code");
   BOOST_OUTCOME_TRY(check_participant("participant", command.participant));
   const BatchGenerated& terms = context.batch.terms;
-  if (code.uses >= terms.max_uses) return reject(errc::code_exhausted, "every use of this code is taken");
-  if (terms.valid_from && command.now < *terms.valid_from) {
-    return reject(errc::code_not_yet_valid, "this code is not valid yet");
-  }
-  if (terms.valid_until && command.now >= *terms.valid_until) {
-    return reject(errc::code_expired, "this code has expired");
-  }
   const Participant participant = normalized(command.participant);
-  if (code.assignee && code.assignee->email != participant.email) {
-    return reject(errc::code_assigned_elsewhere, "this code is assigned to another participant");
-  }
-  BOOST_OUTCOME_TRY(check_restrictions(terms.restrictions, participant));
+  BOOST_OUTCOME_TRY(check_usable(code, terms, participant, command.now));
 
   const std::optional<SessionId> session_id = command.session ? command.session : terms.session;
   if (!session_id) return reject(errc::validation, "session_id is required: this code names no session");
@@ -175,16 +438,67 @@ Result<Events> decide(const Redeem& command, const RedeemContext& context) {
     return reject(errc::already_exists, "a registration with this id exists");
   }
 
-  std::optional<Money> price = terms.price;
-  if (!price && context.contract.exists) price = context.contract.terms.default_price;
+  Events events;
+  take_use(events, command.code_key, code, terms, command.registration, participant, *session_id, command.now,
+           std::nullopt);
+  events.push_back({session_stream(command.org, *session_id), SeatRegistered{command.registration, std::nullopt}});
+  events.push_back({registration_stream(command.org, command.registration),
+                    RegistrationCreated{command.org, command.registration, *session_id, code.code, participant,
+                                        resolve_price(code, terms, context.contract), command.now, std::nullopt,
+                                        std::nullopt}});
+  return events;
+}
 
-  return Events{
-      {code_stream(command.code_key), CodeRedeemed{command.registration, participant, *session_id, command.now}},
-      {session_stream(command.org, *session_id), SeatRegistered{command.registration}},
-      {registration_stream(command.org, command.registration),
-       RegistrationCreated{command.org, command.registration, *session_id, code.code, participant, price,
-                           command.now, std::nullopt}},
-  };
+namespace {
+
+Result<void> check_active(const RegistrationState& registration, const OrgId& org, const RegistrationId& id) {
+  if (!registration.exists || registration.terms.org != org) {
+    return reject(errc::registration_unknown, "no registration " + id.str());
+  }
+  if (registration.status != RegistrationStatus::active) {
+    return reject(errc::registration_not_active,
+                  "this registration is " + std::string(to_string(registration.status)));
+  }
+  return outcome::success();
+}
+
+}  // namespace
+
+Result<Events> decide(const CancelRegistration& command, const CancelContext& context) {
+  const RegistrationState& registration = context.registration;
+  BOOST_OUTCOME_TRY(check_active(registration, command.org, command.registration));
+  const auto& terms = registration.terms;
+  const bool reusable = terms.code && context.contract.exists && context.contract.terms.reuse_cancelled_codes;
+  Events events;
+  events.push_back({registration_stream(command.org, command.registration),
+                    RegistrationCancelled{command.now, reusable}});
+  events.push_back({session_stream(command.org, terms.session), SeatFreed{command.registration}});
+  if (reusable) {
+    events.push_back({code_stream(code_key_of(*terms.code)), CodeUseReleased{command.registration, false}});
+  }
+  return events;
+}
+
+Result<Events> decide(const RevokeRegistration& command, const RegistrationState& registration) {
+  BOOST_OUTCOME_TRY(check_active(registration, command.org, command.registration));
+  const auto& terms = registration.terms;
+  Events events;
+  events.push_back({registration_stream(command.org, command.registration), RegistrationRevoked{command.now}});
+  events.push_back({session_stream(command.org, terms.session), SeatFreed{command.registration}});
+  if (terms.code) {
+    events.push_back({code_stream(code_key_of(*terms.code)), CodeUseReleased{command.registration, true}});
+  }
+  return events;
+}
+
+Result<Events> decide(const ChangeAccess& command, const RegistrationState& registration) {
+  BOOST_OUTCOME_TRY(check_active(registration, command.org, command.registration));
+  if (command.access_until && *command.access_until <= registration.terms.access_from) {
+    return reject(errc::validation, "access_until must come after access_from");
+  }
+  if (command.access_until == registration.terms.access_until) return Events{};
+  return Events{{registration_stream(command.org, command.registration),
+                 RegistrationAccessChanged{command.access_until}}};
 }
 
 }  // namespace tessera::domain

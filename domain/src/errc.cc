@@ -57,6 +57,10 @@ std::string_view slug(errc e) noexcept {
     case errc::contract_unknown: return "contract-unknown";
     case errc::session_unknown: return "session-unknown";
     case errc::already_exists: return "already-exists";
+    case errc::invitation_unknown: return "invitation-unknown";
+    case errc::registration_unknown: return "registration-unknown";
+    case errc::registration_not_active: return "registration-not-active";
+    case errc::code_invited: return "code-invited";
   }
   return "unknown";
 }

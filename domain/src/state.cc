@@ -1,5 +1,7 @@
 #include "tessera/domain/state.h"
 
+#include <algorithm>
+
 #include "overloaded.h"
 
 namespace tessera::domain {
@@ -10,10 +12,19 @@ using detail::Overloaded;
 // own aggregate's events, and ignoring keeps folding total.
 
 ContractState evolve(ContractState state, const Event& event) {
-  if (const auto* created = std::get_if<ContractCreated>(&event)) {
-    state.exists = true;
-    state.terms = *created;
-  }
+  std::visit(Overloaded{
+                 [&](const ContractCreated& e) {
+                   state.exists = true;
+                   state.terms = e;
+                 },
+                 [&](const ContractConfigured& e) {
+                   state.terms.name = e.name;
+                   state.terms.reuse_cancelled_codes = e.reuse_cancelled_codes;
+                   state.terms.default_price = e.default_price;
+                 },
+                 [](const auto&) {},
+             },
+             event);
   return state;
 }
 
@@ -24,7 +35,17 @@ SessionState evolve(SessionState state, const Event& event) {
                    state.terms = e;
                    state.capacity = e.capacity;
                  },
-                 [&](const SeatRegistered&) { ++state.registered; },
+                 [&](const SessionCapacityChanged& e) { state.capacity = e.capacity; },
+                 [&](const SeatReserved& e) {
+                   ++state.reserved;
+                   if (e.over_capacity) ++state.capacity;
+                 },
+                 [&](const SeatReleased&) { --state.reserved; },
+                 [&](const SeatRegistered& e) {
+                   if (e.invitation) --state.reserved;
+                   ++state.registered;
+                 },
+                 [&](const SeatFreed&) { --state.registered; },
                  [](const auto&) {},
              },
              event);
@@ -40,6 +61,9 @@ BatchState evolve(BatchState state, const Event& event) {
 }
 
 CodeState evolve(CodeState state, const Event& event) {
+  auto detach = [&](const InvitationId& id) {
+    std::erase_if(state.pending, [&](const PendingInvitation& p) { return p.invitation == id; });
+  };
   std::visit(Overloaded{
                  [&](const CodeIssued& e) {
                    state.exists = true;
@@ -47,8 +71,46 @@ CodeState evolve(CodeState state, const Event& event) {
                    state.code = e.code;
                    state.batch = e.batch;
                    state.assignee = e.assignee;
+                   state.price = e.price;
                  },
-                 [&](const CodeRedeemed&) { ++state.uses; },
+                 [&](const CodeAssigned& e) { state.assignee = e.participant; },
+                 [&](const CodeEdited& e) {
+                   if (e.note) state.note = e.note;
+                   if (e.price) state.price = e.price;
+                   if (e.valid_from) state.valid_from = e.valid_from;
+                   if (e.valid_until) state.valid_until = e.valid_until;
+                 },
+                 [&](const CodeArchived&) { state.archived = true; },
+                 [&](const CodeDeleted&) { state.deleted = true; },
+                 [&](const CodeInvitationAttached& e) { state.pending.push_back({e.invitation, e.session}); },
+                 [&](const CodeInvitationDetached& e) { detach(e.invitation); },
+                 [&](const CodeRedeemed& e) {
+                   ++state.uses;
+                   ++state.redemptions_ever;
+                   if (e.invitation) detach(*e.invitation);
+                   for (const auto& id : e.superseded) detach(id);
+                 },
+                 [&](const CodeUseReleased& e) {
+                   --state.uses;
+                   if (e.unassign) state.assignee.reset();
+                 },
+                 [](const auto&) {},
+             },
+             event);
+  return state;
+}
+
+InvitationState evolve(InvitationState state, const Event& event) {
+  std::visit(Overloaded{
+                 [&](const InvitationSent& e) {
+                   state.exists = true;
+                   state.terms = e;
+                   state.status = InvitationStatus::pending;
+                 },
+                 [&](const InvitationCancelled&) { state.status = InvitationStatus::cancelled; },
+                 [&](const InvitationExpired&) { state.status = InvitationStatus::expired; },
+                 [&](const InvitationSuperseded&) { state.status = InvitationStatus::superseded; },
+                 [&](const InvitationAccepted&) { state.status = InvitationStatus::accepted; },
                  [](const auto&) {},
              },
              event);
@@ -56,10 +118,17 @@ CodeState evolve(CodeState state, const Event& event) {
 }
 
 RegistrationState evolve(RegistrationState state, const Event& event) {
-  if (const auto* created = std::get_if<RegistrationCreated>(&event)) {
-    state.exists = true;
-    state.terms = *created;
-  }
+  std::visit(Overloaded{
+                 [&](const RegistrationCreated& e) {
+                   state.exists = true;
+                   state.terms = e;
+                 },
+                 [&](const RegistrationCancelled&) { state.status = RegistrationStatus::cancelled; },
+                 [&](const RegistrationRevoked&) { state.status = RegistrationStatus::revoked; },
+                 [&](const RegistrationAccessChanged& e) { state.terms.access_until = e.access_until; },
+                 [](const auto&) {},
+             },
+             event);
   return state;
 }
 
@@ -70,9 +139,8 @@ AggregateState evolve(AggregateState state, const Event& event) {
                            [](const SessionCreated&) -> AggregateState { return SessionState{}; },
                            [](const BatchGenerated&) -> AggregateState { return BatchState{}; },
                            [](const CodeIssued&) -> AggregateState { return CodeState{}; },
-                           [](const RegistrationCreated&) -> AggregateState {
-                             return RegistrationState{};
-                           },
+                           [](const InvitationSent&) -> AggregateState { return InvitationState{}; },
+                           [](const RegistrationCreated&) -> AggregateState { return RegistrationState{}; },
                            [](const auto&) -> AggregateState { return std::monostate{}; },
                        },
                        event);
@@ -82,6 +150,26 @@ AggregateState evolve(AggregateState state, const Event& event) {
                         [&](auto s) -> AggregateState { return evolve(std::move(s), event); },
                     },
                     std::move(state));
+}
+
+std::string_view to_string(InvitationStatus status) {
+  switch (status) {
+    case InvitationStatus::pending: return "pending";
+    case InvitationStatus::accepted: return "accepted";
+    case InvitationStatus::cancelled: return "cancelled";
+    case InvitationStatus::superseded: return "superseded";
+    case InvitationStatus::expired: return "expired";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(RegistrationStatus status) {
+  switch (status) {
+    case RegistrationStatus::active: return "active";
+    case RegistrationStatus::cancelled: return "cancelled";
+    case RegistrationStatus::revoked: return "revoked";
+  }
+  return "unknown";
 }
 
 }  // namespace tessera::domain

@@ -28,6 +28,10 @@ StreamId registration_stream(const OrgId& org, const RegistrationId& registratio
 }
 StreamId code_stream(std::string_view code_key) { return StreamId("code-" + std::string(code_key)); }
 
+StreamId invitation_stream(const InvitationId& invitation) {
+  return StreamId("invitation-" + invitation.str());
+}
+
 std::string_view stream_category(const StreamId& stream) {
   const std::string_view s = stream.str();
   return s.substr(0, s.find('-'));

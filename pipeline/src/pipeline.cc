@@ -65,7 +65,7 @@ class Pipeline::Sequencer {
   // A command decided in this batch, waiting for the write.
   struct Decided {
     std::size_t pending_index;
-    eventstore::AppendRequest request;
+    std::optional<eventstore::AppendRequest> request;  // none: a no-op
     d::Events events;
   };
 
@@ -96,6 +96,10 @@ class Pipeline::Sequencer {
         batch[i].promise.set_value(events.error());
         continue;
       }
+      if (events.value().empty()) {  // accepted, nothing to change
+        decided.push_back(Decided{i, std::nullopt, {}});
+        continue;
+      }
       auto request = to_request(events.value(), now, touched);
       if (!request) {
         batch[i].promise.set_value(refusal(request.error()));
@@ -103,22 +107,30 @@ class Pipeline::Sequencer {
       }
       decided.push_back(Decided{i, std::move(request).value(), std::move(events).value()});
     }
-    if (decided.empty()) return;
 
     std::vector<eventstore::AppendRequest> requests;
-    requests.reserve(decided.size());
-    for (auto& item : decided) requests.push_back(std::move(item.request));
+    for (auto& item : decided) {
+      if (item.request) requests.push_back(std::move(*item.request));
+    }
     auto results = log_.append_batch(requests);
 
+    // Answers go out only now, after the write: even a no-op was decided on
+    // state that includes this batch's earlier commands.
     bool any_failed = false;
-    for (std::size_t k = 0; k < decided.size(); ++k) {
-      auto& promise = batch[decided[k].pending_index].promise;
-      if (results[k]) {
-        promise.set_value(Accepted{results[k].value(), std::move(decided[k].events)});
+    std::size_t k = 0;
+    const eventstore::Position head = log_.head();
+    for (auto& item : decided) {
+      auto& promise = batch[item.pending_index].promise;
+      if (!item.request) {
+        promise.set_value(Accepted{{head, head}, {}});
+      } else if (results[k]) {
+        promise.set_value(Accepted{results[k].value(), std::move(item.events)});
+        ++k;
       } else {
         any_failed = true;
         spdlog::warn("append refused: {}", results[k].error().message());
         promise.set_value(refusal(results[k].error()));
+        ++k;
       }
     }
     // Later decisions in the batch may rest on a failed one: reload what it touched.
@@ -127,88 +139,150 @@ class Pipeline::Sequencer {
     }
   }
 
-  // Loads each aggregate the command needs, then asks the domain.
-  boost::outcome_v2::basic_result<d::Events, Refusal, boost::outcome_v2::policy::terminate> decide(
-      d::Command& command, d::Timestamp now) {
-    using R = boost::outcome_v2::basic_result<d::Events, Refusal, boost::outcome_v2::policy::terminate>;
-    auto lift = [](d::Result<d::Events> r) -> R {
-      if (r) return std::move(r).value();
-      return refusal(r.error());
-    };
-    auto load = [&](const d::StreamId& stream) -> eventstore::result<Loaded*> { return cache_.load(stream); };
+  using Decision = boost::outcome_v2::basic_result<d::Events, Refusal, boost::outcome_v2::policy::terminate>;
 
+  // Loads aggregates for one decision. A failed load yields a missing state
+  // and is remembered, so the decision that follows is discarded for it.
+  class Loader {
+   public:
+    explicit Loader(AggregateCache& cache) : cache_(cache) {}
+
+    template <class S>
+    const S& get(const d::StreamId& stream) {
+      static const S kMissing{};
+      auto loaded = cache_.load(stream);
+      if (!loaded) {
+        error_ = loaded.error();
+        return kMissing;
+      }
+      return as<S>(*loaded.value());
+    }
+
+    Decision finish(d::Result<d::Events> decided) const {
+      if (error_) return refusal(error_);
+      if (!decided) return refusal(decided.error());
+      return std::move(decided).value();
+    }
+
+   private:
+    AggregateCache& cache_;
+    std::error_code error_;
+  };
+
+  // Loads each aggregate the command needs, then asks the domain.
+  Decision decide(d::Command& command, d::Timestamp now) {
+    Loader load(cache_);
+    const d::ContractState no_contract;
+    const d::SessionState no_session;
+    const d::CodeState no_code;
+    const d::BatchState no_batch;
     return std::visit(
-        [&](auto& c) -> R {
+        [&](auto& c) -> Decision {
           using C = std::decay_t<decltype(c)>;
+          if constexpr (requires { c.now; }) c.now = now;
           if constexpr (std::is_same_v<C, d::CreateContract>) {
-            auto contract = load(d::contract_stream(c.org, c.contract));
-            if (!contract) return refusal(contract.error());
-            return lift(d::decide(c, as<d::ContractState>(*contract.value())));
+            return load.finish(d::decide(c, load.template get<d::ContractState>(d::contract_stream(c.org, c.contract))));
+          } else if constexpr (std::is_same_v<C, d::ConfigureContract>) {
+            return load.finish(d::decide(c, load.template get<d::ContractState>(d::contract_stream(c.org, c.contract))));
           } else if constexpr (std::is_same_v<C, d::CreateSession>) {
-            auto session = load(d::session_stream(c.org, c.session));
-            if (!session) return refusal(session.error());
-            Loaded none;
-            Loaded* contract = &none;
-            if (c.contract) {
-              auto loaded = load(d::contract_stream(c.org, *c.contract));
-              if (!loaded) return refusal(loaded.error());
-              contract = loaded.value();
-            }
-            return lift(d::decide(c, as<d::SessionState>(*session.value()), as<d::ContractState>(*contract)));
+            const auto& session = load.template get<d::SessionState>(d::session_stream(c.org, c.session));
+            const auto& contract =
+                c.contract ? load.template get<d::ContractState>(d::contract_stream(c.org, *c.contract)) : no_contract;
+            return load.finish(d::decide(c, session, contract));
+          } else if constexpr (std::is_same_v<C, d::ChangeCapacity>) {
+            return load.finish(d::decide(c, load.template get<d::SessionState>(d::session_stream(c.org, c.session))));
           } else if constexpr (std::is_same_v<C, d::GenerateBatch>) {
-            auto batch = load(d::batch_stream(c.org, c.batch));
-            auto contract = load(d::contract_stream(c.org, c.contract));
-            if (!batch) return refusal(batch.error());
-            if (!contract) return refusal(contract.error());
-            Loaded none;
-            Loaded* session = &none;
-            if (c.session) {
-              auto loaded = load(d::session_stream(c.org, *c.session));
-              if (!loaded) return refusal(loaded.error());
-              session = loaded.value();
-            }
+            const auto& batch = load.template get<d::BatchState>(d::batch_stream(c.org, c.batch));
+            const auto& contract = load.template get<d::ContractState>(d::contract_stream(c.org, c.contract));
+            const auto& session =
+                c.session ? load.template get<d::SessionState>(d::session_stream(c.org, *c.session)) : no_session;
             if (auto drawn = draw_codes(c); !drawn) return refusal(drawn.error());
-            return lift(d::decide(c, as<d::BatchState>(*batch.value()), as<d::ContractState>(*contract.value()),
-                                  as<d::SessionState>(*session)));
+            return load.finish(d::decide(c, batch, contract, session));
+          } else if constexpr (std::is_same_v<C, d::AssignCode> || std::is_same_v<C, d::EditCode>) {
+            const auto& code = load.template get<d::CodeState>(d::code_stream(c.code_key));
+            const auto& batch = code.exists ? load.template get<d::BatchState>(d::batch_stream(code.org, code.batch))
+                                            : no_batch;
+            return load.finish(d::decide(c, d::CodeContext{code, batch}));
+          } else if constexpr (std::is_same_v<C, d::ArchiveCode> || std::is_same_v<C, d::DeleteCode>) {
+            return load.finish(d::decide(c, load.template get<d::CodeState>(d::code_stream(c.code_key))));
+          } else if constexpr (std::is_same_v<C, d::Invite>) {
+            const auto& invitation = load.template get<d::InvitationState>(d::invitation_stream(c.invitation));
+            const auto& session = load.template get<d::SessionState>(d::session_stream(c.org, c.session));
+            const auto& code = c.code_key ? load.template get<d::CodeState>(d::code_stream(*c.code_key)) : no_code;
+            const auto& batch = code.exists ? load.template get<d::BatchState>(d::batch_stream(code.org, code.batch))
+                                            : no_batch;
+            return load.finish(d::decide(c, d::InviteContext{invitation, session, code, batch}));
+          } else if constexpr (std::is_same_v<C, d::ResendInvitation> || std::is_same_v<C, d::CancelInvitation> ||
+                               std::is_same_v<C, d::ExpireInvitation>) {
+            return load.finish(d::decide(c, load.template get<d::InvitationState>(d::invitation_stream(c.invitation))));
+          } else if constexpr (std::is_same_v<C, d::ClaimInvitation>) {
+            return decide_claim(c, load);
+          } else if constexpr (std::is_same_v<C, d::Redeem>) {
+            return decide_redeem(c, load);
+          } else if constexpr (std::is_same_v<C, d::CancelRegistration>) {
+            const auto& registration =
+                load.template get<d::RegistrationState>(d::registration_stream(c.org, c.registration));
+            return load.finish(d::decide(c, d::CancelContext{registration, contract_of(registration, load)}));
           } else {
-            static_assert(std::is_same_v<C, d::Redeem>);
-            c.now = now;
-            return decide_redeem(c);
+            static_assert(std::is_same_v<C, d::RevokeRegistration> || std::is_same_v<C, d::ChangeAccess>);
+            return load.finish(
+                d::decide(c, load.template get<d::RegistrationState>(d::registration_stream(c.org, c.registration))));
           }
         },
         command);
   }
 
-  boost::outcome_v2::basic_result<d::Events, Refusal, boost::outcome_v2::policy::terminate> decide_redeem(
-      const d::Redeem& c) {
-    Loaded none;
-    auto code = cache_.load(d::code_stream(c.code_key));
-    if (!code) return refusal(code.error());
-    const auto& code_state = as<d::CodeState>(*code.value());
-    Loaded* batch = &none;
-    Loaded* contract = &none;
-    Loaded* session = &none;
-    if (code_state.exists && code_state.org == c.org) {
-      auto loaded_batch = cache_.load(d::batch_stream(c.org, code_state.batch));
-      if (!loaded_batch) return refusal(loaded_batch.error());
-      batch = loaded_batch.value();
-      const auto& terms = as<d::BatchState>(*batch).terms;
-      auto loaded_contract = cache_.load(d::contract_stream(c.org, terms.contract));
-      if (!loaded_contract) return refusal(loaded_contract.error());
-      contract = loaded_contract.value();
-      if (const auto session_id = c.session ? c.session : terms.session) {
-        auto loaded_session = cache_.load(d::session_stream(c.org, *session_id));
-        if (!loaded_session) return refusal(loaded_session.error());
-        session = loaded_session.value();
-      }
+  // The contract whose rules apply to a code: its batch's.
+  const d::ContractState& contract_of_code(const d::CodeState& code, Loader& load) {
+    static const d::ContractState kNone;
+    if (!code.exists) return kNone;
+    const auto& batch = load.get<d::BatchState>(d::batch_stream(code.org, code.batch));
+    if (!batch.exists) return kNone;
+    return load.get<d::ContractState>(d::contract_stream(code.org, batch.terms.contract));
+  }
+
+  // The contract whose reuse policy applies to a registration's code.
+  const d::ContractState& contract_of(const d::RegistrationState& registration, Loader& load) {
+    static const d::ContractState kNone;
+    if (!registration.exists || !registration.terms.code) return kNone;
+    return contract_of_code(load.get<d::CodeState>(d::code_stream(d::code_key_of(*registration.terms.code))), load);
+  }
+
+  Decision decide_claim(const d::ClaimInvitation& c, Loader& load) {
+    static const d::CodeState kNoCode;
+    static const d::BatchState kNoBatch;
+    static const d::ContractState kNoContract;
+    static const d::SessionState kNoSession;
+    const auto& invitation = load.get<d::InvitationState>(d::invitation_stream(c.invitation));
+    if (!invitation.exists) {
+      return load.finish(d::decide(c, d::ClaimContext{invitation, kNoSession, kNoCode, kNoBatch, kNoContract,
+                                                      d::RegistrationState{}}));
     }
-    auto registration = cache_.load(d::registration_stream(c.org, c.registration));
-    if (!registration) return refusal(registration.error());
-    auto decided = d::decide(c, d::RedeemContext{code_state, as<d::BatchState>(*batch),
-                                                 as<d::ContractState>(*contract), as<d::SessionState>(*session),
-                                                 as<d::RegistrationState>(*registration.value())});
-    if (!decided) return refusal(decided.error());
-    return std::move(decided).value();
+    const auto& terms = invitation.terms;
+    const auto& session = load.get<d::SessionState>(d::session_stream(terms.org, terms.session));
+    const auto& code = terms.code ? load.get<d::CodeState>(d::code_stream(d::code_key_of(*terms.code))) : kNoCode;
+    const auto& batch = code.exists ? load.get<d::BatchState>(d::batch_stream(code.org, code.batch)) : kNoBatch;
+    const auto& contract =
+        terms.code ? contract_of_code(code, load)
+                   : (session.terms.contract
+                          ? load.get<d::ContractState>(d::contract_stream(terms.org, *session.terms.contract))
+                          : kNoContract);
+    const auto& registration = load.get<d::RegistrationState>(d::registration_stream(terms.org, c.registration));
+    return load.finish(d::decide(c, d::ClaimContext{invitation, session, code, batch, contract, registration}));
+  }
+
+  Decision decide_redeem(const d::Redeem& c, Loader& load) {
+    static const d::BatchState kNoBatch;
+    static const d::SessionState kNoSession;
+    const auto& code = load.get<d::CodeState>(d::code_stream(c.code_key));
+    const bool ours = code.exists && code.org == c.org;
+    const auto& batch = ours ? load.get<d::BatchState>(d::batch_stream(c.org, code.batch)) : kNoBatch;
+    const auto& contract = ours ? contract_of_code(code, load) : contract_of_code(d::CodeState{}, load);
+    const auto session_id = c.session ? c.session : batch.terms.session;
+    const auto& session =
+        (ours && session_id) ? load.get<d::SessionState>(d::session_stream(c.org, *session_id)) : kNoSession;
+    const auto& registration = load.get<d::RegistrationState>(d::registration_stream(c.org, c.registration));
+    return load.finish(d::decide(c, d::RedeemContext{code, batch, contract, session, registration}));
   }
 
   // Fresh code values for a batch: random, and new to the store and to the

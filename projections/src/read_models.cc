@@ -14,6 +14,11 @@
 namespace tessera::projections {
 namespace {
 
+template <class... Ts>
+struct Visitor : Ts... {
+  using Ts::operator()...;
+};
+
 using nlohmann::json;
 namespace d = tessera::domain;
 
@@ -48,17 +53,35 @@ class Documents {
   std::map<std::string, json> docs_;
 };
 
-result<void> project(const eventstore::RecordedEvent& recorded, const d::Event& event, Documents& docs) {
-  if (const auto* created = std::get_if<d::SessionCreated>(&event)) {
-    auto doc = docs.get(seats_key(recorded.stream));
-    if (!doc) return doc.error();
-    *doc.value() = json{{"capacity", created->capacity}, {"reserved", 0}, {"registered", 0}};
-  } else if (std::holds_alternative<d::SeatRegistered>(event)) {
-    auto doc = docs.get(seats_key(recorded.stream));
-    if (!doc) return doc.error();
-    auto& registered = (*doc.value())["registered"];
-    registered = registered.get<std::uint32_t>() + 1;
-  }
+// Adds `delta` to a counter of a seats document.
+void bump(json& doc, const char* counter, int delta) {
+  auto& value = doc[counter];
+  value = value.get<std::int64_t>() + delta;
+}
+
+result<void> project_seats(const eventstore::RecordedEvent& recorded, const d::Event& event, Documents& docs) {
+  if (d::stream_category(d::StreamId(recorded.stream)) != "session") return eventstore::outcome::success();
+  auto found = docs.get(seats_key(recorded.stream));
+  if (!found) return found.error();
+  json& doc = *found.value();
+  std::visit(Visitor{
+                 [&](const d::SessionCreated& e) {
+                   doc = json{{"capacity", e.capacity}, {"reserved", 0}, {"registered", 0}};
+                 },
+                 [&](const d::SessionCapacityChanged& e) { doc["capacity"] = e.capacity; },
+                 [&](const d::SeatReserved& e) {
+                   bump(doc, "reserved", 1);
+                   if (e.over_capacity) bump(doc, "capacity", 1);
+                 },
+                 [&](const d::SeatReleased&) { bump(doc, "reserved", -1); },
+                 [&](const d::SeatRegistered& e) {
+                   if (e.invitation) bump(doc, "reserved", -1);
+                   bump(doc, "registered", 1);
+                 },
+                 [&](const d::SeatFreed&) { bump(doc, "registered", -1); },
+                 [](const auto&) {},
+             },
+             event);
   return eventstore::outcome::success();
 }
 
@@ -96,7 +119,7 @@ result<void> ReadModels::apply(std::span<const eventstore::RecordedEvent> events
   for (const auto& recorded : events) {
     const auto event = codec::decode_event(recorded.type, recorded.schema, recorded.payload);
     if (!event) return eventstore::errc::corruption;
-    if (auto projected = project(recorded, *event, docs); !projected) return projected.error();
+    if (auto projected = project_seats(recorded, *event, docs); !projected) return projected.error();
   }
   rocksdb::WriteBatch batch;
   docs.write_to(batch);

@@ -48,6 +48,20 @@ void get_optional_id(const json& j, const char* key, std::optional<Id<Tag>>& id)
   }
 }
 
+template <class Tag>
+json ids_json(const std::vector<Id<Tag>>& ids) {
+  json out = json::array();
+  for (const auto& id : ids) out.push_back(id.str());
+  return out;
+}
+
+template <class Tag>
+std::vector<Id<Tag>> ids_from(const json& j, const char* key) {
+  std::vector<Id<Tag>> out;
+  for (const auto& item : j.value(key, json::array())) out.emplace_back(item.get<std::string>());
+  return out;
+}
+
 }  // namespace
 
 void to_json(json& j, const Money& m) { j = json{{"amount", m.amount}, {"currency", m.currency}}; }
@@ -158,12 +172,14 @@ void to_json(json& j, const CodeIssued& e) {
   j["code"] = e.code;
   put_id(j, "batch_id", e.batch);
   put_optional(j, "assignee", e.assignee);
+  put_optional(j, "price", e.price);
 }
 void from_json(const json& j, CodeIssued& e) {
   get_id(j, "org", e.org);
   j.at("code").get_to(e.code);
   get_id(j, "batch_id", e.batch);
   get_optional(j, "assignee", e.assignee);
+  get_optional(j, "price", e.price);
 }
 
 void to_json(json& j, const CodeRedeemed& e) {
@@ -172,19 +188,27 @@ void to_json(json& j, const CodeRedeemed& e) {
   j["participant"] = e.participant;
   put_id(j, "session_id", e.session);
   j["at"] = e.at;
+  put_optional_id(j, "invitation_id", e.invitation);
+  j["superseded"] = ids_json(e.superseded);
 }
 void from_json(const json& j, CodeRedeemed& e) {
   get_id(j, "registration_id", e.registration);
   j.at("participant").get_to(e.participant);
   get_id(j, "session_id", e.session);
   j.at("at").get_to(e.at);
+  get_optional_id(j, "invitation_id", e.invitation);
+  e.superseded = ids_from<InvitationTag>(j, "superseded");
 }
 
 void to_json(json& j, const SeatRegistered& e) {
   j = json::object();
   put_id(j, "registration_id", e.registration);
+  put_optional_id(j, "invitation_id", e.invitation);
 }
-void from_json(const json& j, SeatRegistered& e) { get_id(j, "registration_id", e.registration); }
+void from_json(const json& j, SeatRegistered& e) {
+  get_id(j, "registration_id", e.registration);
+  get_optional_id(j, "invitation_id", e.invitation);
+}
 
 void to_json(json& j, const RegistrationCreated& e) {
   j = json::object();
@@ -196,6 +220,7 @@ void to_json(json& j, const RegistrationCreated& e) {
   put_optional(j, "price", e.price);
   j["access_from"] = e.access_from;
   put_optional(j, "access_until", e.access_until);
+  put_optional_id(j, "invitation_id", e.invitation);
 }
 void from_json(const json& j, RegistrationCreated& e) {
   get_id(j, "org", e.org);
@@ -206,7 +231,141 @@ void from_json(const json& j, RegistrationCreated& e) {
   get_optional(j, "price", e.price);
   j.at("access_from").get_to(e.access_from);
   get_optional(j, "access_until", e.access_until);
+  get_optional_id(j, "invitation_id", e.invitation);
 }
+
+
+void to_json(json& j, const ContractConfigured& e) {
+  j = json::object();
+  j["name"] = e.name;
+  j["reuse_cancelled_codes"] = e.reuse_cancelled_codes;
+  put_optional(j, "default_price", e.default_price);
+}
+void from_json(const json& j, ContractConfigured& e) {
+  j.at("name").get_to(e.name);
+  j.at("reuse_cancelled_codes").get_to(e.reuse_cancelled_codes);
+  get_optional(j, "default_price", e.default_price);
+}
+
+void to_json(json& j, const SessionCapacityChanged& e) { j = json{{"capacity", e.capacity}}; }
+void from_json(const json& j, SessionCapacityChanged& e) { j.at("capacity").get_to(e.capacity); }
+
+void to_json(json& j, const SeatReserved& e) {
+  j = json{{"invitation_id", e.invitation.str()}, {"over_capacity", e.over_capacity}};
+}
+void from_json(const json& j, SeatReserved& e) {
+  get_id(j, "invitation_id", e.invitation);
+  j.at("over_capacity").get_to(e.over_capacity);
+}
+
+void to_json(json& j, const SeatReleased& e) { j = json{{"invitation_id", e.invitation.str()}}; }
+void from_json(const json& j, SeatReleased& e) { get_id(j, "invitation_id", e.invitation); }
+
+void to_json(json& j, const SeatFreed& e) { j = json{{"registration_id", e.registration.str()}}; }
+void from_json(const json& j, SeatFreed& e) { get_id(j, "registration_id", e.registration); }
+
+void to_json(json& j, const CodeAssigned& e) { j = json{{"participant", e.participant}}; }
+void from_json(const json& j, CodeAssigned& e) { j.at("participant").get_to(e.participant); }
+
+void to_json(json& j, const CodeEdited& e) {
+  j = json::object();
+  put_optional(j, "note", e.note);
+  put_optional(j, "price", e.price);
+  put_optional(j, "valid_from", e.valid_from);
+  put_optional(j, "valid_until", e.valid_until);
+}
+void from_json(const json& j, CodeEdited& e) {
+  get_optional(j, "note", e.note);
+  get_optional(j, "price", e.price);
+  get_optional(j, "valid_from", e.valid_from);
+  get_optional(j, "valid_until", e.valid_until);
+}
+
+void to_json(json& j, const CodeArchived&) { j = json::object(); }
+void from_json(const json&, CodeArchived&) {}
+void to_json(json& j, const CodeDeleted&) { j = json::object(); }
+void from_json(const json&, CodeDeleted&) {}
+
+void to_json(json& j, const CodeInvitationAttached& e) {
+  j = json{{"invitation_id", e.invitation.str()}, {"session_id", e.session.str()}};
+}
+void from_json(const json& j, CodeInvitationAttached& e) {
+  get_id(j, "invitation_id", e.invitation);
+  get_id(j, "session_id", e.session);
+}
+
+void to_json(json& j, const CodeInvitationDetached& e) { j = json{{"invitation_id", e.invitation.str()}}; }
+void from_json(const json& j, CodeInvitationDetached& e) { get_id(j, "invitation_id", e.invitation); }
+
+void to_json(json& j, const CodeUseReleased& e) {
+  j = json{{"registration_id", e.registration.str()}, {"unassign", e.unassign}};
+}
+void from_json(const json& j, CodeUseReleased& e) {
+  get_id(j, "registration_id", e.registration);
+  j.at("unassign").get_to(e.unassign);
+}
+
+void to_json(json& j, const InvitationSent& e) {
+  j = json::object();
+  put_id(j, "org", e.org);
+  put_id(j, "invitation_id", e.invitation);
+  put_id(j, "session_id", e.session);
+  j["participant"] = e.participant;
+  put_optional(j, "code", e.code);
+  put_optional(j, "expires_at", e.expires_at);
+  j["bind_to_email"] = e.bind_to_email;
+  j["over_capacity"] = e.over_capacity;
+  j["at"] = e.at;
+}
+void from_json(const json& j, InvitationSent& e) {
+  get_id(j, "org", e.org);
+  get_id(j, "invitation_id", e.invitation);
+  get_id(j, "session_id", e.session);
+  j.at("participant").get_to(e.participant);
+  get_optional(j, "code", e.code);
+  get_optional(j, "expires_at", e.expires_at);
+  j.at("bind_to_email").get_to(e.bind_to_email);
+  j.at("over_capacity").get_to(e.over_capacity);
+  j.at("at").get_to(e.at);
+}
+
+void to_json(json& j, const InvitationResent& e) { j = json{{"at", e.at}}; }
+void from_json(const json& j, InvitationResent& e) { j.at("at").get_to(e.at); }
+void to_json(json& j, const InvitationCancelled& e) { j = json{{"at", e.at}}; }
+void from_json(const json& j, InvitationCancelled& e) { j.at("at").get_to(e.at); }
+void to_json(json& j, const InvitationExpired& e) { j = json{{"at", e.at}}; }
+void from_json(const json& j, InvitationExpired& e) { j.at("at").get_to(e.at); }
+
+void to_json(json& j, const InvitationSuperseded& e) { j = json{{"by_registration_id", e.by.str()}, {"at", e.at}}; }
+void from_json(const json& j, InvitationSuperseded& e) {
+  get_id(j, "by_registration_id", e.by);
+  j.at("at").get_to(e.at);
+}
+
+void to_json(json& j, const InvitationAccepted& e) {
+  j = json{{"registration_id", e.registration.str()}, {"at", e.at}};
+}
+void from_json(const json& j, InvitationAccepted& e) {
+  get_id(j, "registration_id", e.registration);
+  j.at("at").get_to(e.at);
+}
+
+void to_json(json& j, const RegistrationCancelled& e) {
+  j = json{{"at", e.at}, {"code_reusable", e.code_reusable}};
+}
+void from_json(const json& j, RegistrationCancelled& e) {
+  j.at("at").get_to(e.at);
+  j.at("code_reusable").get_to(e.code_reusable);
+}
+
+void to_json(json& j, const RegistrationRevoked& e) { j = json{{"at", e.at}}; }
+void from_json(const json& j, RegistrationRevoked& e) { j.at("at").get_to(e.at); }
+
+void to_json(json& j, const RegistrationAccessChanged& e) {
+  j = json::object();
+  put_optional(j, "access_until", e.access_until);
+}
+void from_json(const json& j, RegistrationAccessChanged& e) { get_optional(j, "access_until", e.access_until); }
 
 }  // namespace tessera::domain
 

@@ -1,5 +1,6 @@
 // Commands: what a caller asks for. Everything the domain may not produce
-// itself (the current instant, fresh ids, random code values) comes in here.
+// itself (the current instant, fresh ids, random code values) comes in here;
+// the pipeline stamps `now` on every command as it decides it.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,16 @@ struct CreateContract {
   std::optional<Money> default_price;
 };
 
+// Each field present replaces the contract's setting; default_price holding
+// an empty optional removes the default price.
+struct ConfigureContract {
+  OrgId org;
+  ContractId contract;
+  std::optional<std::string> name;
+  std::optional<bool> reuse_cancelled_codes;
+  std::optional<std::optional<Money>> default_price;
+};
+
 struct CreateSession {
   OrgId org;
   SessionId session;  // fresh id
@@ -28,6 +39,12 @@ struct CreateSession {
   std::uint32_t capacity = 0;
   std::optional<ContractId> contract;
   std::optional<Timestamp> opens_at;
+};
+
+struct ChangeCapacity {
+  OrgId org;
+  SessionId session;
+  std::uint32_t capacity = 0;
 };
 
 struct GenerateBatch {
@@ -44,8 +61,74 @@ struct GenerateBatch {
   Restrictions restrictions;
   std::string prefix;
   std::vector<Participant> participants;
+  // Empty, or one per participant: that participant's code's own price.
+  std::vector<std::optional<Money>> participant_prices;
   // Fresh code values, one per code, not yet in the store.
   std::vector<CodeValue> codes;
+};
+
+struct AssignCode {
+  OrgId org;
+  std::string code_key;  // parse_code(...).key
+  Participant participant;
+};
+
+struct EditCode {
+  OrgId org;
+  std::string code_key;
+  std::optional<std::string> note;
+  std::optional<Money> price;
+  std::optional<Timestamp> valid_from;
+  std::optional<Timestamp> valid_until;
+};
+
+struct ArchiveCode {
+  OrgId org;
+  std::string code_key;
+};
+
+struct DeleteCode {
+  OrgId org;
+  std::string code_key;
+};
+
+struct Invite {
+  OrgId org;
+  InvitationId invitation;  // fresh id
+  SessionId session;
+  Participant participant;
+  std::optional<std::string> code_key;
+  std::optional<Timestamp> expires_at;
+  bool bind_to_email = false;
+  bool confirm_over_capacity = false;
+  Timestamp now;
+};
+
+struct ResendInvitation {
+  OrgId org;
+  InvitationId invitation;
+  Timestamp now;
+};
+
+struct CancelInvitation {
+  OrgId org;
+  InvitationId invitation;
+  Timestamp now;
+};
+
+// Issued by the service's scheduler when an invitation's expires_at comes.
+struct ExpireInvitation {
+  InvitationId invitation;
+  Timestamp now;
+};
+
+// Accepting an invitation. Claims name no organisation: the token names the
+// invitation. Without a participant, the invitee is registered.
+struct ClaimInvitation {
+  InvitationId invitation;
+  std::optional<Participant> participant;
+  RegistrationId registration;  // fresh id
+  Timestamp now;
 };
 
 struct Redeem {
@@ -57,10 +140,34 @@ struct Redeem {
   Timestamp now;
 };
 
-using Command = std::variant<CreateContract, CreateSession, GenerateBatch, Redeem>;
+struct CancelRegistration {
+  OrgId org;
+  RegistrationId registration;
+  Timestamp now;
+};
+
+struct RevokeRegistration {
+  OrgId org;
+  RegistrationId registration;
+  Timestamp now;
+};
+
+// Sets the end of a registration's access (none: open-ended).
+struct ChangeAccess {
+  OrgId org;
+  RegistrationId registration;
+  std::optional<Timestamp> access_until;
+};
+
+using Command = std::variant<CreateContract, ConfigureContract, CreateSession, ChangeCapacity, GenerateBatch,
+                             AssignCode, EditCode, ArchiveCode, DeleteCode, Invite, ResendInvitation,
+                             CancelInvitation, ExpireInvitation, ClaimInvitation, Redeem, CancelRegistration,
+                             RevokeRegistration, ChangeAccess>;
 
 // Upper bounds that keep one command's events within one bounded write.
 inline constexpr std::uint32_t kMaxBatchQuantity = 1'000'000;
 inline constexpr std::uint32_t kMaxUsesPerCode = 1'000'000;
+inline constexpr std::uint32_t kMaxCapacity = 1'000'000;
+inline constexpr std::size_t kMaxNoteLength = 2000;
 
 }  // namespace tessera::domain

@@ -47,6 +47,10 @@ enum class errc {
   contract_unknown,
   session_unknown,
   already_exists,
+  invitation_unknown,
+  registration_unknown,
+  registration_not_active,
+  code_invited,
 };
 
 const tessera::error_category& domain_category() noexcept;

@@ -15,6 +15,9 @@ StreamId registration_stream(const OrgId& org, const RegistrationId& registratio
 // Code streams are keyed by the normalised code alone, not by organisation:
 // that makes code values unique across the whole store.
 StreamId code_stream(std::string_view code_key);
+// Invitation streams are keyed by the invitation id alone (100 random bits):
+// a claim token names the invitation, not its organisation.
+StreamId invitation_stream(const InvitationId& invitation);
 
 // "session" for "session-acme-s1"; the whole id when it has no '-'.
 std::string_view stream_category(const StreamId& stream);
