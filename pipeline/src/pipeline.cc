@@ -45,12 +45,12 @@ class Pipeline::Sequencer {
     thread_.join();
   }
 
-  std::future<Outcome> submit(d::Command command) {
+  std::future<Outcome> submit(d::Command command, std::optional<Precondition> precondition) {
     std::promise<Outcome> promise;
     auto future = promise.get_future();
     {
       std::lock_guard lock(mutex_);
-      queue_.push_back(Pending{std::move(command), std::move(promise)});
+      queue_.push_back(Pending{std::move(command), std::move(precondition), std::move(promise)});
     }
     wake_.notify_one();
     return future;
@@ -59,6 +59,7 @@ class Pipeline::Sequencer {
  private:
   struct Pending {
     d::Command command;
+    std::optional<Precondition> precondition;
     std::promise<Outcome> promise;
   };
 
@@ -91,6 +92,10 @@ class Pipeline::Sequencer {
     std::vector<d::StreamId> touched;
     const d::Timestamp now = sources_.now();
     for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (auto met = check(batch[i].precondition); !met) {
+        batch[i].promise.set_value(met.error());
+        continue;
+      }
       auto events = decide(batch[i].command, now);
       if (!events) {
         batch[i].promise.set_value(events.error());
@@ -137,6 +142,19 @@ class Pipeline::Sequencer {
     if (any_failed) {
       for (const auto& stream : touched) cache_.forget(stream);
     }
+  }
+
+  boost::outcome_v2::basic_result<void, Refusal, boost::outcome_v2::policy::terminate> check(
+      const std::optional<Precondition>& precondition) {
+    if (!precondition) return boost::outcome_v2::success();
+    auto loaded = cache_.load(precondition->stream);
+    if (!loaded) return refusal(loaded.error());
+    if (loaded.value()->version.value != precondition->version) {
+      return Refusal{errc::precondition_failed, "the resource is at version " +
+                                                    std::to_string(loaded.value()->version.value) + ", not " +
+                                                    std::to_string(precondition->version)};
+    }
+    return boost::outcome_v2::success();
   }
 
   using Decision = boost::outcome_v2::basic_result<d::Events, Refusal, boost::outcome_v2::policy::terminate>;
@@ -353,7 +371,9 @@ Pipeline::Pipeline(eventstore::Log& log, Sources sources)
 
 Pipeline::~Pipeline() = default;
 
-std::future<Outcome> Pipeline::submit(d::Command command) { return sequencer_->submit(std::move(command)); }
+std::future<Outcome> Pipeline::submit(d::Command command, std::optional<Precondition> precondition) {
+  return sequencer_->submit(std::move(command), std::move(precondition));
+}
 
 domain::Timestamp Pipeline::now() const { return sources_.now(); }
 

@@ -21,7 +21,7 @@ std::string slug_of(const HttpResponse& r) {
 
 class WalkingSkeleton : public ::testing::Test {
  protected:
-  TempDir dir_;
+  test_support::TempDir dir_;
   ServerProcess server_{TESSERAD_PATH, dir_.path() / "data"};
   HttpClient http_{"127.0.0.1", server_.port()};
 
@@ -126,7 +126,7 @@ TEST_F(WalkingSkeleton, BadInputGetsAProblemAndChangesNothing) {
   for (const auto& c : cases) {
     const auto r = http_.send(c.method, c.target, c.body, {{"content-type", "application/json"}});
     EXPECT_EQ(r.status, c.status) << c.method << " " << c.target << " " << c.body << " -> " << r.body;
-    EXPECT_EQ(r.headers["content-type"], "application/problem+json") << c.target;
+    EXPECT_EQ(r.headers.at("content-type"), "application/problem+json") << c.target;
     EXPECT_EQ(slug_of(r), c.slug) << c.target << " " << c.body;
     EXPECT_EQ(r.json()["status"], c.status);
   }

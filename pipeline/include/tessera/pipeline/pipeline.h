@@ -19,6 +19,7 @@
 
 #include "tessera/domain/decide.h"
 #include "tessera/eventstore/log.h"
+#include "tessera/pipeline/errc.h"
 
 namespace tessera::pipeline {
 
@@ -38,6 +39,12 @@ struct Refusal {
 
 using Outcome = boost::outcome_v2::basic_result<Accepted, Refusal, boost::outcome_v2::policy::terminate>;
 
+// An HTTP If-Match: the command applies only if `stream` is at `version`.
+struct Precondition {
+  domain::StreamId stream;
+  std::uint64_t version = 0;
+};
+
 // Where fresh values come from; injected so tests can pin them.
 struct Sources {
   std::function<domain::Timestamp()> now;
@@ -56,7 +63,10 @@ class Pipeline {
 
   // Queues a command. Ids in the command are the caller's; a GenerateBatch's
   // code values are drawn here, unique across the store.
-  std::future<Outcome> submit(domain::Command command);
+  // With a precondition, the command is refused with
+  // errc::precondition_failed unless the stream is at that version when the
+  // command is decided.
+  std::future<Outcome> submit(domain::Command command, std::optional<Precondition> precondition = std::nullopt);
 
   // A fresh random id of 20 Crockford base32 symbols (100 bits), for callers
   // that create resources.
