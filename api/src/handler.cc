@@ -1,283 +1,156 @@
 #include "tessera/api/handler.h"
 
+#include <array>
 #include <string>
 #include <vector>
 
-#include "body_reader.h"
 #include "problem.h"
-#include "tessera/codec/json.h"
-#include "tessera/domain/code_format.h"
+#include "routes.h"
 
 namespace tessera::api {
 namespace {
 
-using detail::BodyReader;
+using detail::Call;
+using detail::json;
 using detail::problem;
-using detail::problem_for;
-using nlohmann::json;
-namespace d = tessera::domain;
 
-// How long a query waits for the read models to reach the log's head, so
-// that a client reads its own writes.
-constexpr std::chrono::seconds kReadYourWrites{2};
-constexpr std::size_t kCodesListedInBatch = 1000;
-
-Response json_response(http::status status, const json& body) {
-  Response response{status, 11};
-  response.set(http::field::content_type, "application/json");
-  response.body() = body.dump();
-  response.prepare_payload();
-  return response;
-}
-
-Response created(const json& body, const std::string& location) {
-  Response response = json_response(http::status::created, body);
-  response.set(http::field::location, location);
-  return response;
-}
-
-std::vector<std::string_view> split_path(std::string_view target) {
-  target = target.substr(0, target.find('?'));
-  std::vector<std::string_view> parts;
-  while (!target.empty()) {
-    if (target.front() == '/') {
-      target.remove_prefix(1);
-      continue;
-    }
-    const auto slash = target.find('/');
-    parts.push_back(target.substr(0, slash));
-    target = slash == std::string_view::npos ? std::string_view() : target.substr(slash);
-  }
-  return parts;
-}
-
-// Runs a command through the pipeline; the events it appended, or the problem.
-std::variant<d::Events, Response> execute(pipeline::Pipeline& pipeline, d::Command command) {
-  auto outcome = pipeline.submit(std::move(command)).get();
-  if (!outcome) return problem_for(outcome.error().code, outcome.error().detail);
-  return std::move(outcome).value().events;
-}
-
-template <class E>
-const E* first_of(const d::Events& events) {
-  for (const auto& e : events) {
-    if (const auto* found = std::get_if<E>(&e.event)) return found;
-  }
-  return nullptr;
-}
-
-json contract_json(const d::ContractCreated& e) {
-  return {{"id", e.contract.str()},
-          {"name", e.name},
-          {"reuse_cancelled_codes", e.reuse_cancelled_codes},
-          {"default_price", e.default_price ? json(*e.default_price) : json(nullptr)}};
-}
-
-json session_json(const d::SessionCreated& e) {
-  return {{"id", e.session.str()},
-          {"name", e.name},
-          {"capacity", e.capacity},
-          {"contract_id", e.contract ? json(e.contract->str()) : json(nullptr)},
-          {"opens_at", e.opens_at ? json(*e.opens_at) : json(nullptr)}};
-}
-
-json batch_json(const d::BatchGenerated& e, const d::Events& events) {
-  json body = codec::event_to_json(e);
-  body.erase("org");
-  body.erase("batch_id");
-  body["id"] = e.batch.str();
-  json codes = json::array();
-  for (const auto& se : events) {
-    if (codes.size() == kCodesListedInBatch) break;
-    if (const auto* issued = std::get_if<d::CodeIssued>(&se.event)) {
-      codes.push_back({{"code", issued->code},
-                       {"status", issued->assignee ? "assigned" : "available"},
-                       {"uses", 0},
-                       {"max_uses", e.max_uses},
-                       {"participant", issued->assignee ? json(*issued->assignee) : json(nullptr)}});
-    }
-  }
-  body["codes"] = std::move(codes);
-  return body;
-}
-
-json registration_json(const d::RegistrationCreated& e) {
-  return {{"id", e.registration.str()},
-          {"code", e.code ? json(*e.code) : json(nullptr)},
-          {"participant", e.participant},
-          {"session_id", e.session.str()},
-          {"price", e.price ? json(*e.price) : json(nullptr)},
-          {"status", "active"},
-          {"access_from", e.access_from},
-          {"access_until", e.access_until ? json(*e.access_until) : json(nullptr)}};
-}
-
-class Routes {
- public:
-  Routes(const Services& services, const Request& request)
-      : services_(services), request_(request), path_(split_path(std::string_view(request.target().data(), request.target().size()))) {}
-
-  Response dispatch() {
-    if (matches({"healthz"})) return only(http::verb::get, [&] { return healthz(); });
-    if (matches({"v1", "status"})) return only(http::verb::get, [&] { return status(); });
-    if (path_.size() < 4 || path_[0] != "v1" || path_[1] != "orgs") return not_found();
-    const d::OrgId org{std::string(path_[2])};
-    if (matches({"v1", "orgs", "*", "contracts"})) {
-      return only(http::verb::post, [&] { return create_contract(org); });
-    }
-    if (matches({"v1", "orgs", "*", "sessions"})) {
-      return only(http::verb::post, [&] { return create_session(org); });
-    }
-    if (matches({"v1", "orgs", "*", "contracts", "*", "batches"})) {
-      return only(http::verb::post, [&] { return generate(org, d::ContractId{std::string(path_[4])}); });
-    }
-    if (matches({"v1", "orgs", "*", "redemptions"})) return only(http::verb::post, [&] { return redeem(org); });
-    if (matches({"v1", "orgs", "*", "sessions", "*", "seats"})) {
-      return only(http::verb::get, [&] { return seats(org, d::SessionId{std::string(path_[4])}); });
-    }
-    return not_found();
-  }
-
- private:
-  bool matches(std::initializer_list<std::string_view> pattern) const {
-    if (pattern.size() != path_.size()) return false;
-    std::size_t i = 0;
-    for (auto part : pattern) {
-      if (part != "*" && part != path_[i]) return false;
-      ++i;
-    }
-    return true;
-  }
-
-  template <class F>
-  Response only(http::verb verb, F&& f) {
-    if (request_.method() != verb) {
-      Response response = problem(http::status::method_not_allowed, "method-not-allowed",
-                                  "this resource answers " + std::string(http::to_string(verb)));
-      response.set(http::field::allow, http::to_string(verb));
-      return response;
-    }
-    return f();
-  }
-
-  Response not_found() const { return problem(http::status::not_found, "not-found", "no such resource"); }
-
-  // The body as JSON, or the problem with it.
-  std::variant<json, Response> body() const {
-    json parsed = json::parse(request_.body(), nullptr, /*allow_exceptions=*/false);
-    if (parsed.is_discarded()) {
-      return problem(http::status::bad_request, "malformed-json", "the body is not valid JSON");
-    }
-    return parsed;
-  }
-
-  Response invalid(const std::string& detail) const {
-    return problem(http::status::unprocessable_entity, "validation", detail);
-  }
-
-  Response healthz() const { return json_response(http::status::ok, {{"status", "ok"}}); }
-
-  Response status() const {
-    json body = services_.status ? services_.status() : json::object();
-    body["log_position"] = services_.log.head().value;
-    body["projection_position"] = services_.models.checkpoint().value;
-    return json_response(http::status::ok, body);
-  }
-
-  Response create_contract(const d::OrgId& org) {
-    auto parsed = body();
-    if (auto* r = std::get_if<Response>(&parsed)) return std::move(*r);
-    BodyReader in(std::get<json>(parsed));
-    d::CreateContract command{org, d::ContractId{services_.pipeline.new_id()}, in.text("name", true),
-                              in.flag("reuse_cancelled_codes", false), in.money("default_price")};
-    if (in.problem()) return invalid(*in.problem());
-    auto result = execute(services_.pipeline, std::move(command));
-    if (auto* r = std::get_if<Response>(&result)) return std::move(*r);
-    const auto& e = *first_of<d::ContractCreated>(std::get<d::Events>(result));
-    return created(contract_json(e), "/v1/orgs/" + org.str() + "/contracts/" + e.contract.str());
-  }
-
-  Response create_session(const d::OrgId& org) {
-    auto parsed = body();
-    if (auto* r = std::get_if<Response>(&parsed)) return std::move(*r);
-    BodyReader in(std::get<json>(parsed));
-    d::CreateSession command{org, d::SessionId{services_.pipeline.new_id()}, in.text("name", true),
-                             in.count("capacity", std::nullopt), std::nullopt, in.time("opens_at")};
-    if (auto contract = in.optional_text("contract_id")) command.contract = d::ContractId{*contract};
-    if (in.problem()) return invalid(*in.problem());
-    auto result = execute(services_.pipeline, std::move(command));
-    if (auto* r = std::get_if<Response>(&result)) return std::move(*r);
-    const auto& e = *first_of<d::SessionCreated>(std::get<d::Events>(result));
-    return created(session_json(e), "/v1/orgs/" + org.str() + "/sessions/" + e.session.str());
-  }
-
-  Response generate(const d::OrgId& org, const d::ContractId& contract) {
-    auto parsed = body();
-    if (auto* r = std::get_if<Response>(&parsed)) return std::move(*r);
-    BodyReader in(std::get<json>(parsed));
-    d::GenerateBatch command;
-    command.org = org;
-    command.batch = d::BatchId{services_.pipeline.new_id()};
-    command.contract = contract;
-    command.participants = in.participants("participants");
-    command.quantity = in.count("quantity", command.participants.empty() ? std::nullopt : std::optional(0U));
-    if (auto session = in.optional_text("session_id")) command.session = d::SessionId{*session};
-    command.price = in.money("price");
-    command.note = in.text("note", false);
-    command.valid_from = in.time("valid_from");
-    command.valid_until = in.time("valid_until");
-    command.max_uses = in.count("max_uses", 1U);
-    command.restrictions = in.restrictions("restrictions");
-    command.prefix = in.text("prefix", false);
-    if (in.problem()) return invalid(*in.problem());
-    auto result = execute(services_.pipeline, std::move(command));
-    if (auto* r = std::get_if<Response>(&result)) return std::move(*r);
-    const auto& events = std::get<d::Events>(result);
-    const auto& e = *first_of<d::BatchGenerated>(events);
-    return created(batch_json(e, events), "/v1/orgs/" + org.str() + "/codes?batch=" + e.batch.str());
-  }
-
-  Response redeem(const d::OrgId& org) {
-    auto parsed = body();
-    if (auto* r = std::get_if<Response>(&parsed)) return std::move(*r);
-    BodyReader in(std::get<json>(parsed));
-    const std::string typed = in.text("code", true);
-    d::Redeem command;
-    command.org = org;
-    command.participant = in.participant("participant");
-    if (auto session = in.optional_text("session_id")) command.session = d::SessionId{*session};
-    command.registration = d::RegistrationId{services_.pipeline.new_id()};
-    if (in.problem()) return invalid(*in.problem());
-    auto code = d::parse_code(typed);
-    if (!code) return problem_for(make_error_code(code.error().code), code.error().detail);
-    command.code_key = code.value().key;
-    auto result = execute(services_.pipeline, std::move(command));
-    if (auto* r = std::get_if<Response>(&result)) return std::move(*r);
-    const auto& e = *first_of<d::RegistrationCreated>(std::get<d::Events>(result));
-    return created(registration_json(e), "/v1/orgs/" + org.str() + "/registrations/" + e.registration.str());
-  }
-
-  Response seats(const d::OrgId& org, const d::SessionId& session) {
-    services_.models.wait_for(services_.log.head(), kReadYourWrites);
-    auto found = services_.models.seats(org, session);
-    if (!found) return problem_for(found.error(), "the read models cannot be read");
-    if (!found.value()) return problem(http::status::not_found, "session-unknown", "no session " + session.str());
-    const auto& s = *found.value();
-    return json_response(http::status::ok, {{"capacity", s.capacity},
-                                            {"reserved", s.reserved},
-                                            {"registered", s.registered},
-                                            {"available", s.available()}});
-  }
-
-  const Services& services_;
-  const Request& request_;
-  std::vector<std::string_view> path_;
+struct Route {
+  http::verb method;
+  std::vector<std::string_view> pattern;  // "*" matches any one segment
+  Response (*handle)(Call&);
 };
+
+// Every operation of the API, as in DESIGN.md's table.
+const std::vector<Route>& routes() {
+  using http::verb;
+  using namespace detail;
+  static const std::vector<Route> table = {
+      {verb::post, {"v1", "orgs", "*", "contracts"}, create_contract},
+      {verb::get, {"v1", "orgs", "*", "contracts", "*"}, get_contract},
+      {verb::patch, {"v1", "orgs", "*", "contracts", "*"}, configure_contract},
+      {verb::get, {"v1", "orgs", "*", "contracts", "*", "summary"}, contract_summary},
+      {verb::post, {"v1", "orgs", "*", "contracts", "*", "batches"}, generate_batch},
+      {verb::get, {"v1", "orgs", "*", "contracts", "*", "participants"}, download_participants},
+      {verb::post, {"v1", "orgs", "*", "contracts", "*", "participants"}, upload_participants},
+      {verb::post, {"v1", "orgs", "*", "sessions"}, create_session},
+      {verb::get, {"v1", "orgs", "*", "sessions", "*"}, get_session},
+      {verb::patch, {"v1", "orgs", "*", "sessions", "*"}, change_session},
+      {verb::get, {"v1", "orgs", "*", "sessions", "*", "seats"}, session_seats},
+      {verb::get, {"v1", "orgs", "*", "sessions", "*", "roster"}, session_roster},
+      {verb::post, {"v1", "orgs", "*", "sessions", "*", "invitations"}, invite},
+      {verb::get, {"v1", "orgs", "*", "codes"}, list_codes},
+      {verb::get, {"v1", "orgs", "*", "codes", "*"}, get_code},
+      {verb::patch, {"v1", "orgs", "*", "codes", "*"}, edit_code},
+      {verb::delete_, {"v1", "orgs", "*", "codes", "*"}, delete_code},
+      {verb::post, {"v1", "orgs", "*", "codes", "*", "assign"}, assign_code},
+      {verb::post, {"v1", "orgs", "*", "codes", "*", "archive"}, archive_code},
+      {verb::get, {"v1", "orgs", "*", "invitations", "*"}, get_invitation},
+      {verb::post, {"v1", "orgs", "*", "invitations", "*", "resend"}, resend_invitation},
+      {verb::post, {"v1", "orgs", "*", "invitations", "*", "cancel"}, cancel_invitation},
+      {verb::post, {"v1", "claims", "*"}, claim},
+      {verb::post, {"v1", "orgs", "*", "redemptions"}, redeem},
+      {verb::get, {"v1", "orgs", "*", "registrations", "*"}, get_registration},
+      {verb::patch, {"v1", "orgs", "*", "registrations", "*"}, change_registration},
+      {verb::post, {"v1", "orgs", "*", "registrations", "*", "cancel"}, cancel_registration},
+      {verb::post, {"v1", "orgs", "*", "registrations", "*", "revoke"}, revoke_registration},
+  };
+  return table;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decoding; '+' stays '+' in paths and means ' ' in queries.
+std::string decode(std::string_view text, bool query) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
+      i += 2;
+    } else if (query && text[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+Call parse(const Services& services, const Request& request) {
+  const std::string_view target(request.target().data(), request.target().size());
+  const auto question = target.find('?');
+  std::string_view path = target.substr(0, question);
+  Call call{services, request, {}, {}, {}};
+  while (!path.empty()) {
+    const auto slash = path.find('/');
+    if (slash != 0) call.path.push_back(decode(path.substr(0, slash), false));
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+  }
+  if (question != std::string_view::npos) {
+    std::string_view query = target.substr(question + 1);
+    while (!query.empty()) {
+      const auto amp = query.find('&');
+      const std::string_view pair = query.substr(0, amp);
+      const auto eq = pair.find('=');
+      if (!pair.empty()) {
+        call.query[decode(pair.substr(0, eq), true)] =
+            eq == std::string_view::npos ? std::string() : decode(pair.substr(eq + 1), true);
+      }
+      query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    }
+  }
+  if (call.path.size() >= 3 && call.path[0] == "v1" && call.path[1] == "orgs") call.org = domain::OrgId{call.path[2]};
+  return call;
+}
+
+bool matches(const Route& route, const std::vector<std::string>& path) {
+  if (route.pattern.size() != path.size()) return false;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (route.pattern[i] != "*" && route.pattern[i] != path[i]) return false;
+  }
+  return true;
+}
+
+Response healthz() {
+  return detail::json_response(http::status::ok, {{"status", "ok"}});
+}
+
+Response status(const Services& services) {
+  json body = services.status ? services.status() : json::object();
+  body["log_position"] = services.log.head().value;
+  body["projection_position"] = services.models.checkpoint().value;
+  return detail::json_response(http::status::ok, body);
+}
+
+Response dispatch(const Services& services, const Request& request) {
+  Call call = parse(services, request);
+  if (request.method() == http::verb::get && call.path == std::vector<std::string>{"healthz"}) return healthz();
+  if (request.method() == http::verb::get && call.path == std::vector<std::string>{"v1", "status"}) {
+    return status(services);
+  }
+  std::string allowed;
+  for (const auto& route : routes()) {
+    if (!matches(route, call.path)) continue;
+    if (route.method == request.method()) return route.handle(call);
+    if (!allowed.empty()) allowed += ", ";
+    allowed += std::string(http::to_string(route.method));
+  }
+  if (!allowed.empty()) {
+    Response response = problem(http::status::method_not_allowed, "method-not-allowed", "this resource answers " + allowed);
+    response.set(http::field::allow, allowed);
+    return response;
+  }
+  return problem(http::status::not_found, "not-found", "no such resource");
+}
 
 }  // namespace
 
 Response Handler::handle(const Request& request) const {
-  Response response = Routes(services_, request).dispatch();
+  Response response = dispatch(services_, request);
   response.keep_alive(request.keep_alive());
   response.set(http::field::server, "tesserad");
   return response;

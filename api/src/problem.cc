@@ -4,6 +4,7 @@
 #include <string>
 
 #include "tessera/eventstore/errc.h"
+#include "tessera/pipeline/errc.h"
 
 namespace tessera::api::detail {
 namespace {
@@ -57,6 +58,9 @@ Response problem_for(const std::error_code& code, std::string_view detail) {
   if (code.category() == domain::domain_category()) {
     const auto e = static_cast<domain::errc>(code.value());
     return problem(status_of(e), domain::slug(e), detail);
+  }
+  if (code == pipeline::errc::precondition_failed) {
+    return problem(http::status::precondition_failed, "version-conflict", detail);
   }
   if (retry_advice(code) != retry::no) {
     Response response = problem(http::status::service_unavailable, "unavailable", detail);

@@ -109,6 +109,12 @@ void take_use(Events& events, const std::string& code_key, const CodeState& code
   }
 }
 
+Result<void> check_fresh_registration(const RegistrationId& id, const RegistrationState& existing) {
+  if (!valid_id(id.str())) return reject(errc::validation, "registration id must be 1 to 64 of A-Z, a-z, 0-9 and _");
+  if (existing.exists) return reject(errc::already_exists, "a registration with this id exists");
+  return outcome::success();
+}
+
 Result<void> check_window(const std::optional<Timestamp>& from, const std::optional<Timestamp>& until) {
   if (from && until && *until <= *from) return reject(errc::validation, "valid_until must come after valid_from");
   return outcome::success();
@@ -388,9 +394,7 @@ Result<Events> decide(const ClaimInvitation& command, const ClaimContext& contex
   if (invited.bind_to_email && participant.email != invited.participant.email) {
     return reject(errc::invitation_bound, "this invitation can be claimed only with the invitee's email");
   }
-  if (context.registration.exists || !valid_id(command.registration.str())) {
-    return reject(errc::already_exists, "a registration with this id exists");
-  }
+  BOOST_OUTCOME_TRY(check_fresh_registration(command.registration, context.registration));
   std::optional<Money> price;
   Events events;
   events.push_back({invitation_stream(command.invitation), InvitationAccepted{command.registration, command.now}});
@@ -434,9 +438,7 @@ Result<Events> decide(const Redeem& command, const RedeemContext& context) {
     return reject(errc::session_not_open, "this session is not open for registration yet");
   }
   if (session.occupied() >= session.capacity) return reject(errc::session_full, "no seat left in this session");
-  if (!valid_id(command.registration.str()) || context.registration.exists) {
-    return reject(errc::already_exists, "a registration with this id exists");
-  }
+  BOOST_OUTCOME_TRY(check_fresh_registration(command.registration, context.registration));
 
   Events events;
   take_use(events, command.code_key, code, terms, command.registration, participant, *session_id, command.now,

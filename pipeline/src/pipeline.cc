@@ -63,11 +63,13 @@ class Pipeline::Sequencer {
     std::promise<Outcome> promise;
   };
 
-  // A command decided in this batch, waiting for the write.
+  // A command decided in this batch, its answer waiting for the write.
   struct Decided {
     std::size_t pending_index;
-    std::optional<eventstore::AppendRequest> request;  // none: a no-op
+    std::optional<eventstore::AppendRequest> request;  // events to write, if any
     d::Events events;
+    std::optional<Refusal> refusal;
+    bool after_writes = false;  // an earlier command in the batch writes
   };
 
   void run() {
@@ -89,28 +91,27 @@ class Pipeline::Sequencer {
 
   void process(std::vector<Pending>& batch) {
     std::vector<Decided> decided;
+    decided.reserve(batch.size());
     std::vector<d::StreamId> touched;
     const d::Timestamp now = sources_.now();
+    bool writes_before = false;  // whether this decision may rest on unwritten ones
     for (std::size_t i = 0; i < batch.size(); ++i) {
+      Decided item{i, std::nullopt, {}, std::nullopt, writes_before};
       if (auto met = check(batch[i].precondition); !met) {
-        batch[i].promise.set_value(met.error());
-        continue;
+        item.refusal = met.error();
+      } else if (auto events = decide(batch[i].command, now); !events) {
+        item.refusal = events.error();
+      } else if (!events.value().empty()) {
+        auto request = to_request(events.value(), now, touched);
+        if (request) {
+          item.request = std::move(request).value();
+          item.events = std::move(events).value();
+          writes_before = true;
+        } else {
+          item.refusal = refusal(request.error());
+        }
       }
-      auto events = decide(batch[i].command, now);
-      if (!events) {
-        batch[i].promise.set_value(events.error());
-        continue;
-      }
-      if (events.value().empty()) {  // accepted, nothing to change
-        decided.push_back(Decided{i, std::nullopt, {}});
-        continue;
-      }
-      auto request = to_request(events.value(), now, touched);
-      if (!request) {
-        batch[i].promise.set_value(refusal(request.error()));
-        continue;
-      }
-      decided.push_back(Decided{i, std::move(request).value(), std::move(events).value()});
+      decided.push_back(std::move(item));
     }
 
     std::vector<eventstore::AppendRequest> requests;
@@ -118,29 +119,38 @@ class Pipeline::Sequencer {
       if (item.request) requests.push_back(std::move(*item.request));
     }
     auto results = log_.append_batch(requests);
+    std::optional<Refusal> write_failure;
+    for (const auto& r : results) {
+      if (!r && !write_failure) write_failure = refusal(r.error());
+    }
+    if (write_failure) {
+      spdlog::warn("group commit refused: {}", write_failure->detail);
+      // Later decisions in the batch may rest on a failed one: reload what it touched.
+      for (const auto& stream : touched) cache_.forget(stream);
+    }
 
-    // Answers go out only now, after the write: even a no-op was decided on
-    // state that includes this batch's earlier commands.
-    bool any_failed = false;
+    // Every answer, refusals and no-ops included, goes out only now, after the
+    // write: each was decided on state that includes the batch's earlier
+    // commands, which were not durable until now. When the write failed, a
+    // refusal that rested on it is not final: the caller is told to retry.
     std::size_t k = 0;
     const eventstore::Position head = log_.head();
     for (auto& item : decided) {
       auto& promise = batch[item.pending_index].promise;
-      if (!item.request) {
-        promise.set_value(Accepted{{head, head}, {}});
-      } else if (results[k]) {
-        promise.set_value(Accepted{results[k].value(), std::move(item.events)});
-        ++k;
+      if (item.refusal) {
+        promise.set_value(write_failure && item.after_writes ? *write_failure : *item.refusal);
+      } else if (!item.events.empty()) {
+        auto& written = results[k++];
+        if (written) {
+          promise.set_value(Accepted{written.value(), std::move(item.events)});
+        } else {
+          promise.set_value(refusal(written.error()));
+        }
+      } else if (write_failure && item.after_writes) {
+        promise.set_value(*write_failure);
       } else {
-        any_failed = true;
-        spdlog::warn("append refused: {}", results[k].error().message());
-        promise.set_value(refusal(results[k].error()));
-        ++k;
+        promise.set_value(Accepted{{head, head}, {}});
       }
-    }
-    // Later decisions in the batch may rest on a failed one: reload what it touched.
-    if (any_failed) {
-      for (const auto& stream : touched) cache_.forget(stream);
     }
   }
 

@@ -3,10 +3,15 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
-#include <map>
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "fold.h"
+#include "keys.h"
 #include "tessera/codec/json.h"
 #include "tessera/domain/streams.h"
 #include "tessera/eventstore/errc.h"
@@ -14,74 +19,126 @@
 namespace tessera::projections {
 namespace {
 
-template <class... Ts>
-struct Visitor : Ts... {
-  using Ts::operator()...;
-};
-
 using nlohmann::json;
 namespace d = tessera::domain;
+using eventstore::errc;
 
-constexpr std::string_view kCheckpointKey = "checkpoint";
+constexpr std::array<std::string_view, 4> kStatuses = {"available", "assigned", "used", "archived"};
 
-std::string seats_key(std::string_view session_stream) { return "seats/" + std::string(session_stream); }
+// A failure for any result type, json ones included (a json converts from
+// almost anything, so an errc alone is ambiguous there).
+auto fail(errc e) { return eventstore::outcome::failure(eventstore::make_error_code(e)); }
 
 std::string encode_position(eventstore::Position p) { return std::to_string(p.value); }
 
-// The documents one apply() reads and writes, buffered until its batch is written.
-class Documents {
+// Reads at one snapshot, so that an index and the documents it names agree.
+class Reader {
  public:
-  explicit Documents(rocksdb::DB& db) : db_(db) {}
+  explicit Reader(rocksdb::DB& db) : db_(db), snapshot_(db.GetSnapshot()) { options_.snapshot = snapshot_; }
+  ~Reader() { db_.ReleaseSnapshot(snapshot_); }
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
 
-  result<json*> get(const std::string& key) {
-    if (auto it = docs_.find(key); it != docs_.end()) return &it->second;
+  // A stored document ({"v", "b", "x"}), or nullopt.
+  result<std::optional<json>> record(const std::string& key) {
     std::string value;
-    const auto s = db_.Get(rocksdb::ReadOptions(), key, &value);
-    if (s.IsNotFound()) return &docs_[key];  // null: no document yet
-    if (!s.ok()) return eventstore::errc::io_error;
-    return &(docs_[key] = json::parse(value));
+    const auto s = db_.Get(options_, key, &value);
+    if (s.IsNotFound()) return std::optional<json>();
+    if (!s.ok()) return fail(errc::io_error);
+    return std::optional<json>(json::parse(value));
   }
 
-  void write_to(rocksdb::WriteBatch& batch) const {
-    for (const auto& [key, doc] : docs_) {
-      if (!doc.is_null()) batch.Put(key, doc.dump());
+  // The public documents at `keys`, in order, leaving out those not found.
+  result<std::vector<json>> bodies(const std::vector<std::string>& keys) {
+    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+    std::vector<std::string> values;
+    const auto statuses = db_.MultiGet(options_, slices, &values);
+    std::vector<json> out;
+    out.reserve(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (statuses[i].IsNotFound()) continue;
+      if (!statuses[i].ok()) return errc::io_error;
+      auto rec = json::parse(values[i]);
+      auto& body = rec.at("b");
+      if (!body.is_null()) out.push_back(std::move(body));
     }
+    return out;
+  }
+
+  // Walks the keys that start with `prefix` from `from` (the prefix when
+  // empty): visit(key, value) returns false to stop.
+  template <class Visit>
+  result<void> scan(const std::string& prefix, const std::string& from, Visit&& visit) {
+    const std::string end = keys::prefix_end(prefix);
+    const rocksdb::Slice upper(end);
+    rocksdb::ReadOptions options = options_;
+    if (!end.empty()) options.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(options));
+    for (it->Seek(from.empty() ? prefix : from); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (!visit(std::string_view(it->key().data(), it->key().size()),
+                 std::string_view(it->value().data(), it->value().size()))) {
+        break;
+      }
+    }
+    if (!it->status().ok()) return errc::io_error;
+    return eventstore::outcome::success();
   }
 
  private:
   rocksdb::DB& db_;
-  std::map<std::string, json> docs_;
+  const rocksdb::Snapshot* snapshot_;
+  rocksdb::ReadOptions options_;
 };
 
-// Adds `delta` to a counter of a seats document.
-void bump(json& doc, const char* counter, int delta) {
-  auto& value = doc[counter];
-  value = value.get<std::int64_t>() + delta;
+// A document's public form with its version; nullopt for a miss or a
+// document without a public form (a deleted code, one whose batch is unknown).
+result<std::optional<Document>> document(rocksdb::DB& db, const std::string& key) {
+  try {
+    Reader reader(db);
+    auto rec = reader.record(key);
+    if (!rec) return rec.error();
+    if (!rec.value() || rec.value()->at("b").is_null()) return std::optional<Document>();
+    auto& r = *rec.value();
+    return std::optional<Document>(Document{std::move(r.at("b")), r.at("v").get<std::uint64_t>()});
+  } catch (const json::exception&) {
+    return errc::corruption;
+  }
 }
 
-result<void> project_seats(const eventstore::RecordedEvent& recorded, const d::Event& event, Documents& docs) {
-  if (d::stream_category(d::StreamId(recorded.stream)) != "session") return eventstore::outcome::success();
-  auto found = docs.get(seats_key(recorded.stream));
-  if (!found) return found.error();
-  json& doc = *found.value();
-  std::visit(Visitor{
-                 [&](const d::SessionCreated& e) {
-                   doc = json{{"capacity", e.capacity}, {"reserved", 0}, {"registered", 0}};
-                 },
-                 [&](const d::SessionCapacityChanged& e) { doc["capacity"] = e.capacity; },
-                 [&](const d::SeatReserved& e) {
-                   bump(doc, "reserved", 1);
-                   if (e.over_capacity) bump(doc, "capacity", 1);
-                 },
-                 [&](const d::SeatReleased&) { bump(doc, "reserved", -1); },
-                 [&](const d::SeatRegistered& e) {
-                   if (e.invitation) bump(doc, "reserved", -1);
-                   bump(doc, "registered", 1);
-                 },
-                 [&](const d::SeatFreed&) { bump(doc, "registered", -1); },
-                 [](const auto&) {},
-             },
-             event);
+std::string code_doc_key(std::string_view code_key) { return keys::doc(d::code_stream(code_key).str()); }
+
+// Cursors: the issue position of the last code of a page, as 16 hex digits.
+std::string encode_cursor(std::uint64_t position) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = kHex[position & 0xf];
+    position >>= 4;
+  }
+  return out;
+}
+
+std::optional<std::uint64_t> decode_cursor(const std::optional<std::string>& cursor) {
+  if (!cursor || cursor->size() != 16) return std::nullopt;
+  std::uint64_t value = 0;
+  const auto [ptr, ec] = std::from_chars(cursor->data(), cursor->data() + cursor->size(), value, 16);
+  if (ec != std::errc() || ptr != cursor->data() + cursor->size()) return std::nullopt;
+  return value;
+}
+
+// Removes every key: a database of another layout is rebuilt from the log.
+result<void> wipe(rocksdb::DB& db) {
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions()));
+  rocksdb::WriteBatch batch;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    batch.Delete(it->key());
+    if (batch.Count() >= 10'000) {
+      if (!db.Write(rocksdb::WriteOptions(), &batch).ok()) return errc::io_error;
+      batch.Clear();
+    }
+  }
+  if (!it->status().ok()) return errc::io_error;
+  if (!db.Write(rocksdb::WriteOptions(), &batch).ok()) return errc::io_error;
   return eventstore::outcome::success();
 }
 
@@ -95,42 +152,61 @@ ReadModels::~ReadModels() = default;
 result<std::unique_ptr<ReadModels>> ReadModels::open(const std::filesystem::path& dir) {
   std::error_code fs_error;
   std::filesystem::create_directories(dir, fs_error);
-  if (fs_error) return eventstore::errc::io_error;
+  if (fs_error) return errc::io_error;
   rocksdb::Options options;
   options.create_if_missing = true;
   rocksdb::DB* raw = nullptr;
   const auto status = rocksdb::DB::Open(options, dir.string(), &raw);
-  if (!status.ok()) return eventstore::errc::io_error;
+  if (!status.ok()) return errc::io_error;
   std::unique_ptr<rocksdb::DB> db(raw);
+
   std::string value;
+  auto s = db->Get(rocksdb::ReadOptions(), keys::kLayout, &value);
+  if (!s.ok() && !s.IsNotFound()) return errc::io_error;
+  if (s.IsNotFound() || value != keys::kLayoutVersion) {
+    // Models of an older layout (or none): start over from position 0.
+    if (auto wiped = wipe(*db); !wiped) return wiped.error();
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    if (!db->Put(sync, keys::kLayout, keys::kLayoutVersion).ok()) return errc::io_error;
+  }
+
   eventstore::Position checkpoint;
-  const auto s = db->Get(rocksdb::ReadOptions(), kCheckpointKey, &value);
+  s = db->Get(rocksdb::ReadOptions(), keys::kCheckpoint, &value);
   if (s.ok()) {
-    checkpoint.value = std::stoull(value);
+    std::uint64_t position = 0;
+    const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), position);
+    if (ec != std::errc() || ptr != value.data() + value.size()) return errc::corruption;
+    checkpoint.value = position;
   } else if (!s.IsNotFound()) {
-    return eventstore::errc::io_error;
+    return errc::io_error;
   }
   return std::unique_ptr<ReadModels>(new ReadModels(std::move(db), checkpoint));
 }
 
 result<void> ReadModels::apply(std::span<const eventstore::RecordedEvent> events) {
   if (events.empty()) return eventstore::outcome::success();
-  Documents docs(*db_);
-  for (const auto& recorded : events) {
-    const auto event = codec::decode_event(recorded.type, recorded.schema, recorded.payload);
-    if (!event) return eventstore::errc::corruption;
-    if (auto projected = project_seats(recorded, *event, docs); !projected) return projected.error();
+  eventstore::Position last = checkpoint();
+  try {
+    detail::Fold fold(*db_);
+    for (const auto& recorded : events) {
+      const auto event = codec::decode_event(recorded.type, recorded.schema, recorded.payload);
+      if (!event) return errc::corruption;
+      if (auto applied = fold.apply(recorded, *event); !applied) return applied.error();
+      last = std::max(last, recorded.position);
+    }
+    auto& batch = fold.write();
+    batch.Put(keys::kCheckpoint, encode_position(last));
+    // Not synced: the models can always be rebuilt from the durable log, and
+    // the checkpoint travels in the same batch as the documents.
+    const auto status = db_->Write(rocksdb::WriteOptions(), batch.GetWriteBatch());
+    if (!status.ok()) return errc::io_error;
+  } catch (const json::exception&) {
+    return errc::corruption;
   }
-  rocksdb::WriteBatch batch;
-  docs.write_to(batch);
-  batch.Put(kCheckpointKey, encode_position(events.back().position));
-  // Not synced: the models can always be rebuilt from the durable log, and
-  // the checkpoint travels in the same batch as the documents.
-  const auto status = db_->Write(rocksdb::WriteOptions(), &batch);
-  if (!status.ok()) return eventstore::errc::io_error;
   {
     std::lock_guard lock(mutex_);
-    checkpoint_ = events.back().position;
+    checkpoint_ = last;
   }
   advanced_.notify_all();
   return eventstore::outcome::success();
@@ -147,13 +223,197 @@ bool ReadModels::wait_for(eventstore::Position position, std::chrono::millisecon
 }
 
 result<std::optional<Seats>> ReadModels::seats(const domain::OrgId& org, const domain::SessionId& session) const {
-  std::string value;
-  const auto s = db_->Get(rocksdb::ReadOptions(), seats_key(d::session_stream(org, session).str()), &value);
-  if (s.IsNotFound()) return std::optional<Seats>();
-  if (!s.ok()) return eventstore::errc::io_error;
-  const auto doc = json::parse(value);
-  return std::optional<Seats>(Seats{doc.at("capacity").get<std::uint32_t>(), doc.at("reserved").get<std::uint32_t>(),
-                                    doc.at("registered").get<std::uint32_t>()});
+  auto doc = this->session(org, session);
+  if (!doc) return doc.error();
+  if (!doc.value()) return std::optional<Seats>();
+  try {
+    const json& b = doc.value()->body;
+    return std::optional<Seats>(Seats{b.at("capacity").get<std::uint32_t>(), b.at("reserved").get<std::uint32_t>(),
+                                      b.at("registered").get<std::uint32_t>()});
+  } catch (const json::exception&) {
+    return errc::corruption;
+  }
+}
+
+result<std::optional<Document>> ReadModels::code(const domain::OrgId& org, std::string_view code_key) const {
+  if (code_key.empty()) return std::optional<Document>();
+  auto doc = document(*db_, code_doc_key(code_key));
+  if (!doc || !doc.value()) return doc;
+  if (doc.value()->body.value("org", std::string()) != org.str()) return std::optional<Document>();
+  return doc;
+}
+
+result<std::optional<Document>> ReadModels::contract(const domain::OrgId& org, const domain::ContractId& id) const {
+  if (!keys::usable_id(org.str()) || !keys::usable_id(id.str())) return std::optional<Document>();
+  return document(*db_, keys::doc(d::contract_stream(org, id).str()));
+}
+
+result<std::optional<Document>> ReadModels::session(const domain::OrgId& org, const domain::SessionId& id) const {
+  if (!keys::usable_id(org.str()) || !keys::usable_id(id.str())) return std::optional<Document>();
+  return document(*db_, keys::doc(d::session_stream(org, id).str()));
+}
+
+result<std::optional<Document>> ReadModels::invitation(const domain::InvitationId& id) const {
+  if (id.empty()) return std::optional<Document>();
+  return document(*db_, keys::doc(d::invitation_stream(id).str()));
+}
+
+result<std::optional<Document>> ReadModels::registration(const domain::OrgId& org,
+                                                         const domain::RegistrationId& id) const {
+  if (!keys::usable_id(org.str()) || !keys::usable_id(id.str())) return std::optional<Document>();
+  return document(*db_, keys::doc(d::registration_stream(org, id).str()));
+}
+
+result<std::optional<json>> ReadModels::summary(const domain::OrgId& org, const domain::ContractId& id) const {
+  if (!keys::usable_id(org.str()) || !keys::usable_id(id.str())) return std::optional<json>();
+  try {
+    Reader reader(*db_);
+    auto contract = reader.record(keys::doc(d::contract_stream(org, id).str()));
+    if (!contract) return contract.error();
+    if (!contract.value()) return std::optional<json>();
+    auto counts = reader.record(keys::summary(org.str(), id.str()));
+    if (!counts) return counts.error();
+    if (counts.value()) return counts.value();
+    return std::optional<json>(json{{"total", 0}, {"available", 0}, {"assigned", 0}, {"used", 0}, {"archived", 0}});
+  } catch (const json::exception&) {
+    return fail(errc::corruption);
+  }
+}
+
+result<std::optional<json>> ReadModels::roster(const domain::OrgId& org, const domain::SessionId& id) const {
+  if (!keys::usable_id(org.str()) || !keys::usable_id(id.str())) return std::optional<json>();
+  try {
+    Reader reader(*db_);
+    auto session = reader.record(keys::doc(d::session_stream(org, id).str()));
+    if (!session) return session.error();
+    if (!session.value()) return std::optional<json>();
+
+    std::vector<std::string> invitation_keys;
+    auto scanned = reader.scan(keys::roster_invitations(org.str(), id.str()), {}, [&](auto, std::string_view value) {
+      invitation_keys.push_back(keys::doc(d::invitation_stream(d::InvitationId(std::string(value))).str()));
+      return true;
+    });
+    if (!scanned) return scanned.error();
+    std::vector<std::string> registration_keys;
+    scanned = reader.scan(keys::roster_registrations(org.str(), id.str()), {}, [&](auto, std::string_view value) {
+      registration_keys.push_back(
+          keys::doc(d::registration_stream(org, d::RegistrationId(std::string(value))).str()));
+      return true;
+    });
+    if (!scanned) return scanned.error();
+
+    auto invitations = reader.bodies(invitation_keys);
+    if (!invitations) return invitations.error();
+    auto registrations = reader.bodies(registration_keys);
+    if (!registrations) return registrations.error();
+    return std::optional<json>(json{{"invitations", std::move(invitations.value())},
+                                    {"registrations", std::move(registrations.value())}});
+  } catch (const json::exception&) {
+    return fail(errc::corruption);
+  }
+}
+
+result<Page> ReadModels::codes(const domain::OrgId& org, const CodeFilter& filter,
+                               const std::optional<std::string>& cursor, std::size_t limit) const {
+  const auto& o = org.str();
+  if (!keys::usable_id(o) || limit == 0) return Page{};
+  if (filter.status && std::ranges::find(kStatuses, *filter.status) == kStatuses.end()) return Page{};
+  if ((filter.contract && !keys::usable_id(*filter.contract)) || (filter.batch && !keys::usable_id(*filter.batch))) {
+    return Page{};
+  }
+  try {
+    Reader reader(*db_);
+    // The narrowest index that answers the filter by itself.
+    std::string prefix;
+    if (filter.batch) {
+      if (filter.contract) {
+        auto batch = reader.record(keys::doc(d::batch_stream(org, d::BatchId(*filter.batch)).str()));
+        if (!batch) return batch.error();
+        if (!batch.value() || batch.value()->at("b").at("contract_id") != *filter.contract) return Page{};
+      }
+      prefix = filter.status ? keys::codes_of_batch(o, *filter.batch, *filter.status)
+                             : keys::codes_of_batch(o, *filter.batch);
+    } else if (filter.contract) {
+      prefix = filter.status ? keys::codes_of_contract(o, *filter.contract, *filter.status)
+                             : keys::codes_of_contract(o, *filter.contract);
+    } else {
+      prefix = filter.status ? keys::codes_of_org(o, *filter.status) : keys::codes_of_org(o);
+    }
+
+    std::string from;
+    if (const auto after = decode_cursor(cursor)) {
+      if (*after == std::numeric_limits<std::uint64_t>::max()) return Page{};
+      from = prefix + keys::be64(*after + 1);
+    }
+    std::vector<std::string> code_keys;
+    std::uint64_t last = 0;
+    bool more = false;
+    auto scanned = reader.scan(prefix, from, [&](std::string_view key, std::string_view value) {
+      if (code_keys.size() == limit) {
+        more = true;
+        return false;
+      }
+      last = keys::read_be64(key.substr(prefix.size())).value_or(0);
+      code_keys.push_back(code_doc_key(value));
+      return true;
+    });
+    if (!scanned) return scanned.error();
+    auto items = reader.bodies(code_keys);
+    if (!items) return items.error();
+    Page page;
+    page.items = std::move(items.value());
+    if (more) page.next = encode_cursor(last);
+    return page;
+  } catch (const json::exception&) {
+    return errc::corruption;
+  }
+}
+
+result<std::vector<json>> ReadModels::participants(const domain::OrgId& org, const domain::ContractId& id) const {
+  if (!keys::usable_id(org.str()) || !keys::usable_id(id.str())) return std::vector<json>();
+  try {
+    Reader reader(*db_);
+    std::vector<std::string> code_keys;
+    auto scanned = reader.scan(keys::participants_of_contract(org.str(), id.str()), {}, [&](auto, std::string_view v) {
+      code_keys.push_back(code_doc_key(v));
+      return true;
+    });
+    if (!scanned) return scanned.error();
+    return reader.bodies(code_keys);
+  } catch (const json::exception&) {
+    return errc::corruption;
+  }
+}
+
+result<std::vector<std::string>> ReadModels::pool(const domain::OrgId& org, const domain::ContractId& id,
+                                                  std::size_t limit) const {
+  std::vector<std::string> out;
+  if (!keys::usable_id(org.str()) || !keys::usable_id(id.str()) || limit == 0) return out;
+  Reader reader(*db_);
+  auto scanned =
+      reader.scan(keys::codes_of_contract(org.str(), id.str(), "available"), {}, [&](auto, std::string_view value) {
+        out.emplace_back(value);
+        return out.size() < limit;
+      });
+  if (!scanned) return scanned.error();
+  return out;
+}
+
+result<std::vector<DueExpiry>> ReadModels::due_expiries(domain::Timestamp now, std::size_t limit) const {
+  std::vector<DueExpiry> out;
+  if (limit == 0) return out;
+  Reader reader(*db_);
+  const std::string prefix(keys::kDuePrefix);
+  auto scanned = reader.scan(prefix, {}, [&](std::string_view key, auto) {
+    const auto rest = key.substr(prefix.size());
+    if (rest.size() < 8) return true;
+    const auto micros = keys::read_sortable_micros(rest.substr(0, 8));
+    if (micros > now.micros) return false;
+    out.push_back(DueExpiry{domain::InvitationId(std::string(rest.substr(8))), domain::Timestamp{micros}});
+    return out.size() < limit;
+  });
+  if (!scanned) return scanned.error();
+  return out;
 }
 
 }  // namespace tessera::projections

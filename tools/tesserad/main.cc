@@ -12,6 +12,8 @@
 #include <optional>
 #include <thread>
 
+#include "expiry_scheduler.h"
+#include "tessera/api/claim_tokens.h"
 #include "tessera/api/server.h"
 #include "tessera/kafka/embedded_cluster.h"
 #include "tessera/kafka/relay.h"
@@ -90,10 +92,18 @@ int main(int argc, char** argv) {
     relay->start();
   }
 
+  auto claims = tessera::api::ClaimTokens::open(root / "claim.key");
+  if (!claims) {
+    spdlog::error("cannot read or create the claim key {}: {}", (root / "claim.key").string(),
+                  claims.error().message());
+    return 1;
+  }
+
   tessera::pipeline::Pipeline pipeline(*log.value(), tessera::pipeline::system_sources());
   tessera::projections::Projector projector(*log.value(), *models.value());
+  tessera::tools::ExpiryScheduler expiries(pipeline, *models.value());
   tessera::api::Handler handler(tessera::api::Services{
-      pipeline, *log.value(), *models.value(), [&]() -> nlohmann::json {
+      pipeline, *log.value(), *models.value(), claims.value(), [&]() -> nlohmann::json {
         return {{"kafka_bootstrap", bootstrap.empty() ? nlohmann::json(nullptr) : nlohmann::json(bootstrap)},
                 {"relay_position", relay ? nlohmann::json(relay->published().value) : nlohmann::json(nullptr)}};
       }});

@@ -62,10 +62,20 @@ std::vector<Id<Tag>> ids_from(const json& j, const char* key) {
   return out;
 }
 
+// A count: a whole number from 0 to 2^32-1; anything else is malformed.
+std::uint32_t count_at(const json& j, const char* key) {
+  const json& value = j.at(key);
+  if (!value.is_number_unsigned() || value.get<std::uint64_t>() > UINT32_MAX) {
+    throw json::type_error::create(302, std::string(key) + " must be a whole number from 0 to 4294967295", &value);
+  }
+  return value.get<std::uint32_t>();
+}
+
 }  // namespace
 
 void to_json(json& j, const Money& m) { j = json{{"amount", m.amount}, {"currency", m.currency}}; }
 void from_json(const json& j, Money& m) {
+  if (!j.at("amount").is_number_integer()) throw json::type_error::create(302, "amount must be a whole number", &j);
   j.at("amount").get_to(m.amount);
   j.at("currency").get_to(m.currency);
 }
@@ -131,7 +141,7 @@ void from_json(const json& j, SessionCreated& e) {
   get_id(j, "org", e.org);
   get_id(j, "session_id", e.session);
   j.at("name").get_to(e.name);
-  j.at("capacity").get_to(e.capacity);
+  e.capacity = count_at(j, "capacity");
   get_optional_id(j, "contract_id", e.contract);
   get_optional(j, "opens_at", e.opens_at);
 }
@@ -156,12 +166,12 @@ void from_json(const json& j, BatchGenerated& e) {
   get_id(j, "batch_id", e.batch);
   get_id(j, "contract_id", e.contract);
   get_optional_id(j, "session_id", e.session);
-  j.at("quantity").get_to(e.quantity);
+  e.quantity = count_at(j, "quantity");
   get_optional(j, "price", e.price);
   j.at("note").get_to(e.note);
   get_optional(j, "valid_from", e.valid_from);
   get_optional(j, "valid_until", e.valid_until);
-  j.at("max_uses").get_to(e.max_uses);
+  e.max_uses = count_at(j, "max_uses");
   j.at("restrictions").get_to(e.restrictions);
   j.at("prefix").get_to(e.prefix);
 }
@@ -248,7 +258,7 @@ void from_json(const json& j, ContractConfigured& e) {
 }
 
 void to_json(json& j, const SessionCapacityChanged& e) { j = json{{"capacity", e.capacity}}; }
-void from_json(const json& j, SessionCapacityChanged& e) { j.at("capacity").get_to(e.capacity); }
+void from_json(const json& j, SessionCapacityChanged& e) { e.capacity = count_at(j, "capacity"); }
 
 void to_json(json& j, const SeatReserved& e) {
   j = json{{"invitation_id", e.invitation.str()}, {"over_capacity", e.over_capacity}};

@@ -9,6 +9,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "tessera/api/claim_tokens.h"
 #include "tessera/api/http.h"
 #include "tessera/eventstore/log.h"
 #include "tessera/pipeline/pipeline.h"
@@ -20,6 +21,7 @@ struct Services {
   pipeline::Pipeline& pipeline;
   const eventstore::Log& log;
   const projections::ReadModels& models;
+  const ClaimTokens& claims;
   // Figures of the parts outside the request path (the Kafka relay), merged
   // into /v1/status.
   std::function<nlohmann::json()> status;

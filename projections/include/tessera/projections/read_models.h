@@ -1,12 +1,24 @@
 // Read models: the query side, built by folding the log's events into JSON
 // documents kept in their own RocksDB.
 //
-// Each apply() writes its documents and the checkpoint (the position of the
-// last event applied) in one write batch, so after a crash the models are
-// exactly those of some prefix of the log and resume from there: no event is
-// applied twice, none is skipped.
+// Each apply() writes its documents, their indexes and the checkpoint (the
+// position of the last event applied) in one write batch, so after a crash
+// the models are exactly those of some prefix of the log and resume from
+// there: no event is applied twice, none is skipped.
+//
+// Every document mirrors one stream and records that stream's version. An
+// event whose version is at or below the version its stream's document
+// records is skipped: a Kafka-fed projector sees events again after a relay
+// restart, and sees the streams of different topics interleaved in any order
+// (a code may even arrive before its batch: it stays out of every query until
+// its batch arrives). Fed any interleaving that keeps each stream's order,
+// the models come out the same.
+//
+// A database written under another internal layout is emptied on open() and
+// its checkpoint reads 0: the projector then rebuilds it from the log.
 //
 // Threading: apply() from one thread (the projector); queries from any thread.
+// Each query reads one consistent snapshot.
 #pragma once
 
 #include <chrono>
@@ -15,8 +27,11 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "tessera/domain/ids.h"
 #include "tessera/eventstore/types.h"
@@ -40,15 +55,42 @@ struct Seats {
   }
 };
 
+// A document as the API serves it, with the version of the stream it mirrors
+// (for ETag / If-Match).
+struct Document {
+  nlohmann::json body;
+  std::uint64_t version = 0;
+};
+
+struct CodeFilter {
+  std::optional<std::string> contract = std::nullopt;
+  std::optional<std::string> batch = std::nullopt;
+  std::optional<std::string> status = std::nullopt;  // available | assigned | used | archived
+};
+
+// One page of a list; `next` is the cursor of the following page, present
+// only when there is at least one more item (an opaque string).
+struct Page {
+  std::vector<nlohmann::json> items;
+  std::optional<std::string> next;
+};
+
+struct DueExpiry {
+  domain::InvitationId invitation;
+  domain::Timestamp expires_at;
+};
+
 class ReadModels {
  public:
   static result<std::unique_ptr<ReadModels>> open(const std::filesystem::path& dir);
   ~ReadModels();
 
-  // Folds `events` (consecutive, after checkpoint()) into the models.
+  // Folds `events` (consecutive, after checkpoint(); or, fed from Kafka, in
+  // per-stream order) into the models. Fails with corruption on an event that
+  // does not decode, leaving the models and the checkpoint as they were.
   result<void> apply(std::span<const eventstore::RecordedEvent> events);
 
-  // The position of the last event applied.
+  // The highest position applied (for the local log: the last event applied).
   eventstore::Position checkpoint() const;
 
   // Blocks until checkpoint() >= position or the timeout passes.
@@ -56,6 +98,71 @@ class ReadModels {
 
   // A session's seats; nullopt when no such session is known.
   result<std::optional<Seats>> seats(const domain::OrgId& org, const domain::SessionId& session) const;
+
+  // The documents below read nullopt for a miss: no such resource in `org`
+  // (a deleted code included). Times are RFC 3339 strings, money is
+  // {amount, currency}, a participant {email, name?, group?, region?,
+  // external_id?}; absent values are null. `Document.version` is the version
+  // of the stream the document mirrors (for ETag / If-Match).
+  //
+  // code: {code, org, status, uses, max_uses, price, participant, batch_id,
+  //        session_id, contract_id, note, valid_from, valid_until}
+  //   status: archived if archived; else used when uses >= max_uses; else
+  //   assigned when someone is assigned; else available.
+  //   price, note, valid_from, valid_until: the code's own (from generation
+  //   or an edit), else its batch's; price null: the contract's rules decide.
+  //   session_id, contract_id, max_uses: the batch's.
+  //   participant: the assignee; for a used code nobody is assigned to, the
+  //   participant of its last redemption (the one that used it up); else null.
+  //   `code_key` is the normalised key (parse_code(...).key), `code` the
+  //   display form.
+  result<std::optional<Document>> code(const domain::OrgId& org, std::string_view code_key) const;
+  // contract: {id, org, name, reuse_cancelled_codes, default_price}
+  result<std::optional<Document>> contract(const domain::OrgId& org, const domain::ContractId& id) const;
+  // session: {id, org, name, capacity, contract_id, opens_at, reserved, registered, available}
+  result<std::optional<Document>> session(const domain::OrgId& org, const domain::SessionId& id) const;
+  // invitation: {id, org, status, participant, code, session_id, expires_at,
+  //              bind_to_email, over_capacity, sent_at, resent_at, ended_at,
+  //              registration_id}
+  //   status: pending | accepted | cancelled | superseded | expired (the
+  //   scheduler's ExpireInvitation, not the clock, makes it expired);
+  //   registration_id once accepted; ended_at when it left pending.
+  // Found by id alone: a claim token names no organisation (check `org`).
+  result<std::optional<Document>> invitation(const domain::InvitationId& id) const;
+  // registration: {id, org, code, participant, session_id, price, status,
+  //                access_from, access_until, invitation_id, ended_at}
+  //   status: active | cancelled | revoked; code is the display form or null.
+  result<std::optional<Document>> registration(const domain::OrgId& org, const domain::RegistrationId& id) const;
+  // summary: {total, available, assigned, used, archived}, over the codes of
+  // the contract that are not deleted; nullopt when the contract is unknown.
+  result<std::optional<nlohmann::json>> summary(const domain::OrgId& org, const domain::ContractId& id) const;
+  // roster: {invitations: [pending ones], registrations: [active ones]}, each
+  // an invitation or registration document, oldest first; nullopt when the
+  // session is unknown.
+  result<std::optional<nlohmann::json>> roster(const domain::OrgId& org, const domain::SessionId& id) const;
+
+  // Code documents of `org` in the order they were issued, filtered, at most
+  // `limit` of them (0: an empty page); `cursor` is a previous page's `next`,
+  // used with the same filter. An unreadable cursor reads as the first page.
+  // An unknown status, or a batch of another contract than `contract`, gives
+  // an empty page.
+  result<Page> codes(const domain::OrgId& org, const CodeFilter& filter, const std::optional<std::string>& cursor,
+                     std::size_t limit) const;
+
+  // Codes of a contract bound to a participant (their `participant` is not
+  // null: assigned, or used, archived ones included), in issue order, for the
+  // participants CSV: each item is a code document.
+  result<std::vector<nlohmann::json>> participants(const domain::OrgId& org, const domain::ContractId& id) const;
+
+  // Up to `limit` code keys of `contract` that are available (uses left,
+  // nobody assigned, not archived), oldest first: the pool bulk assignment
+  // draws from.
+  result<std::vector<std::string>> pool(const domain::OrgId& org, const domain::ContractId& id,
+                                        std::size_t limit) const;
+
+  // Up to `limit` pending invitations whose expires_at is at or before `now`,
+  // earliest expires_at first: what the expiry scheduler issues commands for.
+  result<std::vector<DueExpiry>> due_expiries(domain::Timestamp now, std::size_t limit) const;
 
  private:
   ReadModels(std::unique_ptr<rocksdb::DB> db, eventstore::Position checkpoint);

@@ -1,0 +1,125 @@
+#include <charconv>
+
+#include "body_reader.h"
+#include "csv.h"
+#include "problem.h"
+#include "routes.h"
+#include "tessera/domain/streams.h"
+
+namespace tessera::api::detail {
+namespace {
+
+namespace d = tessera::domain;
+
+constexpr std::size_t kDefaultPage = 100;
+constexpr std::size_t kMaxPage = 1000;
+
+const std::vector<std::string> kCodeColumns = {"code",       "status",     "uses",       "max_uses",
+                                               "price",      "currency",   "email",      "name",
+                                               "batch_id",   "session_id", "valid_until"};
+
+std::string text_of(const json& value) {
+  if (value.is_null()) return {};
+  if (value.is_string()) return value.get<std::string>();
+  return value.dump();
+}
+
+std::vector<std::string> code_row(const json& code) {
+  const json& price = code.contains("price") ? code["price"] : json();
+  const json& participant = code.contains("participant") ? code["participant"] : json();
+  auto field = [](const json& object, const char* key) {
+    return object.is_object() && object.contains(key) ? text_of(object[key]) : std::string();
+  };
+  return {field(code, "code"),          field(code, "status"),     field(code, "uses"),
+          field(code, "max_uses"),      field(price, "amount"),    field(price, "currency"),
+          field(participant, "email"),  field(participant, "name"), field(code, "batch_id"),
+          field(code, "session_id"),    field(code, "valid_until")};
+}
+
+Response code_now(const Call& call, const std::string& key, const pipeline::Accepted& accepted) {
+  wait_for_models(call, accepted.positions.last);
+  return document_response(call.services.models.code(call.org, key), "code-unknown", "code");
+}
+
+}  // namespace
+
+Response list_codes(Call& call) {
+  wait_for_models(call, call.services.log.head());
+  projections::CodeFilter filter{call.query_value("contract"), call.query_value("batch"), call.query_value("status")};
+  if (filter.status && *filter.status != "available" && *filter.status != "assigned" && *filter.status != "used" &&
+      *filter.status != "archived") {
+    return problem(http::status::unprocessable_entity, "validation",
+                   "status is one of available, assigned, used, archived");
+  }
+  if (call.accepts_csv()) {
+    std::string out = csv_line(kCodeColumns);
+    std::optional<std::string> cursor;
+    do {
+      auto page = call.services.models.codes(call.org, filter, cursor, kMaxPage);
+      if (!page) return problem_for(page.error(), "the read models cannot be read");
+      for (const auto& code : page.value().items) out += csv_line(code_row(code));
+      cursor = page.value().next;
+    } while (cursor);
+    return csv_response(std::move(out));
+  }
+  std::size_t limit = kDefaultPage;
+  if (auto text = call.query_value("limit")) {
+    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
+    if (ec != std::errc() || end != text->data() + text->size() || limit == 0 || limit > kMaxPage) {
+      return problem(http::status::unprocessable_entity, "validation", "limit is 1 to 1000");
+    }
+  }
+  auto page = call.services.models.codes(call.org, filter, call.query_value("cursor"), limit);
+  if (!page) return problem_for(page.error(), "the read models cannot be read");
+  return json_response(http::status::ok,
+                       {{"items", page.value().items},
+                        {"next", page.value().next ? json(*page.value().next) : json(nullptr)}});
+}
+
+Response get_code(Call& call) {
+  TESSERA_TAKE(key, code_key(call.segment(4)));
+  wait_for_models(call, call.services.log.head());
+  return document_response(call.services.models.code(call.org, key), "code-unknown", "code");
+}
+
+Response edit_code(Call& call) {
+  TESSERA_TAKE(key, code_key(call.segment(4)));
+  TESSERA_TAKE(body, read_json(call));
+  BodyReader in(body);
+  d::EditCode command{call.org, key, in.optional_text("note"), in.money("price"), in.time("valid_from"),
+                      in.time("valid_until")};
+  if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
+  TESSERA_TAKE(condition, precondition(call, d::code_stream(key)));
+  TESSERA_TAKE(accepted, execute(call, std::move(command), condition));
+  return code_now(call, key, accepted);
+}
+
+Response delete_code(Call& call) {
+  TESSERA_TAKE(key, code_key(call.segment(4)));
+  TESSERA_TAKE(condition, precondition(call, d::code_stream(key)));
+  TESSERA_TAKE(accepted, execute(call, d::DeleteCode{call.org, key}, condition));
+  wait_for_models(call, accepted.positions.last);
+  Response response{http::status::no_content, 11};
+  response.prepare_payload();
+  return response;
+}
+
+Response assign_code(Call& call) {
+  TESSERA_TAKE(key, code_key(call.segment(4)));
+  TESSERA_TAKE(body, read_json(call));
+  BodyReader in(body);
+  d::AssignCode command{call.org, key, in.participant("participant")};
+  if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
+  TESSERA_TAKE(condition, precondition(call, d::code_stream(key)));
+  TESSERA_TAKE(accepted, execute(call, std::move(command), condition));
+  return code_now(call, key, accepted);
+}
+
+Response archive_code(Call& call) {
+  TESSERA_TAKE(key, code_key(call.segment(4)));
+  TESSERA_TAKE(condition, precondition(call, d::code_stream(key)));
+  TESSERA_TAKE(accepted, execute(call, d::ArchiveCode{call.org, key}, condition));
+  return code_now(call, key, accepted);
+}
+
+}  // namespace tessera::api::detail

@@ -1,0 +1,282 @@
+#include <string>
+
+#include "body_reader.h"
+#include "csv.h"
+#include "problem.h"
+#include "routes.h"
+#include "tessera/codec/json.h"
+#include "tessera/domain/streams.h"
+
+namespace tessera::api::detail {
+namespace {
+
+namespace d = tessera::domain;
+
+constexpr std::size_t kCodesListedInBatch = 1000;
+
+d::ContractId contract_id(const Call& call) { return d::ContractId{call.segment(4)}; }
+
+Response contract_now(const Call& call, const pipeline::Accepted& accepted, http::status status) {
+  wait_for_models(call, accepted.positions.last);
+  Response response =
+      document_response(call.services.models.contract(call.org, contract_id(call)), "contract-unknown", "contract");
+  response.result(status);
+  return response;
+}
+
+json batch_json(const d::BatchGenerated& e, const d::Events& events) {
+  json body = codec::event_to_json(e);
+  body.erase("org");
+  body.erase("batch_id");
+  body["id"] = e.batch.str();
+  json codes = json::array();
+  for (const auto& se : events) {
+    if (codes.size() == kCodesListedInBatch) break;
+    if (const auto* issued = std::get_if<d::CodeIssued>(&se.event)) {
+      const auto& price = issued->price ? issued->price : e.price;
+      codes.push_back({{"code", issued->code},
+                       {"status", issued->assignee ? "assigned" : "available"},
+                       {"uses", 0},
+                       {"max_uses", e.max_uses},
+                       {"price", price ? json(*price) : json(nullptr)},
+                       {"participant", issued->assignee ? json(*issued->assignee) : json(nullptr)}});
+    }
+  }
+  body["codes"] = std::move(codes);
+  return body;
+}
+
+// The participants CSV's columns, in order.
+const std::vector<std::string> kParticipantColumns = {"email", "name", "group", "region", "external_id", "code",
+                                                      "status"};
+
+}  // namespace
+
+Response create_contract(Call& call) {
+  TESSERA_TAKE(body, read_json(call));
+  BodyReader in(body);
+  d::CreateContract command{call.org, d::ContractId{call.services.pipeline.new_id()}, in.text("name", true),
+                            in.flag("reuse_cancelled_codes", false), in.money("default_price")};
+  if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
+  const d::ContractId id = command.contract;
+  TESSERA_TAKE(accepted, execute(call, std::move(command)));
+  call.path = {"v1", "orgs", call.org.str(), "contracts", id.str()};
+  Response response = contract_now(call, accepted, http::status::created);
+  response.set(http::field::location, "/v1/orgs/" + call.org.str() + "/contracts/" + id.str());
+  return response;
+}
+
+Response get_contract(Call& call) {
+  wait_for_models(call, call.services.log.head());
+  return document_response(call.services.models.contract(call.org, contract_id(call)), "contract-unknown",
+                           "contract");
+}
+
+Response configure_contract(Call& call) {
+  TESSERA_TAKE(body, read_json(call));
+  BodyReader in(body);
+  d::ConfigureContract command{call.org, contract_id(call), in.optional_text("name"), std::nullopt, std::nullopt};
+  if (body.is_object() && body.contains("reuse_cancelled_codes")) {
+    command.reuse_cancelled_codes = in.flag("reuse_cancelled_codes", false);
+  }
+  if (body.is_object() && body.contains("default_price")) command.default_price = in.money("default_price");
+  if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
+  TESSERA_TAKE(condition, precondition(call, d::contract_stream(call.org, command.contract)));
+  TESSERA_TAKE(accepted, execute(call, std::move(command), condition));
+  return contract_now(call, accepted, http::status::ok);
+}
+
+Response contract_summary(Call& call) {
+  wait_for_models(call, call.services.log.head());
+  auto found = call.services.models.summary(call.org, contract_id(call));
+  if (!found) return problem_for(found.error(), "the read models cannot be read");
+  if (!found.value()) return problem(http::status::not_found, "contract-unknown", "no such contract");
+  return json_response(http::status::ok, *found.value());
+}
+
+Response generate_batch(Call& call) {
+  TESSERA_TAKE(body, read_json(call));
+  BodyReader in(body);
+  d::GenerateBatch command;
+  command.org = call.org;
+  command.batch = d::BatchId{call.services.pipeline.new_id()};
+  command.contract = contract_id(call);
+  command.participants = in.participants("participants");
+  command.quantity = in.count("quantity", command.participants.empty() ? std::nullopt : std::optional(0U));
+  if (auto session = in.optional_text("session_id")) command.session = d::SessionId{*session};
+  command.price = in.money("price");
+  command.note = in.text("note", false);
+  command.valid_from = in.time("valid_from");
+  command.valid_until = in.time("valid_until");
+  command.max_uses = in.count("max_uses", 1U);
+  command.restrictions = in.restrictions("restrictions");
+  command.prefix = in.text("prefix", false);
+  if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
+  TESSERA_TAKE(accepted, execute(call, std::move(command)));
+  const auto& generated = std::get<d::BatchGenerated>(accepted.events.front().event);
+  wait_for_models(call, accepted.positions.last);
+  return created(batch_json(generated, accepted.events),
+                 "/v1/orgs/" + call.org.str() + "/codes?batch=" + generated.batch.str());
+}
+
+Response download_participants(Call& call) {
+  wait_for_models(call, call.services.log.head());
+  auto found = call.services.models.participants(call.org, contract_id(call));
+  if (!found) return problem_for(found.error(), "the read models cannot be read");
+  std::string out = csv_line(kParticipantColumns);
+  for (const auto& code : found.value()) {
+    const json& p = code.contains("participant") && code["participant"].is_object() ? code["participant"] : json();
+    auto field = [&](const char* key) { return p.is_object() ? p.value(key, std::string()) : std::string(); };
+    out += csv_line({field("email"), field("name"), field("group"), field("region"), field("external_id"),
+                     code.value("code", std::string()), code.value("status", std::string())});
+  }
+  return csv_response(std::move(out));
+}
+
+namespace {
+
+struct ParticipantRow {
+  std::size_t line = 0;
+  d::Participant participant;
+  std::optional<d::Money> price;
+  std::string error;  // why the row cannot be taken, if it cannot
+};
+
+// Reads the uploaded CSV: a header row naming the columns (email required;
+// name, group, region, external_id, price, currency optional), then a row per
+// participant.
+std::variant<std::vector<ParticipantRow>, Response> read_participants(const std::string& text) {
+  auto records = parse_csv(text);
+  if (!records) return problem(http::status::unprocessable_entity, "validation", "the CSV has an unclosed quote");
+  if (records->empty()) return problem(http::status::unprocessable_entity, "validation", "the CSV has no header row");
+  std::map<std::string, std::size_t> column;
+  for (std::size_t i = 0; i < records->front().fields.size(); ++i) {
+    std::string name = records->front().fields[i];
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    column[name] = i;
+  }
+  if (!column.contains("email")) {
+    return problem(http::status::unprocessable_entity, "validation", "the CSV's header row has no email column");
+  }
+  auto cell = [&](const CsvRecord& r, const char* name) -> std::string {
+    const auto it = column.find(name);
+    return (it != column.end() && it->second < r.fields.size()) ? r.fields[it->second] : std::string();
+  };
+  std::vector<ParticipantRow> rows;
+  for (std::size_t i = 1; i < records->size(); ++i) {
+    const CsvRecord& r = (*records)[i];
+    ParticipantRow row{r.line, {cell(r, "email"), cell(r, "name"), cell(r, "group"), cell(r, "region"),
+                                cell(r, "external_id")},
+                       std::nullopt, {}};
+    if (!d::plausible_email(row.participant.email)) row.error = "email must be an email address";
+    const std::string amount = cell(r, "price");
+    if (!amount.empty()) {
+      try {
+        std::size_t used = 0;
+        const long long value = std::stoll(amount, &used);
+        if (used != amount.size()) throw std::invalid_argument(amount);
+        row.price = d::Money{value, cell(r, "currency")};
+      } catch (const std::exception&) {
+        row.error = "price must be a whole number of minor units";
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+json row_json(const ParticipantRow& row, const std::string& code, const std::string& reason) {
+  return {{"line", row.line},
+          {"email", row.participant.email},
+          {"code", code.empty() ? json(nullptr) : json(code)},
+          {"result", reason.empty() ? "assigned" : "error"},
+          {"reason", reason.empty() ? json(nullptr) : json(reason)}};
+}
+
+// Assigns each valid row a code from the contract's pool; a code taken by
+// someone else meanwhile is skipped for the next one.
+Response assign_from_pool(Call& call, const std::vector<ParticipantRow>& rows) {
+  const d::ContractId contract = contract_id(call);
+  auto pool = call.services.models.pool(call.org, contract, rows.size() * 2 + 16);
+  if (!pool) return problem_for(pool.error(), "the read models cannot be read");
+  std::size_t next = 0;
+  json out = json::array();
+  for (const auto& row : rows) {
+    if (!row.error.empty()) {
+      out.push_back(row_json(row, "", row.error));
+      continue;
+    }
+    std::string assigned;
+    std::string reason = "no available code left in the contract's pool";
+    while (next < pool.value().size()) {
+      const std::string key = pool.value()[next++];
+      auto outcome =
+          call.services.pipeline.submit(d::AssignCode{call.org, key, row.participant}).get();
+      if (outcome) {
+        auto code = call.services.models.code(call.org, key);
+        assigned = (code && code.value()) ? code.value()->body.value("code", key) : key;
+        reason.clear();
+        break;
+      }
+      // A pool code someone took meanwhile: try the next one.
+      const std::error_code& why = outcome.error().code;
+      const bool taken = why == d::errc::code_assigned_elsewhere || why == d::errc::code_exhausted ||
+                         why == d::errc::code_archived || why == d::errc::code_unknown;
+      if (!taken) {
+        reason = outcome.error().detail;  // a problem with the row itself
+        break;
+      }
+    }
+    out.push_back(row_json(row, assigned, reason));
+  }
+  return json_response(http::status::ok, {{"rows", std::move(out)}});
+}
+
+// Makes a new code, assigned to its row's participant, for each valid row, in
+// one batch (priced per row where the row gives a price).
+Response generate_for_rows(Call& call, const std::vector<ParticipantRow>& rows) {
+  d::GenerateBatch command;
+  command.org = call.org;
+  command.batch = d::BatchId{call.services.pipeline.new_id()};
+  command.contract = contract_id(call);
+  if (auto session = call.query_value("session_id")) command.session = d::SessionId{*session};
+  bool priced = false;
+  for (const auto& row : rows) priced = priced || row.price.has_value();
+  for (const auto& row : rows) {
+    if (!row.error.empty()) continue;
+    command.participants.push_back(row.participant);
+    if (priced) command.participant_prices.push_back(row.price);
+  }
+  json out = json::array();
+  if (command.participants.empty()) {
+    for (const auto& row : rows) out.push_back(row_json(row, "", row.error));
+    return json_response(http::status::ok, {{"rows", std::move(out)}});
+  }
+  TESSERA_TAKE(accepted, execute(call, std::move(command)));
+  std::size_t issued = 0;
+  std::vector<std::string> codes;
+  for (const auto& e : accepted.events) {
+    if (const auto* code = std::get_if<d::CodeIssued>(&e.event)) codes.push_back(code->code);
+  }
+  for (const auto& row : rows) {
+    out.push_back(row.error.empty() ? row_json(row, codes[issued++], "") : row_json(row, "", row.error));
+  }
+  wait_for_models(call, accepted.positions.last);
+  return json_response(http::status::ok, {{"rows", std::move(out)}});
+}
+
+}  // namespace
+
+Response upload_participants(Call& call) {
+  wait_for_models(call, call.services.log.head());
+  auto contract = call.services.models.contract(call.org, contract_id(call));
+  if (!contract) return problem_for(contract.error(), "the read models cannot be read");
+  if (!contract.value()) return problem(http::status::not_found, "contract-unknown", "no such contract");
+  TESSERA_TAKE(rows, read_participants(call.request.body()));
+  const std::string mode = call.query_value("mode").value_or("pool");
+  if (mode == "generate") return generate_for_rows(call, rows);
+  if (mode != "pool") return problem(http::status::unprocessable_entity, "validation", "mode is pool or generate");
+  return assign_from_pool(call, rows);
+}
+
+}  // namespace tessera::api::detail

@@ -1,0 +1,108 @@
+// Invariants 1 and 2 under concurrent HTTP clients: many clients redeem one
+// code at the same instant; exactly as many succeed as the code has uses, and
+// a session never holds more registrations than seats.
+#include <gtest/gtest.h>
+
+#include <barrier>
+#include <thread>
+
+#include "../support/http_client.h"
+#include "../support/server_process.h"
+#include "../support/temp_dir.h"
+
+namespace tessera::testing {
+namespace {
+
+using nlohmann::json;
+
+std::string slug_of(const HttpResponse& r) {
+  const std::string type = r.json().at("type");
+  return type.substr(type.rfind('/') + 1);
+}
+
+struct Tally {
+  int created = 0;
+  std::map<std::string, int> refused;  // by problem slug
+};
+
+class ConcurrentRedemptions : public ::testing::Test {
+ protected:
+  test_support::TempDir dir_;
+  ServerProcess server_{TESSERAD_PATH, dir_.path() / "data", {"--kafka", "none"}};
+  HttpClient http_{"127.0.0.1", server_.port()};
+
+  // A session of `capacity` seats and a batch of `codes` codes of `max_uses` uses for it.
+  std::pair<std::string, std::vector<std::string>> setup(int capacity, int codes, int max_uses) {
+    const auto contract = http_.post("/v1/orgs/acme/contracts", {{"name", "Acme"}}).json();
+    const auto session =
+        http_.post("/v1/orgs/acme/sessions", {{"name", "S"}, {"capacity", capacity}}).json();
+    const auto batch = http_.post("/v1/orgs/acme/contracts/" + contract["id"].get<std::string>() + "/batches",
+                                  {{"quantity", codes}, {"max_uses", max_uses}, {"session_id", session["id"]}})
+                           .json();
+    std::vector<std::string> values;
+    for (const auto& c : batch["codes"]) values.push_back(c["code"]);
+    return {session["id"], values};
+  }
+
+  // `clients` clients, released together, each redeeming code_of(i) once.
+  Tally redeem_at_once(int clients, const std::function<std::string(int)>& code_of) {
+    std::barrier start(clients);
+    std::vector<HttpResponse> answers(static_cast<std::size_t>(clients));
+    std::vector<std::thread> threads;
+    for (int i = 0; i < clients; ++i) {
+      threads.emplace_back([&, i] {
+        const json body = {{"code", code_of(i)},
+                           {"participant", {{"email", "client" + std::to_string(i) + "@example.com"}}}};
+        start.arrive_and_wait();
+        answers[static_cast<std::size_t>(i)] = http_.post("/v1/orgs/acme/redemptions", body);
+      });
+    }
+    for (auto& t : threads) t.join();
+    Tally tally;
+    for (const auto& a : answers) {
+      if (a.status == 201) {
+        ++tally.created;
+      } else {
+        ++tally.refused[slug_of(a)];
+      }
+    }
+    return tally;
+  }
+
+  json seats(const std::string& session) {
+    return http_.get("/v1/orgs/acme/sessions/" + session + "/seats").json();
+  }
+};
+
+TEST_F(ConcurrentRedemptions, FiftyClientsOneSingleUseCodeExactlyOneWins) {
+  const auto [session, codes] = setup(100, 1, 1);
+  const Tally tally = redeem_at_once(50, [&](int) { return codes[0]; });
+  EXPECT_EQ(tally.created, 1);
+  EXPECT_EQ(tally.refused.at("code-exhausted"), 49);
+  EXPECT_EQ(seats(session)["registered"], 1);
+}
+
+TEST_F(ConcurrentRedemptions, TenTimesKClientsOnAKUseCodeExactlyKWin) {
+  constexpr int k = 4;
+  const auto [session, codes] = setup(100, 1, k);
+  const Tally tally = redeem_at_once(10 * k, [&](int) { return codes[0]; });
+  EXPECT_EQ(tally.created, k);
+  EXPECT_EQ(tally.refused.at("code-exhausted"), 9 * k);
+  EXPECT_EQ(seats(session)["registered"], k);
+  const auto code = http_.get("/v1/orgs/acme/codes/" + codes[0]).json();
+  EXPECT_EQ(code["uses"], k);
+  EXPECT_EQ(code["status"], "used");
+}
+
+TEST_F(ConcurrentRedemptions, AFullSessionNeverOverbooks) {
+  const auto [session, codes] = setup(5, 30, 1);
+  const Tally tally = redeem_at_once(30, [&](int i) { return codes[static_cast<std::size_t>(i)]; });
+  EXPECT_EQ(tally.created, 5);
+  EXPECT_EQ(tally.refused.at("session-full"), 25);
+  const auto now = seats(session);
+  EXPECT_EQ(now["registered"], 5);
+  EXPECT_EQ(now["available"], 0);
+}
+
+}  // namespace
+}  // namespace tessera::testing

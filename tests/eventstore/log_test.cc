@@ -1,0 +1,551 @@
+// The RocksDB event log, on a real database in a temporary directory.
+
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <latch>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "temp_dir.h"
+#include "tessera/eventstore/log.h"
+
+namespace {
+
+// Concatenation without `"literal" + std::string&&`, on which GCC 12 at -O3
+// reports a false -Wrestrict (see DESIGN.md, toolchain notes).
+template <class... Parts>
+std::string cat(const Parts&... parts) {
+  std::string out;
+  (out.append(std::string_view(parts)), ...);
+  return out;
+}
+
+using namespace tessera::eventstore;
+using tessera::test_support::TempDir;
+
+ProposedEvent ev(std::string payload, std::string type = "TestEvent", std::uint16_t schema = 1) {
+  return ProposedEvent{std::move(type), schema, std::move(payload)};
+}
+
+StreamWrite to(std::string stream, std::optional<StreamVersion> expected, std::vector<ProposedEvent> events) {
+  return StreamWrite{std::move(stream), expected, std::move(events)};
+}
+
+AppendRequest req(std::vector<StreamWrite> writes, std::int64_t at = 1'700'000'000'000'000) {
+  return AppendRequest{std::move(writes), at};
+}
+
+std::optional<StreamVersion> v(std::uint64_t n) { return StreamVersion{n}; }
+constexpr std::optional<StreamVersion> kAny = std::nullopt;
+
+std::vector<std::uint64_t> positions(const std::vector<RecordedEvent>& events) {
+  std::vector<std::uint64_t> out;
+  for (const auto& e : events) out.push_back(e.position.value);
+  return out;
+}
+
+std::vector<std::uint64_t> versions(const std::vector<RecordedEvent>& events) {
+  std::vector<std::uint64_t> out;
+  for (const auto& e : events) out.push_back(e.version.value);
+  return out;
+}
+
+std::vector<std::uint64_t> range(std::uint64_t first, std::uint64_t last) {
+  std::vector<std::uint64_t> out;
+  for (std::uint64_t i = first; i <= last; ++i) out.push_back(i);
+  return out;
+}
+
+bool same_event(const RecordedEvent& a, const RecordedEvent& b) {
+  return a.position == b.position && a.stream == b.stream && a.version == b.version && a.type == b.type &&
+         a.schema == b.schema && a.recorded_at_micros == b.recorded_at_micros && a.payload == b.payload &&
+         a.hash == b.hash;
+}
+
+class LogTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Log> open() {
+    auto opened = Log::open(dir_.path() / "log");
+    if (!opened) throw std::runtime_error("open failed: " + opened.error().message());
+    return std::move(opened).value();
+  }
+
+  // Close (destroy) and open again.
+  void reopen() {
+    log_.reset();
+    log_ = open();
+  }
+
+  AppendResult ok(const AppendRequest& r) {
+    auto appended = log_->append(r);
+    if (!appended) throw std::runtime_error("append failed: " + appended.error().message());
+    return appended.value();
+  }
+
+  std::vector<RecordedEvent> all() { return log_->read_all(Position{0}, 1'000'000).value(); }
+  std::vector<RecordedEvent> stream(const std::string& s) {
+    return log_->read_stream(s, StreamVersion{0}, 1'000'000).value();
+  }
+  std::uint64_t version(const std::string& s) { return log_->stream_version(s).value().value; }
+
+  TempDir dir_{"tessera-log-test"};
+  std::unique_ptr<Log> log_ = open();
+};
+
+testing::AssertionResult Fails(const result<AppendResult>& r, errc expected) {
+  if (r) return testing::AssertionFailure() << "accepted at " << r.value().first.value << ".." << r.value().last.value;
+  if (r.error() != make_error_code(expected)) {
+    return testing::AssertionFailure() << "failed with " << r.error().message() << ", expected "
+                                       << make_error_code(expected).message();
+  }
+  return testing::AssertionSuccess();
+}
+
+// ---------------------------------------------------------------------------
+
+TEST_F(LogTest, EmptyLogHasNothing) {
+  EXPECT_EQ(log_->head().value, 0U);
+  EXPECT_TRUE(all().empty());
+  EXPECT_TRUE(stream("anything").empty());
+  EXPECT_EQ(version("anything"), 0U);
+  const auto report = log_->verify().value();
+  EXPECT_EQ(report.checked.value, 0U);
+  EXPECT_FALSE(report.broken.has_value());
+}
+
+TEST_F(LogTest, PositionsStartAtOneAndHaveNoGaps) {
+  const auto a = ok(req({to("alpha", kAny, {ev("1")})}));
+  const auto b = ok(req({to("alpha", kAny, {ev("2"), ev("3")}), to("beta", kAny, {ev("4")})}));
+  const auto c = ok(req({to("gamma", kAny, {ev("5"), ev("6")})}));
+  EXPECT_EQ(a.first.value, 1U);
+  EXPECT_EQ(a.last.value, 1U);
+  EXPECT_EQ(b.first.value, 2U);
+  EXPECT_EQ(b.last.value, 4U);
+  EXPECT_EQ(c.first.value, 5U);
+  EXPECT_EQ(c.last.value, 6U);
+  EXPECT_EQ(log_->head().value, 6U);
+
+  const auto events = all();
+  EXPECT_EQ(positions(events), range(1, 6));
+  // Payloads in append order: the position order is the order of the writes and their events.
+  std::vector<std::string> payloads;
+  for (const auto& e : events) payloads.push_back(e.payload);
+  EXPECT_EQ(payloads, (std::vector<std::string>{"1", "2", "3", "4", "5", "6"}));
+}
+
+TEST_F(LogTest, RecordedEventsCarryWhatWasAppended) {
+  ok(req({to("code-ABC", kAny, {ev(R"({"x":1})", "CodeIssued", 1), ev(R"({"y":2})", "CodeRedeemed", 7)})}, 42));
+  const auto events = stream("code-ABC");
+  ASSERT_EQ(events.size(), 2U);
+  EXPECT_EQ(events[0].stream, "code-ABC");
+  EXPECT_EQ(events[0].version.value, 1U);
+  EXPECT_EQ(events[0].type, "CodeIssued");
+  EXPECT_EQ(events[0].schema, 1);
+  EXPECT_EQ(events[0].payload, R"({"x":1})");
+  EXPECT_EQ(events[0].recorded_at_micros, 42);
+  EXPECT_EQ(events[0].id(), "code-ABC@1");
+  EXPECT_EQ(events[1].version.value, 2U);
+  EXPECT_EQ(events[1].type, "CodeRedeemed");
+  EXPECT_EQ(events[1].schema, 7);
+  EXPECT_EQ(events[1].id(), "code-ABC@2");
+  EXPECT_NE(events[0].hash, events[1].hash);
+  EXPECT_NE(events[0].hash, Hash{});
+}
+
+TEST_F(LogTest, BinaryPayloadsSurvive) {
+  const std::string payload("a\0b\xff\n", 5);
+  ok(req({to("s", kAny, {ev(payload)})}));
+  ASSERT_EQ(all().size(), 1U);
+  EXPECT_EQ(all()[0].payload, payload);
+}
+
+TEST_F(LogTest, ExpectedVersionNulloptAcceptsAnyVersion) {
+  ok(req({to("s", kAny, {ev("a")})}));
+  ok(req({to("s", kAny, {ev("b")})}));
+  EXPECT_EQ(version("s"), 2U);
+}
+
+TEST_F(LogTest, ExpectedVersionZeroMeansTheStreamMustNotExist) {
+  ok(req({to("s", v(0), {ev("a")})}));
+  EXPECT_TRUE(Fails(log_->append(req({to("s", v(0), {ev("b")})})), errc::version_conflict));
+  EXPECT_EQ(version("s"), 1U);
+  EXPECT_EQ(log_->head().value, 1U);
+}
+
+TEST_F(LogTest, ExpectedVersionMustMatchExactly) {
+  ok(req({to("s", v(0), {ev("a"), ev("b")})}));
+  EXPECT_TRUE(Fails(log_->append(req({to("s", v(1), {ev("c")})})), errc::version_conflict));
+  EXPECT_TRUE(Fails(log_->append(req({to("s", v(3), {ev("c")})})), errc::version_conflict));
+  const auto appended = ok(req({to("s", v(2), {ev("c")})}));
+  EXPECT_EQ(appended.first.value, 3U);
+  EXPECT_EQ(version("s"), 3U);
+  EXPECT_EQ(versions(stream("s")), range(1, 3));
+}
+
+TEST_F(LogTest, VersionConflictAdvisesDecidingAgain) {
+  ok(req({to("s", v(0), {ev("a")})}));
+  const auto r = log_->append(req({to("s", v(0), {ev("b")})}));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(errc::version_conflict));
+  EXPECT_EQ(tessera::retry_advice(r.error()), tessera::retry::command);
+}
+
+TEST_F(LogTest, MultiStreamAppendIsAtomic) {
+  ok(req({to("a", v(0), {ev("a1")})}));
+  // The write to b names a wrong version: nothing of the request is appended, a's write included.
+  EXPECT_TRUE(Fails(log_->append(req({to("a", v(1), {ev("a2")}), to("b", v(3), {ev("b1")})})),
+                    errc::version_conflict));
+  // Same with the wrong write first.
+  EXPECT_TRUE(Fails(log_->append(req({to("b", v(1), {ev("b1")}), to("a", v(1), {ev("a2")})})),
+                    errc::version_conflict));
+  EXPECT_EQ(log_->head().value, 1U);
+  EXPECT_EQ(version("a"), 1U);
+  EXPECT_EQ(version("b"), 0U);
+  EXPECT_EQ(stream("a").size(), 1U);
+  EXPECT_TRUE(stream("b").empty());
+  EXPECT_EQ(all().size(), 1U);
+  // Survives a reopen the same way: nothing partial was written.
+  reopen();
+  EXPECT_EQ(log_->head().value, 1U);
+  EXPECT_EQ(version("a"), 1U);
+  EXPECT_EQ(version("b"), 0U);
+  EXPECT_TRUE(stream("b").empty());
+
+  // Both right: both appended, one position range.
+  const auto both = ok(req({to("a", v(1), {ev("a2")}), to("b", v(0), {ev("b1"), ev("b2")})}));
+  EXPECT_EQ(both.first.value, 2U);
+  EXPECT_EQ(both.last.value, 4U);
+  EXPECT_EQ(version("a"), 2U);
+  EXPECT_EQ(version("b"), 2U);
+}
+
+TEST_F(LogTest, MalformedRequestsAreInvalidArguments) {
+  EXPECT_TRUE(Fails(log_->append(req({})), errc::invalid_argument));
+  EXPECT_TRUE(Fails(log_->append(req({to("", kAny, {ev("x")})})), errc::invalid_argument));
+  EXPECT_TRUE(Fails(log_->append(req({to("s", kAny, {})})), errc::invalid_argument));
+  EXPECT_TRUE(Fails(log_->append(req({to("s", kAny, {ev("x")}), to("s", kAny, {ev("y")})})),
+                    errc::invalid_argument));
+  const auto r = log_->append(req({}));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(tessera::retry_advice(r.error()), tessera::retry::no);
+  EXPECT_EQ(log_->head().value, 0U);
+}
+
+// ---------------------------------------------------------------------------
+// Group commit
+
+TEST_F(LogTest, AppendBatchAnswersEachRequestInOrder) {
+  ok(req({to("taken", v(0), {ev("t1")})}));
+  const std::vector<AppendRequest> batch = {
+      req({to("a", v(0), {ev("a1")})}),                        // fine
+      req({to("taken", v(0), {ev("t2")})}),                    // conflict: taken exists
+      req({to("b", kAny, {ev("b1"), ev("b2")})}),              // fine
+      req({to("a", v(1), {ev("a2")})}),                        // sees the first request's a@1
+      req({to("a", v(0), {ev("a-again")})}),                   // a exists now, within the batch
+      req({}),                                                 // malformed
+      req({to("c", v(0), {ev("c1")}), to("a", v(2), {ev("a3")})}),  // sees a@2
+  };
+  const auto results = log_->append_batch(batch);
+  ASSERT_EQ(results.size(), batch.size());
+  ASSERT_TRUE(results[0]);
+  EXPECT_TRUE(Fails(results[1], errc::version_conflict));
+  ASSERT_TRUE(results[2]);
+  ASSERT_TRUE(results[3]);
+  EXPECT_TRUE(Fails(results[4], errc::version_conflict));
+  EXPECT_TRUE(Fails(results[5], errc::invalid_argument));
+  ASSERT_TRUE(results[6]);
+
+  // Accepted requests take consecutive positions; refused ones take none.
+  EXPECT_EQ(results[0].value().first.value, 2U);
+  EXPECT_EQ(results[0].value().last.value, 2U);
+  EXPECT_EQ(results[2].value().first.value, 3U);
+  EXPECT_EQ(results[2].value().last.value, 4U);
+  EXPECT_EQ(results[3].value().first.value, 5U);
+  EXPECT_EQ(results[3].value().last.value, 5U);
+  EXPECT_EQ(results[6].value().first.value, 6U);
+  EXPECT_EQ(results[6].value().last.value, 7U);
+  EXPECT_EQ(log_->head().value, 7U);
+  EXPECT_EQ(positions(all()), range(1, 7));
+
+  EXPECT_EQ(version("taken"), 1U);
+  EXPECT_EQ(version("a"), 3U);
+  EXPECT_EQ(version("b"), 2U);
+  EXPECT_EQ(version("c"), 1U);
+  std::vector<std::string> a_payloads;
+  for (const auto& e : stream("a")) a_payloads.push_back(e.payload);
+  EXPECT_EQ(a_payloads, (std::vector<std::string>{"a1", "a2", "a3"}));
+  EXPECT_FALSE(log_->verify().value().broken.has_value());
+}
+
+TEST_F(LogTest, AppendBatchOfOnlyFailuresWritesNothing) {
+  ok(req({to("s", v(0), {ev("1")})}));
+  const std::vector<AppendRequest> batch = {req({to("s", v(0), {ev("x")})}), req({to("s", v(5), {ev("y")})})};
+  const auto results = log_->append_batch(batch);
+  ASSERT_EQ(results.size(), 2U);
+  EXPECT_TRUE(Fails(results[0], errc::version_conflict));
+  EXPECT_TRUE(Fails(results[1], errc::version_conflict));
+  EXPECT_EQ(log_->head().value, 1U);
+  EXPECT_TRUE(log_->append_batch({}).empty());
+  EXPECT_EQ(log_->head().value, 1U);
+}
+
+// ---------------------------------------------------------------------------
+// Reads
+
+TEST_F(LogTest, ReadAllPagesInPositionOrder) {
+  for (int i = 0; i < 25; ++i) ok(req({to(cat("s", std::to_string(i % 3)), kAny, {ev(std::to_string(i + 1))})}));
+  const auto p1 = log_->read_all(Position{0}, 10).value();
+  const auto p2 = log_->read_all(p1.back().position, 10).value();
+  const auto p3 = log_->read_all(p2.back().position, 10).value();
+  EXPECT_EQ(positions(p1), range(1, 10));
+  EXPECT_EQ(positions(p2), range(11, 20));
+  EXPECT_EQ(positions(p3), range(21, 25));
+  EXPECT_TRUE(log_->read_all(Position{25}, 10).value().empty());
+  EXPECT_TRUE(log_->read_all(Position{99}, 10).value().empty());
+  EXPECT_TRUE(log_->read_all(Position{0}, 0).value().empty());
+  EXPECT_EQ(positions(log_->read_all(Position{7}, 3).value()), range(8, 10));
+  for (const auto& e : p2) EXPECT_EQ(e.payload, std::to_string(e.position.value));
+}
+
+TEST_F(LogTest, ReadStreamPagesInVersionOrder) {
+  for (int i = 0; i < 12; ++i) {
+    ok(req({to("code-A", kAny, {ev(cat("A", std::to_string(i + 1)))})}));
+    ok(req({to("code-AB", kAny, {ev(cat("AB", std::to_string(i + 1)))})}));  // a name that extends the other
+  }
+  const auto p1 = log_->read_stream("code-A", StreamVersion{0}, 5).value();
+  const auto p2 = log_->read_stream("code-A", StreamVersion{5}, 5).value();
+  const auto p3 = log_->read_stream("code-A", StreamVersion{10}, 5).value();
+  EXPECT_EQ(versions(p1), range(1, 5));
+  EXPECT_EQ(versions(p2), range(6, 10));
+  EXPECT_EQ(versions(p3), range(11, 12));
+  EXPECT_TRUE(log_->read_stream("code-A", StreamVersion{12}, 5).value().empty());
+  for (const auto* page : {&p1, &p2, &p3}) {
+    for (const auto& e : *page) {
+      EXPECT_EQ(e.stream, "code-A");
+      EXPECT_EQ(e.payload, cat("A", std::to_string(e.version.value)));
+      EXPECT_EQ(e.position.value, 2 * e.version.value - 1);
+    }
+  }
+  EXPECT_EQ(versions(stream("code-AB")), range(1, 12));
+  EXPECT_TRUE(stream("code-").empty());
+  EXPECT_TRUE(stream("code-ABC").empty());
+  EXPECT_TRUE(stream("nope").empty());
+}
+
+// ---------------------------------------------------------------------------
+// Reopen
+
+TEST_F(LogTest, ReopenPreservesEverything) {
+  ok(req({to("a", v(0), {ev("a1"), ev("a2")}), to("b", v(0), {ev("b1")})}));
+  ok(req({to("b", v(1), {ev("b2")})}));
+  ASSERT_TRUE(log_->put_meta("relay/checkpoint", "4"));
+  const auto before = all();
+  ASSERT_EQ(before.size(), 4U);
+
+  reopen();
+  EXPECT_EQ(log_->head().value, 4U);
+  const auto after = all();
+  ASSERT_EQ(after.size(), before.size());
+  for (std::size_t i = 0; i < before.size(); ++i) EXPECT_TRUE(same_event(before[i], after[i])) << i;
+  EXPECT_EQ(version("a"), 2U);
+  EXPECT_EQ(version("b"), 2U);
+  EXPECT_EQ(version("c"), 0U);
+  EXPECT_EQ(log_->get_meta("relay/checkpoint").value(), std::optional<std::string>("4"));
+
+  // Expected versions hold across the reopen, and positions continue.
+  EXPECT_TRUE(Fails(log_->append(req({to("a", v(1), {ev("a3")})})), errc::version_conflict));
+  EXPECT_TRUE(Fails(log_->append(req({to("b", v(0), {ev("b3")})})), errc::version_conflict));
+  const auto next = ok(req({to("a", v(2), {ev("a3")})}));
+  EXPECT_EQ(next.first.value, 5U);
+  EXPECT_EQ(versions(stream("a")), range(1, 3));
+  // The hash chain continues across the reopen.
+  const auto report = log_->verify().value();
+  EXPECT_EQ(report.checked.value, 5U);
+  EXPECT_FALSE(report.broken.has_value());
+}
+
+TEST_F(LogTest, StreamVersionIsReadBackAfterReopen) {
+  for (int i = 0; i < 7; ++i) ok(req({to("s", kAny, {ev(std::to_string(i))})}));
+  reopen();
+  EXPECT_EQ(version("s"), 7U);
+  reopen();
+  EXPECT_EQ(version("s"), 7U);
+  EXPECT_EQ(log_->head().value, 7U);
+}
+
+TEST_F(LogTest, MetaIsAKeyValueSpaceThatSurvivesReopen) {
+  EXPECT_EQ(log_->get_meta("k").value(), std::nullopt);
+  ASSERT_TRUE(log_->put_meta("k", "1"));
+  ASSERT_TRUE(log_->put_meta("k", "2"));
+  ASSERT_TRUE(log_->put_meta("other", std::string("\0x", 2)));
+  EXPECT_EQ(log_->get_meta("k").value(), std::optional<std::string>("2"));
+  reopen();
+  EXPECT_EQ(log_->get_meta("k").value(), std::optional<std::string>("2"));
+  EXPECT_EQ(log_->get_meta("other").value(), std::optional<std::string>(std::string("\0x", 2)));
+  EXPECT_EQ(log_->get_meta("missing").value(), std::nullopt);
+  // Meta is beside the log, not in it.
+  EXPECT_EQ(log_->head().value, 0U);
+}
+
+// ---------------------------------------------------------------------------
+// Hash chain
+
+TEST_F(LogTest, VerifyPassesOnAGoodLog) {
+  for (int i = 0; i < 10; ++i) ok(req({to(cat("s", std::to_string(i % 4)), kAny, {ev(std::to_string(i)), ev("x")})}));
+  const auto report = log_->verify().value();
+  EXPECT_EQ(report.checked.value, 20U);
+  EXPECT_FALSE(report.broken.has_value());
+}
+
+// Opens the log's RocksDB directly (the Log must be closed) and changes one
+// byte of the payload of the event at `position`.
+void tamper_payload(const std::filesystem::path& dir, std::uint64_t position, const std::string& payload) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const char* name : {"default", "events", "streams", "heads", "meta"}) {
+    families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), families, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string key(8, '\0');
+  for (int i = 7; i >= 0; --i, position >>= 8U) key[static_cast<std::size_t>(i)] = static_cast<char>(position & 0xFFU);
+  std::string value;
+  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), handles[1], key, &value).ok());
+  const auto at = value.find(payload);
+  ASSERT_NE(at, std::string::npos) << "payload not found in the record";
+  value[at + payload.size() / 2] ^= 0x01;
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  ASSERT_TRUE(db->Put(wo, handles[1], key, value).ok());
+  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  ASSERT_TRUE(db->Close().ok());
+}
+
+TEST_F(LogTest, VerifyNamesTheFirstTamperedPosition) {
+  for (int i = 1; i <= 5; ++i) {
+    ok(req({to(cat("s", std::to_string(i % 2)), kAny, {ev(cat(R"({"n":)", std::to_string(i), R"(,"text":"payload"})"))})}));
+  }
+  ASSERT_FALSE(log_->verify().value().broken.has_value());
+  log_.reset();
+  tamper_payload(dir_.path() / "log", 3, R"({"n":3,"text":"payload"})");
+  log_ = open();
+  const auto report = log_->verify().value();
+  ASSERT_TRUE(report.broken.has_value());
+  EXPECT_EQ(report.broken->value, 3U);
+  EXPECT_EQ(report.checked.value, 2U);
+}
+
+TEST_F(LogTest, VerifyNamesTheFirstPositionWhenTheFirstEventIsTampered) {
+  ok(req({to("s", kAny, {ev("first-payload"), ev("second-payload")})}));
+  log_.reset();
+  tamper_payload(dir_.path() / "log", 1, "first-payload");
+  log_ = open();
+  const auto report = log_->verify().value();
+  ASSERT_TRUE(report.broken.has_value());
+  EXPECT_EQ(report.broken->value, 1U);
+  EXPECT_EQ(report.checked.value, 0U);
+}
+
+// ---------------------------------------------------------------------------
+// Threads
+
+TEST_F(LogTest, WaitBeyondReturnsAtOnceWhenTheLogIsAlreadyBeyond) {
+  ok(req({to("s", kAny, {ev("1"), ev("2")})}));
+  EXPECT_EQ(log_->wait_beyond(Position{1}, std::chrono::hours(1)).value, 2U);
+  // Nothing beyond the head: the wait ends at its timeout with the head.
+  EXPECT_EQ(log_->wait_beyond(Position{2}, std::chrono::milliseconds(1)).value, 2U);
+}
+
+TEST_F(LogTest, WaitBeyondWakesOnAnAppendFromAnotherThread) {
+  for (std::uint64_t round = 0; round < 20; ++round) {
+    std::latch waiting(1);
+    auto waiter = std::async(std::launch::async, [&] {
+      waiting.count_down();
+      return log_->wait_beyond(Position{round}, std::chrono::hours(1));
+    });
+    waiting.wait();
+    ok(req({to("s", kAny, {ev(std::to_string(round))})}));
+    // A deadlock guard, not a timing assertion: a waiter that is never woken would wait an hour.
+    ASSERT_EQ(waiter.wait_for(std::chrono::seconds(60)), std::future_status::ready) << "round " << round;
+    EXPECT_EQ(waiter.get().value, round + 1);
+  }
+}
+
+TEST_F(LogTest, ConcurrentAppendsToDistinctStreamsAreAllAcceptedWithoutGaps) {
+  constexpr int kThreads = 8;
+  constexpr int kAppends = 40;
+  std::latch start(kThreads);
+  std::vector<std::vector<AppendResult>> appended(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      for (int i = 0; i < kAppends; ++i) {
+        const std::string name = cat("thread-", std::to_string(t));
+        auto r = log_->append(req({to(name, v(static_cast<std::uint64_t>(i)), {ev(std::to_string(i))})}));
+        if (r) appended[static_cast<std::size_t>(t)].push_back(r.value());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+
+  std::vector<std::uint64_t> seen;
+  for (int t = 0; t < kThreads; ++t) {
+    const auto& mine = appended[static_cast<std::size_t>(t)];
+    EXPECT_EQ(mine.size(), static_cast<std::size_t>(kAppends)) << "thread " << t;
+    for (std::size_t i = 0; i < mine.size(); ++i) {
+      EXPECT_EQ(mine[i].first, mine[i].last);
+      if (i > 0) {
+        EXPECT_GT(mine[i].first.value, mine[i - 1].first.value);
+      }
+      seen.push_back(mine[i].first.value);
+    }
+    EXPECT_EQ(version(cat("thread-", std::to_string(t))), static_cast<std::uint64_t>(kAppends));
+  }
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, range(1, kThreads * kAppends));  // a permutation of 1..N
+  EXPECT_EQ(positions(all()), range(1, kThreads * kAppends));
+  EXPECT_FALSE(log_->verify().value().broken.has_value());
+}
+
+TEST_F(LogTest, ConcurrentAppendsAtTheSameExpectedVersionHaveExactlyOneWinner) {
+  constexpr int kThreads = 16;
+  for (std::uint64_t round = 0; round < 5; ++round) {
+    std::latch start(kThreads);
+    std::vector<result<AppendResult>> results(kThreads, result<AppendResult>(make_error_code(errc::io_error)));
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        start.arrive_and_wait();
+        results[static_cast<std::size_t>(t)] =
+            log_->append(req({to("contested", v(round), {ev(cat("t", std::to_string(t)))})}));
+      });
+    }
+    for (auto& th : threads) th.join();
+    int winners = 0;
+    for (const auto& r : results) {
+      if (r) {
+        ++winners;
+      } else {
+        EXPECT_EQ(r.error(), make_error_code(errc::version_conflict)) << r.error().message();
+        EXPECT_EQ(tessera::retry_advice(r.error()), tessera::retry::command);
+      }
+    }
+    EXPECT_EQ(winners, 1) << "round " << round;
+    EXPECT_EQ(version("contested"), round + 1);
+  }
+  EXPECT_EQ(log_->head().value, 5U);
+}
+
+}  // namespace

@@ -1,0 +1,644 @@
+// The command pipeline over a real RocksDB log in a temporary directory, with
+// a fixed clock and a seeded deterministic random source.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <latch>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "temp_dir.h"
+#include "tessera/codec/json.h"
+#include "tessera/domain/streams.h"
+#include "tessera/pipeline/pipeline.h"
+
+namespace {
+
+// Concatenation without `"literal" + std::string&&`, on which GCC 12 at -O3
+// reports a false -Wrestrict (see DESIGN.md, toolchain notes).
+template <class... Parts>
+std::string cat(const Parts&... parts) {
+  std::string out;
+  (out.append(std::string_view(parts)), ...);
+  return out;
+}
+
+namespace d = tessera::domain;
+namespace es = tessera::eventstore;
+using tessera::pipeline::Accepted;
+using tessera::pipeline::Outcome;
+using tessera::pipeline::Pipeline;
+using tessera::pipeline::Sources;
+using tessera::test_support::TempDir;
+
+const d::OrgId kOrg{"acme"};
+const d::ContractId kContract{"c1"};
+const d::SessionId kSession{"s1"};
+const d::Timestamp kNow{1'800'000'000'000'000};
+
+// A fixed clock and a seeded generator, safe to call from any thread.
+Sources deterministic_sources(std::uint64_t seed) {
+  struct Rng {
+    std::mutex mutex;
+    std::mt19937_64 engine;
+  };
+  auto rng = std::make_shared<Rng>();
+  rng->engine.seed(seed);
+  return Sources{
+      .now = [] { return kNow; },
+      .random_u64 =
+          [rng] {
+            std::lock_guard lock(rng->mutex);
+            return rng->engine();
+          },
+  };
+}
+
+d::Participant person(const std::string& email) { return d::Participant{email, "", "", "", ""}; }
+
+std::string describe(const Outcome& o) {
+  if (o) return "accepted";
+  return o.error().code.category().name() + std::string(":") + o.error().code.message() + " (" + o.error().detail +
+         ")";
+}
+
+testing::AssertionResult IsAccepted(const Outcome& o) {
+  if (o) return testing::AssertionSuccess();
+  return testing::AssertionFailure() << describe(o);
+}
+
+testing::AssertionResult IsRefused(const Outcome& o, std::error_code expected) {
+  if (o) return testing::AssertionFailure() << "accepted";
+  if (o.error().code != expected) return testing::AssertionFailure() << describe(o) << ", expected " << expected.message();
+  return testing::AssertionSuccess();
+}
+
+std::vector<d::CodeValue> issued_codes(const Accepted& accepted) {
+  std::vector<d::CodeValue> out;
+  for (const auto& e : accepted.events) {
+    if (const auto* issued = std::get_if<d::CodeIssued>(&e.event)) {
+      auto parsed = d::parse_code(issued->code);
+      EXPECT_TRUE(parsed.has_value()) << issued->code;
+      if (parsed) out.push_back(parsed.value());
+    }
+  }
+  return out;
+}
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<es::Log> open_log() {
+    auto opened = es::Log::open(dir_.path() / "log");
+    if (!opened) throw std::runtime_error("open failed: " + opened.error().message());
+    return std::move(opened).value();
+  }
+
+  // Destroys the pipeline and the log, then opens both again on the same directory.
+  void restart() {
+    pipeline_.reset();
+    log_.reset();
+    log_ = open_log();
+    pipeline_ = std::make_unique<Pipeline>(*log_, deterministic_sources(++seed_));
+  }
+
+  Outcome run(d::Command c) { return pipeline_->submit(std::move(c)).get(); }
+
+  void create_contract_and_session(std::uint32_t capacity, std::optional<d::Money> default_price = std::nullopt) {
+    ASSERT_TRUE(IsAccepted(run(d::CreateContract{kOrg, kContract, "Training", false, default_price})));
+    ASSERT_TRUE(IsAccepted(run(d::CreateSession{kOrg, kSession, "Spring", capacity, kContract, std::nullopt})));
+  }
+
+  std::vector<d::CodeValue> generate(const std::string& batch, std::uint32_t quantity, std::uint32_t max_uses = 1,
+                                     std::optional<d::Money> price = std::nullopt, std::string prefix = "") {
+    d::GenerateBatch g;
+    g.org = kOrg;
+    g.batch = d::BatchId{batch};
+    g.contract = kContract;
+    g.session = kSession;
+    g.quantity = quantity;
+    g.max_uses = max_uses;
+    g.price = std::move(price);
+    g.prefix = std::move(prefix);
+    const auto o = run(g);
+    EXPECT_TRUE(IsAccepted(o));
+    if (!o) return {};
+    return issued_codes(o.value());
+  }
+
+  d::Redeem redeem(const std::string& code_key, const std::string& email, const std::string& registration) {
+    return d::Redeem{kOrg, code_key, person(email), std::nullopt, d::RegistrationId{registration}, d::Timestamp{0}};
+  }
+
+  // Submits every command at once from its own thread; the outcomes in order.
+  std::vector<Outcome> concurrently(const std::vector<d::Command>& commands) {
+    std::latch start(static_cast<std::ptrdiff_t>(commands.size()));
+    std::vector<std::optional<Outcome>> outcomes(commands.size());
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      threads.emplace_back([&, i] {
+        start.arrive_and_wait();
+        outcomes[i] = pipeline_->submit(commands[i]).get();
+      });
+    }
+    for (auto& t : threads) t.join();
+    std::vector<Outcome> out;
+    for (auto& o : outcomes) out.push_back(std::move(*o));
+    return out;
+  }
+
+  std::vector<d::Event> stream_events(const d::StreamId& stream) {
+    std::vector<d::Event> out;
+    const auto recorded = log_->read_stream(stream.str(), es::StreamVersion{0}, 1'000'000).value();
+    for (const auto& r : recorded) {
+      auto e = tessera::codec::decode_event(r.type, r.schema, r.payload);
+      EXPECT_TRUE(e.has_value()) << r.type << " " << r.payload;
+      if (e) out.push_back(std::move(*e));
+    }
+    return out;
+  }
+
+  template <class E>
+  std::size_t count_in_stream(const d::StreamId& stream) {
+    std::size_t n = 0;
+    for (const auto& e : stream_events(stream)) n += std::holds_alternative<E>(e) ? 1 : 0;
+    return n;
+  }
+
+  TempDir dir_{"tessera-pipeline-test"};
+  std::uint64_t seed_ = 42;
+  std::unique_ptr<es::Log> log_ = open_log();
+  std::unique_ptr<Pipeline> pipeline_ = std::make_unique<Pipeline>(*log_, deterministic_sources(seed_));
+};
+
+const std::error_code kExhausted = d::make_error_code(d::errc::code_exhausted);
+const std::error_code kSessionFull = d::make_error_code(d::errc::session_full);
+
+// ---------------------------------------------------------------------------
+
+TEST_F(PipelineTest, CreateContractSessionBatchAndRedeem) {
+  create_contract_and_session(10, d::Money{2500, "EUR"});
+  const auto codes = generate("b1", 3, 1, d::Money{900, "EUR"});
+  ASSERT_EQ(codes.size(), 3U);
+
+  const auto o = run(redeem(codes[1].key, "Alice@Example.com", "r1"));
+  ASSERT_TRUE(IsAccepted(o));
+  const auto& events = o.value().events;
+  ASSERT_EQ(events.size(), 3U);
+  const auto& redeemed = std::get<d::CodeRedeemed>(events[0].event);
+  EXPECT_EQ(events[0].stream, d::code_stream(codes[1].key));
+  EXPECT_EQ(redeemed.participant.email, "alice@example.com");
+  EXPECT_EQ(redeemed.session, kSession);  // from the batch
+  EXPECT_EQ(redeemed.at, kNow);           // stamped by the pipeline's clock, not the caller's
+  const auto& created = std::get<d::RegistrationCreated>(events[2].event);
+  EXPECT_EQ(created.price, (d::Money{900, "EUR"}));  // the batch's price over the contract's default
+
+  // The other codes are untouched, the session has one seat taken.
+  EXPECT_TRUE(IsAccepted(run(redeem(codes[0].key, "bob@example.com", "r2"))));
+  EXPECT_TRUE(IsRefused(run(redeem(codes[1].key, "carol@example.com", "r3")), kExhausted));
+  EXPECT_EQ(count_in_stream<d::SeatRegistered>(d::session_stream(kOrg, kSession)), 2U);
+}
+
+TEST_F(PipelineTest, AcceptedEventsAreInTheLogAtTheirPositions) {
+  create_contract_and_session(10);
+  const auto codes = generate("b1", 2);
+  const auto o = run(redeem(codes[0].key, "alice@example.com", "r1"));
+  ASSERT_TRUE(IsAccepted(o));
+  const auto& accepted = o.value();
+  const auto first = accepted.positions.first.value;
+  const auto last = accepted.positions.last.value;
+  ASSERT_EQ(last - first + 1, accepted.events.size());
+  EXPECT_EQ(log_->head().value, last);
+  const auto recorded = log_->read_all(es::Position{first - 1}, accepted.events.size()).value();
+  ASSERT_EQ(recorded.size(), accepted.events.size());
+  for (std::size_t i = 0; i < recorded.size(); ++i) {
+    EXPECT_EQ(recorded[i].stream, accepted.events[i].stream.str());
+    EXPECT_EQ(recorded[i].type, d::event_type(accepted.events[i].event));
+    EXPECT_EQ(recorded[i].recorded_at_micros, kNow.micros);
+    const auto decoded = tessera::codec::decode_event(recorded[i].type, recorded[i].schema, recorded[i].payload);
+    ASSERT_TRUE(decoded.has_value());
+    EXPECT_TRUE(*decoded == accepted.events[i].event) << recorded[i].type;
+  }
+}
+
+TEST_F(PipelineTest, RejectionsCarryTheDomainReason) {
+  EXPECT_TRUE(IsRefused(run(d::CreateSession{kOrg, kSession, "S", 3, kContract, std::nullopt}),
+                        d::make_error_code(d::errc::contract_unknown)));
+  create_contract_and_session(1);
+  EXPECT_TRUE(IsRefused(run(d::CreateContract{kOrg, kContract, "Again", false, std::nullopt}),
+                        d::make_error_code(d::errc::already_exists)));
+  EXPECT_TRUE(IsRefused(run(redeem(d::make_code(7, "").key, "a@example.com", "r1")),
+                        d::make_error_code(d::errc::code_unknown)));
+  const auto o = run(redeem(d::make_code(7, "").key, "a@example.com", "r1"));
+  ASSERT_FALSE(o);
+  EXPECT_EQ(tessera::retry_advice(o.error().code), tessera::retry::no);
+  EXPECT_FALSE(o.error().detail.empty());
+}
+
+TEST_F(PipelineTest, CommandThatChangesNothingIsAcceptedWithoutEvents) {
+  create_contract_and_session(10);
+  const auto codes = generate("b1", 1);
+  ASSERT_TRUE(IsAccepted(run(d::ArchiveCode{kOrg, codes[0].key})));
+  const auto head = log_->head();
+  const auto again = run(d::ArchiveCode{kOrg, codes[0].key});
+  ASSERT_TRUE(IsAccepted(again));
+  EXPECT_TRUE(again.value().events.empty());
+  EXPECT_EQ(log_->head(), head);
+  EXPECT_TRUE(IsRefused(run(redeem(codes[0].key, "a@example.com", "r1")), d::make_error_code(d::errc::code_archived)));
+}
+
+TEST_F(PipelineTest, GeneratedCodesAreUniqueAndParseBack) {
+  create_contract_and_session(10);
+  const auto plain = generate("b1", 1000);
+  const auto gold = generate("b2", 300, 1, std::nullopt, "Gold");
+  ASSERT_EQ(plain.size(), 1000U);
+  ASSERT_EQ(gold.size(), 300U);
+  std::set<std::string> keys;
+  for (const auto* codes : {&plain, &gold}) {
+    for (const auto& code : *codes) {
+      EXPECT_TRUE(keys.insert(code.key).second) << "repeated " << code.display;
+      // The display parses back to the same code, and its stream holds it.
+      const auto parsed = d::parse_code(code.display);
+      ASSERT_TRUE(parsed.has_value());
+      EXPECT_EQ(parsed.value().key, code.key);
+      EXPECT_EQ(log_->stream_version(d::code_stream(code.key).str()).value().value, 1U);
+    }
+  }
+  for (const auto& code : gold) {
+    EXPECT_EQ(code.display.substr(0, 5), "Gold-");
+    EXPECT_EQ(code.key.substr(0, 4), "GOLD");
+  }
+  EXPECT_EQ(keys.size(), 1300U);
+}
+
+TEST_F(PipelineTest, DrawnCodesSkipValuesAlreadyTakenOrAlreadyDrawn) {
+  // A random source that repeats each value twice and can be rewound.
+  auto counter = std::make_shared<std::atomic<std::uint64_t>>(0);
+  pipeline_.reset();
+  pipeline_ = std::make_unique<Pipeline>(
+      *log_, Sources{.now = [] { return kNow; }, .random_u64 = [counter] { return 1000 + counter->fetch_add(1) / 2; }});
+  create_contract_and_session(10);
+  const auto first = generate("b1", 5);
+  counter->store(0);  // rewind: the same values come again
+  const auto second = generate("b2", 5);
+  ASSERT_EQ(first.size(), 5U);
+  ASSERT_EQ(second.size(), 5U);
+  std::set<std::string> keys;
+  for (const auto& c : first) keys.insert(c.key);
+  for (const auto& c : second) keys.insert(c.key);
+  EXPECT_EQ(keys.size(), 10U) << "code values must be unique across the store (invariant 3)";
+  for (const auto& c : second) EXPECT_EQ(log_->stream_version(d::code_stream(c.key).str()).value().value, 1U);
+}
+
+TEST_F(PipelineTest, NewIdsAreValidAndDistinct) {
+  std::set<std::string> ids;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = pipeline_->new_id();
+    EXPECT_EQ(id.size(), 20U);
+    EXPECT_EQ(id.find_first_not_of("0123456789abcdefghjkmnpqrstvwxyz"), std::string::npos) << id;
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), 1000U);
+  EXPECT_EQ(pipeline_->now(), kNow);
+}
+
+// ---------------------------------------------------------------------------
+// Concurrency: invariants 1 and 2 under contention.
+
+TEST_F(PipelineTest, FiftyConcurrentRedemptionsOfASingleUseCodeHaveOneWinner) {
+  create_contract_and_session(100);
+  const auto codes = generate("b1", 1);
+  ASSERT_EQ(codes.size(), 1U);
+  std::vector<d::Command> commands;
+  for (int i = 0; i < 50; ++i) {
+    commands.emplace_back(redeem(codes[0].key, cat("p", std::to_string(i), "@example.com"), cat("r", std::to_string(i))));
+  }
+  const auto outcomes = concurrently(commands);
+  int accepted = 0, exhausted = 0;
+  for (const auto& o : outcomes) {
+    if (o) {
+      ++accepted;
+    } else if (o.error().code == kExhausted) {
+      ++exhausted;
+    } else {
+      ADD_FAILURE() << describe(o);
+    }
+  }
+  EXPECT_EQ(accepted, 1);
+  EXPECT_EQ(exhausted, 49);
+  EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[0].key)), 1U);
+  EXPECT_EQ(count_in_stream<d::SeatRegistered>(d::session_stream(kOrg, kSession)), 1U);
+}
+
+TEST_F(PipelineTest, ThirtyConcurrentRedemptionsOfAThreeUseCodeHaveThreeWinners) {
+  constexpr int k = 3;
+  create_contract_and_session(100);
+  const auto codes = generate("b1", 1, k);
+  ASSERT_EQ(codes.size(), 1U);
+  std::vector<d::Command> commands;
+  for (int i = 0; i < 10 * k; ++i) {
+    commands.emplace_back(redeem(codes[0].key, cat("p", std::to_string(i), "@example.com"), cat("r", std::to_string(i))));
+  }
+  const auto outcomes = concurrently(commands);
+  int accepted = 0, exhausted = 0;
+  std::set<std::string> winners;
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    if (outcomes[i]) {
+      ++accepted;
+      winners.insert(cat("r", std::to_string(i)));
+    } else if (outcomes[i].error().code == kExhausted) {
+      ++exhausted;
+    } else {
+      ADD_FAILURE() << describe(outcomes[i]);
+    }
+  }
+  EXPECT_EQ(accepted, k);
+  EXPECT_EQ(exhausted, 9 * k);
+  EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[0].key)), static_cast<std::size_t>(k));
+  // The registrations in the log are exactly the winners'.
+  for (const auto& id : winners) {
+    EXPECT_EQ(log_->stream_version(d::registration_stream(kOrg, d::RegistrationId{id}).str()).value().value, 1U);
+  }
+}
+
+TEST_F(PipelineTest, TwentyConcurrentRedeemersOfAFiveSeatSessionFillItExactly) {
+  create_contract_and_session(5);
+  const auto codes = generate("b1", 20);
+  ASSERT_EQ(codes.size(), 20U);
+  std::vector<d::Command> commands;
+  for (int i = 0; i < 20; ++i) {
+    commands.emplace_back(
+        redeem(codes[static_cast<std::size_t>(i)].key, cat("p", std::to_string(i), "@example.com"), cat("r", std::to_string(i))));
+  }
+  const auto outcomes = concurrently(commands);
+  int accepted = 0, full = 0;
+  for (const auto& o : outcomes) {
+    if (o) {
+      ++accepted;
+    } else if (o.error().code == kSessionFull) {
+      ++full;
+    } else {
+      ADD_FAILURE() << describe(o);
+    }
+  }
+  EXPECT_EQ(accepted, 5);
+  EXPECT_EQ(full, 15);
+  EXPECT_EQ(count_in_stream<d::SeatRegistered>(d::session_stream(kOrg, kSession)), 5U);
+  // Refused redeemers did not use their codes.
+  std::size_t used = 0;
+  for (const auto& c : codes) used += count_in_stream<d::CodeRedeemed>(d::code_stream(c.key));
+  EXPECT_EQ(used, 5U);
+}
+
+// ---------------------------------------------------------------------------
+// Restart
+
+TEST_F(PipelineTest, RestartRebuildsStateFromTheLog) {
+  create_contract_and_session(2);
+  const auto codes = generate("b1", 3);
+  ASSERT_EQ(codes.size(), 3U);
+  ASSERT_TRUE(IsAccepted(run(redeem(codes[0].key, "alice@example.com", "r1"))));
+  const auto head = log_->head();
+
+  restart();
+  EXPECT_EQ(log_->head(), head);
+  // A used code stays exhausted.
+  EXPECT_TRUE(IsRefused(run(redeem(codes[0].key, "bob@example.com", "r2")), kExhausted));
+  // Ids stay taken.
+  EXPECT_TRUE(IsRefused(run(d::CreateContract{kOrg, kContract, "Again", false, std::nullopt}),
+                        d::make_error_code(d::errc::already_exists)));
+  EXPECT_TRUE(IsRefused(run(redeem(codes[1].key, "bob@example.com", "r1")), d::make_error_code(d::errc::already_exists)));
+  // The session remembers its one taken seat: one left.
+  const auto o = run(redeem(codes[1].key, "bob@example.com", "r2"));
+  ASSERT_TRUE(IsAccepted(o));
+  EXPECT_EQ(o.value().positions.first.value, head.value + 1);
+  EXPECT_TRUE(IsRefused(run(redeem(codes[2].key, "carol@example.com", "r3")), kSessionFull));
+
+  restart();
+  EXPECT_TRUE(IsRefused(run(redeem(codes[1].key, "dave@example.com", "r4")), kExhausted));
+  EXPECT_TRUE(IsRefused(run(redeem(codes[2].key, "carol@example.com", "r3")), kSessionFull));
+  EXPECT_FALSE(log_->verify().value().broken.has_value());
+}
+
+// ---------------------------------------------------------------------------
+// Another writer: the pipeline's cache goes stale, the log refuses the write.
+
+TEST_F(PipelineTest, StaleDecisionIsRefusedByTheLogAndTheNextOneSeesTheTruth) {
+  create_contract_and_session(10);
+  const auto codes = generate("b1", 1);
+  ASSERT_EQ(codes.size(), 1U);
+  const auto stream = d::code_stream(codes[0].key).str();
+  const auto version = log_->stream_version(stream).value();
+  // Archive the code behind the pipeline's back.
+  ASSERT_TRUE(log_->append(es::AppendRequest{
+      {es::StreamWrite{stream, version, {es::ProposedEvent{"CodeArchived", 1, tessera::codec::encode_event(d::CodeArchived{})}}}},
+      kNow.micros}));
+  const auto stale = run(redeem(codes[0].key, "alice@example.com", "r1"));
+  ASSERT_TRUE(IsRefused(stale, es::make_error_code(es::errc::version_conflict)));
+  EXPECT_EQ(tessera::retry_advice(stale.error().code), tessera::retry::command);
+  // Decided again, on fresh state.
+  EXPECT_TRUE(IsRefused(run(redeem(codes[0].key, "alice@example.com", "r1")),
+                        d::make_error_code(d::errc::code_archived)));
+  EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[0].key)), 0U);
+}
+
+// ---------------------------------------------------------------------------
+// A log that can hold a group commit inside append_batch() and fail one.
+
+class ControlledLog final : public es::Log {
+ public:
+  explicit ControlledLog(es::Log& inner) : inner_(inner) {}
+
+  int calls() const {
+    std::lock_guard lock(mutex_);
+    return calls_;
+  }
+  void hold(int call) {
+    std::lock_guard lock(mutex_);
+    hold_.insert(call);
+  }
+  void fail(int call) {
+    std::lock_guard lock(mutex_);
+    fail_.insert(call);
+  }
+  bool wait_until_held(int call) {
+    std::unique_lock lock(mutex_);
+    // A deadlock guard, not a timing assertion.
+    return changed_.wait_for(lock, std::chrono::seconds(60), [&] { return held_ == call; });
+  }
+  void release(int call) {
+    std::lock_guard lock(mutex_);
+    hold_.erase(call);
+    changed_.notify_all();
+  }
+  void release_all() {
+    std::lock_guard lock(mutex_);
+    hold_.clear();
+    changed_.notify_all();
+  }
+
+  es::result<es::AppendResult> append(const es::AppendRequest& request) override { return inner_.append(request); }
+
+  std::vector<es::result<es::AppendResult>> append_batch(std::span<const es::AppendRequest> requests) override {
+    bool failing = false;
+    {
+      std::unique_lock lock(mutex_);
+      const int call = ++calls_;
+      if (hold_.contains(call)) {
+        held_ = call;
+        changed_.notify_all();
+        changed_.wait(lock, [&] { return !hold_.contains(call); });
+        held_ = 0;
+      }
+      failing = fail_.contains(call);
+    }
+    if (failing) {
+      return std::vector<es::result<es::AppendResult>>(requests.size(), es::make_error_code(es::errc::io_error));
+    }
+    return inner_.append_batch(requests);
+  }
+
+  es::result<std::vector<es::RecordedEvent>> read_all(es::Position after, std::size_t max) const override {
+    return inner_.read_all(after, max);
+  }
+  es::result<std::vector<es::RecordedEvent>> read_stream(std::string_view stream, es::StreamVersion after,
+                                                         std::size_t max) const override {
+    return inner_.read_stream(stream, after, max);
+  }
+  es::result<es::StreamVersion> stream_version(std::string_view stream) const override {
+    return inner_.stream_version(stream);
+  }
+  es::Position head() const override { return inner_.head(); }
+  es::Position wait_beyond(es::Position position, std::chrono::milliseconds timeout) const override {
+    return inner_.wait_beyond(position, timeout);
+  }
+  es::result<es::VerifyReport> verify() const override { return inner_.verify(); }
+  es::result<std::optional<std::string>> get_meta(std::string_view key) const override { return inner_.get_meta(key); }
+  es::result<void> put_meta(std::string_view key, std::string_view value) override {
+    return inner_.put_meta(key, value);
+  }
+
+ private:
+  es::Log& inner_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  int calls_ = 0;
+  int held_ = 0;
+  std::set<int> hold_;
+  std::set<int> fail_;
+};
+
+class ControlledPipelineTest : public PipelineTest {
+ protected:
+  void SetUp() override {
+    pipeline_.reset();
+    controlled_ = std::make_unique<ControlledLog>(*log_);
+    pipeline_ = std::make_unique<Pipeline>(*controlled_, deterministic_sources(seed_));
+  }
+  void TearDown() override {
+    controlled_->release_all();  // never leave the sequencer parked in append_batch()
+    pipeline_.reset();
+  }
+
+  struct Queued {
+    std::future<Outcome> a;
+    std::future<Outcome> b;
+    int blocker = 0;  // the held group commit they wait behind
+    int next = 0;     // the group commit that will carry them both
+  };
+
+  // Queues `a` and `b` behind a held group commit, so that the sequencer takes
+  // them together into the next one.
+  Queued queue_together(d::Command a, d::Command b) {
+    Queued q;
+    q.blocker = controlled_->calls() + 1;
+    q.next = q.blocker + 1;
+    controlled_->hold(q.blocker);
+    blocker_ = pipeline_->submit(d::CreateContract{kOrg, d::ContractId{"blocker"}, "Blocker", false, std::nullopt});
+    EXPECT_TRUE(controlled_->wait_until_held(q.blocker));
+    q.a = pipeline_->submit(std::move(a));
+    q.b = pipeline_->submit(std::move(b));
+    return q;
+  }
+
+  std::future<Outcome> blocker_;
+  std::unique_ptr<ControlledLog> controlled_;
+};
+
+TEST_F(ControlledPipelineTest, CommandsQueuedTogetherAreDecidedInOneGroupCommit) {
+  create_contract_and_session(10);
+  const auto codes = generate("b1", 2);
+  ASSERT_EQ(codes.size(), 2U);
+  auto q = queue_together(redeem(codes[0].key, "alice@example.com", "r1"),
+                          redeem(codes[1].key, "bob@example.com", "r2"));
+  controlled_->release(q.blocker);
+  const auto a = q.a.get();
+  const auto b = q.b.get();
+  ASSERT_TRUE(IsAccepted(a));
+  ASSERT_TRUE(IsAccepted(b));
+  EXPECT_EQ(controlled_->calls(), q.next);  // one append_batch for both
+  EXPECT_EQ(b.value().positions.first.value, a.value().positions.last.value + 1);
+}
+
+// BUG (pipeline/src/pipeline.cc, Sequencer::process): a command refused by
+// decide() is answered at once (`batch[i].promise.set_value(events.error())`),
+// before the group commit that holds the earlier commands of the same batch
+// is written. The refusal may rest on those commands: here B is told
+// "code-exhausted" while A's use of the code is not durable yet.
+// Header contract: "A caller's future is fulfilled only after its batch is
+// durable, or with the reason its command was refused" (the reason must be
+// true of durable state).
+TEST_F(ControlledPipelineTest, BUG_RefusalIsNotAnsweredBeforeTheWriteItRestsOnIsDurable) {
+  create_contract_and_session(10);
+  const auto codes = generate("b1", 1);
+  ASSERT_EQ(codes.size(), 1U);
+  auto q = queue_together(redeem(codes[0].key, "alice@example.com", "r1"),
+                          redeem(codes[0].key, "bob@example.com", "r2"));
+  controlled_->hold(q.next);  // hold the group commit that carries A's use, too
+  controlled_->release(q.blocker);
+  ASSERT_TRUE(controlled_->wait_until_held(q.next));
+  // A's use is decided but not written: nobody may have been told anything about the code yet.
+  EXPECT_EQ(q.b.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
+      << "B was answered before A's use of the code was durable";
+  EXPECT_EQ(q.a.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  controlled_->release(q.next);
+  EXPECT_TRUE(IsAccepted(q.a.get()));
+  EXPECT_TRUE(IsRefused(q.b.get(), kExhausted));
+}
+
+// BUG (same place): when the group commit fails, the refusals decided on top
+// of the failed commands have already been sent. B is told "code-exhausted"
+// (retry: no) although the code was never used, and a third redeemer then
+// gets it.
+TEST_F(ControlledPipelineTest, BUG_RefusalDecidedOnAFailedWriteIsNotReportedAsFinal) {
+  create_contract_and_session(10);
+  const auto codes = generate("b1", 1);
+  ASSERT_EQ(codes.size(), 1U);
+  auto q = queue_together(redeem(codes[0].key, "alice@example.com", "r1"),
+                          redeem(codes[0].key, "bob@example.com", "r2"));
+  controlled_->fail(q.next);
+  controlled_->release(q.blocker);
+  const auto a = q.a.get();
+  const auto b = q.b.get();
+  EXPECT_TRUE(IsRefused(a, es::make_error_code(es::errc::io_error)));
+  EXPECT_EQ(tessera::retry_advice(a.error().code), tessera::retry::call);
+  // Nothing was written: the code is unused.
+  EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[0].key)), 0U);
+  // So B's answer must not be the final "code-exhausted": either B was decided
+  // again (and accepted), or it was told to retry.
+  EXPECT_TRUE(b || tessera::retry_advice(b.error().code) != tessera::retry::no)
+      << "B was refused with " << describe(b) << " although the code is unused";
+  // The pipeline recovered: the code is usable by the next redeemer.
+  EXPECT_TRUE(IsAccepted(run(redeem(codes[0].key, "carol@example.com", "r3"))));
+}
+
+}  // namespace
