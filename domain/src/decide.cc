@@ -109,6 +109,19 @@ void take_use(Events& events, const std::string& code_key, const CodeState& code
   }
 }
 
+// A code serves its own batch's session, or, when the batch names none, any
+// session of the organisation that is not bound to another contract.
+Result<void> check_session_fits(const BatchGenerated& terms, const SessionId& session_id,
+                                const SessionState& session) {
+  if (terms.session && *terms.session != session_id) {
+    return reject(errc::validation, "this code is for session " + terms.session->str());
+  }
+  if (session.exists && session.terms.contract && *session.terms.contract != terms.contract) {
+    return reject(errc::validation, "session " + session_id.str() + " belongs to another contract than this code");
+  }
+  return outcome::success();
+}
+
 Result<void> check_fresh_registration(const RegistrationId& id, const RegistrationState& existing) {
   if (!valid_id(id.str())) return reject(errc::validation, "registration id must be 1 to 64 of A-Z, a-z, 0-9 and _");
   if (existing.exists) return reject(errc::already_exists, "a registration with this id exists");
@@ -310,9 +323,7 @@ Result<Events> decide(const Invite& command, const InviteContext& context) {
     if (!owned(code, command.org)) return reject(errc::code_unknown, "no such code");
     const BatchGenerated& terms = context.batch.terms;
     BOOST_OUTCOME_TRY(check_usable(code, terms, participant, command.now));
-    if (terms.session && *terms.session != command.session) {
-      return reject(errc::validation, "this code is for session " + terms.session->str());
-    }
+    BOOST_OUTCOME_TRY(check_session_fits(terms, command.session, session));
     code_display = code.code;
   }
   const bool full = session.occupied() >= session.capacity;
@@ -427,13 +438,11 @@ Result<Events> decide(const Redeem& command, const RedeemContext& context) {
 
   const std::optional<SessionId> session_id = command.session ? command.session : terms.session;
   if (!session_id) return reject(errc::validation, "session_id is required: this code names no session");
-  if (terms.session && *terms.session != *session_id) {
-    return reject(errc::validation, "this code is for session " + terms.session->str());
-  }
   const SessionState& session = context.session;
   if (!(session.exists && session.terms.org == command.org)) {
     return reject(errc::session_unknown, "no session " + session_id->str());
   }
+  BOOST_OUTCOME_TRY(check_session_fits(terms, *session_id, session));
   if (session.terms.opens_at && command.now < *session.terms.opens_at) {
     return reject(errc::session_not_open, "this session is not open for registration yet");
   }

@@ -32,9 +32,8 @@ StreamId invitation_stream(const InvitationId& invitation) {
   return StreamId("invitation-" + invitation.str());
 }
 
-std::string_view stream_category(const StreamId& stream) {
-  const std::string_view s = stream.str();
-  return s.substr(0, s.find('-'));
+std::string_view stream_category(std::string_view stream) {
+  return stream.substr(0, stream.find('-'));
 }
 
 }  // namespace tessera::domain

@@ -27,7 +27,7 @@ std::string plural(std::string_view word) {
 std::string topic_for_category(std::string_view category) { return "tessera." + plural(category); }
 
 std::string topic_for_stream(std::string_view stream) {
-  return topic_for_category(domain::stream_category(domain::StreamId(std::string(stream))));
+  return topic_for_category(domain::stream_category(stream));
 }
 
 }  // namespace tessera::kafka

@@ -170,8 +170,7 @@ result<void> Fold::apply(const eventstore::RecordedEvent& recorded, const d::Eve
   if (!edited) return edited.error();
   json& rec = *edited.value();
 
-  const d::StreamId stream(recorded.stream);  // stream_category() views into it
-  const auto category = d::stream_category(stream);
+  const auto category = d::stream_category(recorded.stream);
   result<void> applied = eventstore::outcome::success();
   if (category == "contract") {
     applied = apply_contract(rec, event);

@@ -198,13 +198,11 @@ TEST(Codec, MalformedPayloadIsNullopt) {
   EXPECT_FALSE(decode_event("SeatReleased", 1, encode_event(SeatFreed{RegistrationId{"r1"}})).has_value());
 }
 
-// BUG (domain/codec/src/json.cc: every `j.at(...).get_to(n)` into an integer,
-// e.g. SessionCreated's capacity, BatchGenerated's quantity and max_uses,
-// Money's amount): nlohmann converts any JSON number to the target type with
-// a static_cast, so a negative capacity reads as 4294967295, 2^40 wraps to
-// 0, and an amount of 12.5 cents reads as 12. decode_event() promises
-// nullopt for a malformed payload; these are malformed and decode.
-TEST(Codec, BUG_NumbersOutsideTheFieldsRangeAreMalformed) {
+// Regression (found as a bug by this test: `j.at(...).get_to(n)` lets
+// nlohmann static_cast any JSON number, so a capacity of -1 read as
+// 4294967295, 2^40 wrapped to 0, and an amount of 12.5 cents read as 12).
+// decode_event() promises nullopt for a malformed payload.
+TEST(Codec, NumbersOutsideTheFieldsRangeAreMalformed) {
   auto j = nlohmann::json::parse(encode_event(full_samples()[2]));  // SessionCreated
   j["capacity"] = -1;
   EXPECT_FALSE(decode_event("SessionCreated", 1, j.dump()).has_value()) << j.dump();

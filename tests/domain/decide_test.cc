@@ -1050,12 +1050,11 @@ TEST(Redeem, ValidationErrors) {
   EXPECT_TRUE(Rejected(when(no_session, redeem_cmd(kAlice, std::nullopt)), errc::validation));
 }
 
-// BUG (domain/src/decide.cc, decide(const Redeem&), the check
-// `!valid_id(command.registration.str()) || context.registration.exists`, and
-// the same in decide(const ClaimInvitation&)): a malformed registration id is
-// rejected as already-exists ("a registration with this id exists") instead
-// of validation, unlike every other create (check_ids).
-TEST(Redeem, BUG_MalformedRegistrationIdIsValidationNotAlreadyExists) {
+// Regression (found as a bug by this test: decide(Redeem) and
+// decide(ClaimInvitation) rejected a malformed registration id as
+// already-exists, "a registration with this id exists"). Like every other
+// create, a malformed id is a validation error.
+TEST(Redeem, MalformedRegistrationIdIsValidationNotAlreadyExists) {
   const World w = standard();
   EXPECT_TRUE(Rejected(when(w, redeem_cmd(kAlice, kSession, "r-1")), errc::validation));
   EXPECT_TRUE(Rejected(when(w, redeem_cmd(kAlice, kSession, "")), errc::validation));
@@ -1430,6 +1429,23 @@ TEST(Errc, EveryDomainCodeHasADistinctSlugAndIsNotRetryable) {
   }
   EXPECT_EQ(slug(errc::code_exhausted), "code-exhausted");
   EXPECT_EQ(slug(errc::session_full), "session-full");
+}
+
+}  // namespace
+
+namespace {
+
+// A code without a session of its own serves the organisation's sessions,
+// but not one bound to another contract.
+TEST(Redeem, ASessionOfAnotherContractIsRefused) {
+  BatchGenerated terms = batch_terms();
+  terms.session.reset();
+  World w = standard(terms);
+  w.given(contract_created(std::nullopt, false, kOrg, ContractId{"c2"}));
+  w.given(session_created(10, std::nullopt, kOrg, kOtherSession, ContractId{"c2"}));
+  EXPECT_TRUE(Rejected(when(w, redeem_cmd(kAlice, kOtherSession)), errc::validation));
+  w.given(session_created(10, std::nullopt, kOrg, SessionId{"s3"}, std::nullopt));
+  EXPECT_TRUE(Accepted(when(w, redeem_cmd(kAlice, SessionId{"s3"}))));
 }
 
 }  // namespace

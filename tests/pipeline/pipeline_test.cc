@@ -20,6 +20,7 @@
 #include "temp_dir.h"
 #include "tessera/codec/json.h"
 #include "tessera/domain/streams.h"
+#include "tessera/pipeline/errc.h"
 #include "tessera/pipeline/pipeline.h"
 
 namespace {
@@ -311,6 +312,25 @@ TEST_F(PipelineTest, NewIdsAreValidAndDistinct) {
   EXPECT_EQ(pipeline_->now(), kNow);
 }
 
+TEST_F(PipelineTest, IfMatchPreconditionAppliesOnlyAtTheNamedVersion) {
+  using tessera::pipeline::Precondition;
+  const auto failed = tessera::pipeline::make_error_code(tessera::pipeline::errc::precondition_failed);
+  create_contract_and_session(10);
+  const auto stream = d::session_stream(kOrg, kSession);
+  ASSERT_EQ(log_->stream_version(stream.str()).value().value, 1U);
+
+  const auto stale = pipeline_->submit(d::ChangeCapacity{kOrg, kSession, 12}, Precondition{stream, 0}).get();
+  ASSERT_TRUE(IsRefused(stale, failed));
+  EXPECT_EQ(tessera::retry_advice(stale.error().code), tessera::retry::command);
+  EXPECT_EQ(log_->stream_version(stream.str()).value().value, 1U);
+
+  EXPECT_TRUE(IsAccepted(pipeline_->submit(d::ChangeCapacity{kOrg, kSession, 12}, Precondition{stream, 1}).get()));
+  // The stream moved on: the same If-Match is stale now.
+  EXPECT_TRUE(IsRefused(pipeline_->submit(d::ChangeCapacity{kOrg, kSession, 14}, Precondition{stream, 1}).get(), failed));
+  EXPECT_TRUE(IsAccepted(pipeline_->submit(d::ChangeCapacity{kOrg, kSession, 14}, Precondition{stream, 2}).get()));
+  EXPECT_EQ(log_->stream_version(stream.str()).value().value, 3U);
+}
+
 // ---------------------------------------------------------------------------
 // Concurrency: invariants 1 and 2 under contention.
 
@@ -589,15 +609,12 @@ TEST_F(ControlledPipelineTest, CommandsQueuedTogetherAreDecidedInOneGroupCommit)
   EXPECT_EQ(b.value().positions.first.value, a.value().positions.last.value + 1);
 }
 
-// BUG (pipeline/src/pipeline.cc, Sequencer::process): a command refused by
-// decide() is answered at once (`batch[i].promise.set_value(events.error())`),
-// before the group commit that holds the earlier commands of the same batch
-// is written. The refusal may rest on those commands: here B is told
-// "code-exhausted" while A's use of the code is not durable yet.
-// Header contract: "A caller's future is fulfilled only after its batch is
-// durable, or with the reason its command was refused" (the reason must be
-// true of durable state).
-TEST_F(ControlledPipelineTest, BUG_RefusalIsNotAnsweredBeforeTheWriteItRestsOnIsDurable) {
+// Regression (found as a bug by this test: Sequencer::process answered a
+// refusal at once, before the group commit holding the batch's earlier
+// commands was written). A refusal may rest on those commands: B's
+// "code-exhausted" rests on A's use, so B may not hear it before A's use is
+// durable.
+TEST_F(ControlledPipelineTest, RefusalIsNotAnsweredBeforeTheWriteItRestsOnIsDurable) {
   create_contract_and_session(10);
   const auto codes = generate("b1", 1);
   ASSERT_EQ(codes.size(), 1U);
@@ -615,11 +632,10 @@ TEST_F(ControlledPipelineTest, BUG_RefusalIsNotAnsweredBeforeTheWriteItRestsOnIs
   EXPECT_TRUE(IsRefused(q.b.get(), kExhausted));
 }
 
-// BUG (same place): when the group commit fails, the refusals decided on top
-// of the failed commands have already been sent. B is told "code-exhausted"
-// (retry: no) although the code was never used, and a third redeemer then
-// gets it.
-TEST_F(ControlledPipelineTest, BUG_RefusalDecidedOnAFailedWriteIsNotReportedAsFinal) {
+// Regression (found as a bug by this test, same place): when the group
+// commit failed, B had already been told "code-exhausted" (retry: no) although
+// the code was never used, and a third redeemer then got it.
+TEST_F(ControlledPipelineTest, RefusalDecidedOnAFailedWriteIsNotReportedAsFinal) {
   create_contract_and_session(10);
   const auto codes = generate("b1", 1);
   ASSERT_EQ(codes.size(), 1U);

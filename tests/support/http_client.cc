@@ -22,7 +22,7 @@ HttpResponse HttpClient::send(const std::string& method, const std::string& targ
   stream.connect(resolver.resolve(host_, std::to_string(port_)));
 
   http::request<http::string_body> request{http::string_to_verb(method), target, 11};
-  request.set(http::field::host, host_);
+  request.set(http::field::host, host_ + ":" + std::to_string(port_));
   for (const auto& [name, value] : headers) request.set(name, value);
   request.body() = body;
   request.prepare_payload();

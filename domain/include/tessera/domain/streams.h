@@ -20,6 +20,6 @@ StreamId code_stream(std::string_view code_key);
 StreamId invitation_stream(const InvitationId& invitation);
 
 // "session" for "session-acme-s1"; the whole id when it has no '-'.
-std::string_view stream_category(const StreamId& stream);
+std::string_view stream_category(std::string_view stream);
 
 }  // namespace tessera::domain
