@@ -68,10 +68,12 @@ std::variant<std::optional<pipeline::Precondition>, Response> precondition(const
   return std::optional<pipeline::Precondition>(pipeline::Precondition{stream, version});
 }
 
-std::variant<pipeline::Accepted, Response> execute(const Call& call, domain::Command command,
+std::variant<pipeline::Accepted, Response> execute(Call& call, domain::Command command,
                                                    std::optional<pipeline::Precondition> precondition) {
-  auto outcome = call.services.pipeline.submit(std::move(command), std::move(precondition)).get();
+  auto outcome =
+      call.services.pipeline.submit(std::move(command), std::move(precondition), call.idempotency).get();
   if (!outcome) return problem_for(outcome.error().code, outcome.error().detail);
+  if (outcome.value().replayed) call.replayed = true;
   return std::move(outcome).value();
 }
 

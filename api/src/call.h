@@ -23,6 +23,12 @@ struct Call {
   std::vector<std::string> path;  // decoded segments
   std::map<std::string, std::string> query;
   domain::OrgId org;  // path segment 2 under /v1/orgs/; empty elsewhere
+  // The request's Idempotency-Key, scoped, with the request's fingerprint;
+  // execute() submits commands under it (see idempotency.h).
+  std::optional<pipeline::IdempotencyKey> idempotency = std::nullopt;
+  // Set when the pipeline replayed a command of this request (its key was
+  // already recorded): the answer is rebuilt, and marked as a replay.
+  bool replayed = false;
 
   const std::string& segment(std::size_t i) const { return path.at(i); }
   std::optional<std::string> query_value(const std::string& key) const;
@@ -42,9 +48,22 @@ std::variant<json, Response> read_json(const Call& call);
 std::variant<std::optional<pipeline::Precondition>, Response> precondition(const Call& call,
                                                                            const domain::StreamId& stream);
 
-// Runs a command; the accepted result, or the problem that refuses it.
-std::variant<pipeline::Accepted, Response> execute(const Call& call, domain::Command command,
+// Runs a command under the call's idempotency key, if it has one; the
+// accepted result, or the problem that refuses it. A replayed result carries
+// the first command's events (so its ids, not `command`'s), and marks the
+// call replayed.
+std::variant<pipeline::Accepted, Response> execute(Call& call, domain::Command command,
                                                    std::optional<pipeline::Precondition> precondition = {});
+
+// The accepted command's first event of type E, or null. Creates name the
+// resource from it: a replayed command's ids are the first command's.
+template <class E>
+const E* first_event(const pipeline::Accepted& accepted) {
+  for (const auto& e : accepted.events) {
+    if (const auto* found = std::get_if<E>(&e.event)) return found;
+  }
+  return nullptr;
+}
 
 // Waits until the read models reflect the log up to `position` (so a client
 // reads its own writes); false if they lag more than a few seconds.

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "idempotency.h"
 #include "problem.h"
 #include "routes.h"
 
@@ -126,7 +127,36 @@ Response status(const Services& services) {
   return detail::json_response(http::status::ok, body);
 }
 
-Response dispatch(const Services& services, const Request& request) {
+// Redemptions and claims are where codes and tokens get guessed.
+bool guessable(const Route& route) {
+  return route.handle == detail::redeem || route.handle == detail::claim;
+}
+
+bool looks_like_guessing(const Response& response) {
+  if (response.result() != http::status::not_found && response.result() != http::status::unprocessable_entity) {
+    return false;
+  }
+  const auto body = json::parse(response.body(), nullptr, /*allow_exceptions=*/false);
+  const std::string type = body.is_object() ? body.value("type", std::string()) : std::string();
+  return type.ends_with("/code-unknown") || type.ends_with("/code-malformed") ||
+         type.ends_with("/invitation-unknown");
+}
+
+Response run_limited(const Route& route, Call& call, GuessLimiter& guesses, const std::string& client) {
+  const auto now = GuessLimiter::Clock::now();
+  std::chrono::seconds retry_after{0};
+  if (!guesses.allowed(client, now, retry_after)) {
+    Response response = problem(http::status::too_many_requests, "rate-limited",
+                                "too many unknown or malformed codes from this address: slow down");
+    response.set(http::field::retry_after, std::to_string(retry_after.count()));
+    return response;
+  }
+  Response response = route.handle(call);
+  if (looks_like_guessing(response)) guesses.failed(client, now);
+  return response;
+}
+
+Response dispatch(const Services& services, const Request& request, const std::string& client) {
   Call call = parse(services, request);
   if (request.method() == http::verb::get && call.path == std::vector<std::string>{"healthz"}) return healthz();
   if (request.method() == http::verb::get && call.path == std::vector<std::string>{"v1", "status"}) {
@@ -135,7 +165,13 @@ Response dispatch(const Services& services, const Request& request) {
   std::string allowed;
   for (const auto& route : routes()) {
     if (!matches(route, call.path)) continue;
-    if (route.method == request.method()) return route.handle(call);
+    if (route.method == request.method()) {
+      const auto run = [&](Call& c) {
+        return guessable(route) ? run_limited(route, c, services.guesses, client) : route.handle(c);
+      };
+      // A retry with a recorded answer is answered before any limit or route.
+      return request.method() == http::verb::post ? detail::run_idempotent(call, run) : run(call);
+    }
     if (!allowed.empty()) allowed += ", ";
     allowed += std::string(http::to_string(route.method));
   }
@@ -149,8 +185,8 @@ Response dispatch(const Services& services, const Request& request) {
 
 }  // namespace
 
-Response Handler::handle(const Request& request) const {
-  Response response = dispatch(services_, request);
+Response Handler::handle(const Request& request, const std::string& client) const {
+  Response response = dispatch(services_, request, client);
   response.keep_alive(request.keep_alive());
   response.set(http::field::server, "tesserad");
   return response;

@@ -62,6 +62,9 @@ Response problem_for(const std::error_code& code, std::string_view detail) {
   if (code == pipeline::errc::precondition_failed) {
     return problem(http::status::precondition_failed, "version-conflict", detail);
   }
+  if (code == pipeline::errc::idempotency_key_reused || code == eventstore::errc::idempotency_key_reused) {
+    return problem(http::status::unprocessable_entity, "idempotency-key-reused", detail);
+  }
   if (retry_advice(code) != retry::no) {
     Response response = problem(http::status::service_unavailable, "unavailable", detail);
     response.set(http::field::retry_after, "1");

@@ -6,6 +6,8 @@
 #include "routes.h"
 #include "tessera/codec/json.h"
 #include "tessera/domain/streams.h"
+#include "tessera/eventstore/errc.h"
+#include "tessera/pipeline/errc.h"
 
 namespace tessera::api::detail {
 namespace {
@@ -58,8 +60,9 @@ Response create_contract(Call& call) {
   d::CreateContract command{call.org, d::ContractId{call.services.pipeline.new_id()}, in.text("name", true),
                             in.flag("reuse_cancelled_codes", false), in.money("default_price")};
   if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
-  const d::ContractId id = command.contract;
+  d::ContractId id = command.contract;
   TESSERA_TAKE(accepted, execute(call, std::move(command)));
+  if (const auto* created = first_event<d::ContractCreated>(accepted)) id = created->contract;
   call.path = {"v1", "orgs", call.org.str(), "contracts", id.str()};
   Response response = contract_now(call, accepted, http::status::created);
   response.set(http::field::location, "/v1/orgs/" + call.org.str() + "/contracts/" + id.str());
@@ -185,6 +188,36 @@ std::variant<std::vector<ParticipantRow>, Response> read_participants(const std:
   return rows;
 }
 
+// The code key a code stream is named after (the inverse of d::code_stream).
+std::string code_key_of_stream(const d::StreamId& stream) {
+  const std::string prefix = d::code_stream("").str();
+  const std::string& name = stream.str();
+  return name.starts_with(prefix) ? name.substr(prefix.size()) : name;
+}
+
+// The code a row's key assigned before (a retried upload), if it did; the
+// problem when the key was first used for another upload.
+std::variant<std::optional<std::string>, Response> assigned_before(const Call& call,
+                                                                   const pipeline::IdempotencyKey& key) {
+  auto found = call.services.log.find_idempotency_key(key.key);
+  if (!found) return problem_for(found.error(), "the log cannot be read");
+  if (!found.value()) return std::optional<std::string>();
+  if (found.value()->fingerprint != key.fingerprint) {
+    return problem_for(pipeline::errc::idempotency_key_reused,
+                       "this Idempotency-Key was first used with another request (another method, path or body)");
+  }
+  auto assignment = call.services.log.read_all(eventstore::Position{found.value()->result.first.value - 1}, 1);
+  if (!assignment) return problem_for(assignment.error(), "the log cannot be read");
+  if (assignment.value().empty()) return problem_for(eventstore::errc::corruption, "a recorded assignment is missing");
+  return std::optional<std::string>(code_key_of_stream(d::StreamId{assignment.value().front().stream}));
+}
+
+// A code's display form, as the read models have it.
+std::string display_of(const Call& call, const std::string& key) {
+  auto code = call.services.models.code(call.org, key);
+  return (code && code.value()) ? code.value()->body.value("code", key) : key;
+}
+
 json row_json(const ParticipantRow& row, const std::string& code, const std::string& reason) {
   return {{"line", row.line},
           {"email", row.participant.email},
@@ -208,18 +241,38 @@ Response assign_from_pool(Call& call, const std::vector<ParticipantRow>& rows) {
     }
     std::string assigned;
     std::string reason = "no available code left in the contract's pool";
+    // Under an Idempotency-Key each row's assignment is keyed apart: a retry
+    // of the upload gives a row the code it was given the first time.
+    std::optional<pipeline::IdempotencyKey> row_key;
+    if (call.idempotency) {
+      // A unit separator: no client key holds one, so no client key reads as a row's.
+      row_key = pipeline::IdempotencyKey{call.idempotency->key + "\x1fline " + std::to_string(row.line),
+                                         call.idempotency->fingerprint};
+      TESSERA_TAKE(before, assigned_before(call, *row_key));
+      if (before) {
+        call.replayed = true;
+        out.push_back(row_json(row, display_of(call, *before), ""));
+        continue;
+      }
+    }
     while (next < pool.value().size()) {
-      const std::string key = pool.value()[next++];
-      auto outcome =
-          call.services.pipeline.submit(d::AssignCode{call.org, key, row.participant}).get();
+      std::string key = pool.value()[next++];
+      auto outcome = call.services.pipeline.submit(d::AssignCode{call.org, key, row.participant}, std::nullopt,
+                                                   row_key)
+                         .get();
       if (outcome) {
-        auto code = call.services.models.code(call.org, key);
-        assigned = (code && code.value()) ? code.value()->body.value("code", key) : key;
+        if (outcome.value().replayed) {
+          // A concurrent retry of the upload assigned this row first.
+          call.replayed = true;
+          if (!outcome.value().events.empty()) key = code_key_of_stream(outcome.value().events.front().stream);
+        }
+        assigned = display_of(call, key);
         reason.clear();
         break;
       }
-      // A pool code someone took meanwhile: try the next one.
       const std::error_code& why = outcome.error().code;
+      if (why == pipeline::errc::idempotency_key_reused) return problem_for(why, outcome.error().detail);
+      // A pool code someone took meanwhile: try the next one.
       const bool taken = why == d::errc::code_assigned_elsewhere || why == d::errc::code_exhausted ||
                          why == d::errc::code_archived || why == d::errc::code_unknown;
       if (!taken) {

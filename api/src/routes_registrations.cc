@@ -73,15 +73,12 @@ Response claim(Call& call) {
     if (body.is_object() && body.contains("participant")) command.participant = in.participant("participant");
     if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
   }
-  const d::RegistrationId id = command.registration;
   TESSERA_TAKE(accepted, execute(call, std::move(command)));
-  const auto* registration = [&]() -> const d::RegistrationCreated* {
-    for (const auto& e : accepted.events) {
-      if (const auto* r = std::get_if<d::RegistrationCreated>(&e.event)) return r;
-    }
-    return nullptr;
-  }();
-  return registration_now(call, registration->org, id, accepted, http::status::created);
+  const auto* registration = first_event<d::RegistrationCreated>(accepted);
+  if (registration == nullptr) {
+    return problem(http::status::internal_server_error, "internal", "the claim created no registration");
+  }
+  return registration_now(call, registration->org, registration->registration, accepted, http::status::created);
 }
 
 Response redeem(Call& call) {
@@ -96,8 +93,9 @@ Response redeem(Call& call) {
   if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
   TESSERA_TAKE(key, code_key(typed));
   command.code_key = key;
-  const d::RegistrationId id = command.registration;
+  d::RegistrationId id = command.registration;
   TESSERA_TAKE(accepted, execute(call, std::move(command)));
+  if (const auto* created = first_event<d::RegistrationCreated>(accepted)) id = created->registration;
   return registration_now(call, call.org, id, accepted, http::status::created);
 }
 

@@ -39,8 +39,9 @@ Response create_session(Call& call) {
                            std::nullopt,      in.time("opens_at")};
   if (auto contract = in.optional_text("contract_id")) command.contract = d::ContractId{*contract};
   if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
-  const d::SessionId id = command.session;
+  d::SessionId id = command.session;
   TESSERA_TAKE(accepted, execute(call, std::move(command)));
+  if (const auto* created = first_event<d::SessionCreated>(accepted)) id = created->session;
   Response response = session_now(call, id, accepted, http::status::created);
   response.set(http::field::location, "/v1/orgs/" + call.org.str() + "/sessions/" + id.str());
   return response;
@@ -101,8 +102,9 @@ Response invite(Call& call) {
     TESSERA_TAKE(key, code_key(*typed_code));
     command.code_key = key;
   }
-  const d::InvitationId id = command.invitation;
+  d::InvitationId id = command.invitation;
   TESSERA_TAKE(accepted, execute(call, std::move(command)));
+  if (const auto* sent = first_event<d::InvitationSent>(accepted)) id = sent->invitation;
   wait_for_models(call, accepted.positions.last);
   auto found = call.services.models.invitation(id);
   if (!found || !found.value()) return problem_for(found ? std::error_code() : found.error(), "not yet readable");

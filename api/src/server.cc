@@ -30,7 +30,11 @@ constexpr std::chrono::seconds kIdleTimeout{60};
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, const Handler& handler, asio::thread_pool& workers, std::size_t body_limit)
-      : stream_(std::move(socket)), handler_(handler), workers_(workers), body_limit_(body_limit) {}
+      : stream_(std::move(socket)), handler_(handler), workers_(workers), body_limit_(body_limit) {
+    beast::error_code ec;
+    const auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) client_ = peer.address().to_string();
+  }
 
   void start() {
     asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::read, shared_from_this()));
@@ -54,7 +58,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return;  // timeout or reset: the client is gone
     request_ = parser_->release();
     asio::post(workers_, [self = shared_from_this()] {
-      Response response = self->handler_.handle(self->request_);
+      Response response = self->handler_.handle(self->request_, self->client_);
       asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
         const bool keep_alive = response.keep_alive();
         self->write(std::move(response), keep_alive);
@@ -82,6 +86,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const Handler& handler_;
   asio::thread_pool& workers_;
   std::size_t body_limit_;
+  std::string client_;  // the peer's address
   std::optional<http::request_parser<http::string_body>> parser_;
   Request request_;
   Response response_;

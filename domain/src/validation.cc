@@ -36,7 +36,7 @@ Result<void> check_price(std::string_view field, const std::optional<Money>& pri
 }
 
 Result<void> check_participant(std::string_view field, const Participant& participant) {
-  if (!plausible_email(participant.email)) {
+  if (!plausible_email(normalize_email(participant.email))) {
     return reject(errc::validation, std::string(field) + ".email must be an email address");
   }
   return outcome::success();

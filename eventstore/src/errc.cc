@@ -14,6 +14,7 @@ class Category final : public tessera::error_category {
       case errc::io_error: return "io-error";
       case errc::corruption: return "corruption";
       case errc::invalid_argument: return "invalid-argument";
+      case errc::idempotency_key_reused: return "idempotency-key-reused";
     }
     return "unknown";
   }
@@ -22,7 +23,8 @@ class Category final : public tessera::error_category {
       case errc::version_conflict: return retry::command;
       case errc::io_error: return retry::call;
       case errc::corruption:
-      case errc::invalid_argument: return retry::no;
+      case errc::invalid_argument:
+      case errc::idempotency_key_reused: return retry::no;
     }
     return retry::no;
   }

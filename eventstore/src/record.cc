@@ -39,6 +39,7 @@ class Reader {
     bytes_.remove_prefix(n);
     return true;
   }
+  bool empty() const { return bytes_.empty(); }
   bool hash(Hash& h) {
     if (bytes_.size() != h.size()) return false;
     std::memcpy(h.data(), bytes_.data(), h.size());
@@ -109,6 +110,24 @@ std::optional<RecordedEvent> decode_record(Position position, std::string_view b
   e.recorded_at_micros = static_cast<std::int64_t>(at);
   e.schema = static_cast<std::uint16_t>(schema);
   return e;
+}
+
+std::string encode_idempotency(const AppendResult& result, std::string_view fingerprint) {
+  std::string out = encode_u64(result.first.value);
+  out += encode_u64(result.last.value);
+  put_bytes(out, fingerprint);
+  return out;
+}
+
+std::optional<IdempotencyRecord> decode_idempotency(std::string_view bytes) {
+  IdempotencyRecord record;
+  Reader r(bytes);
+  std::uint64_t first = 0, last = 0;
+  if (!r.u64(first) || !r.u64(last) || !r.bytes(record.fingerprint) || !r.empty() || first == 0 || last < first) {
+    return std::nullopt;
+  }
+  record.result = AppendResult{Position{first}, Position{last}, true};
+  return record;
 }
 
 Hash chain_hash(const Hash& previous, const RecordedEvent& event) {

@@ -21,6 +21,11 @@ std::string stream_key(std::string_view stream, StreamVersion version);
 std::string encode_record(const RecordedEvent& event);
 std::optional<RecordedEvent> decode_record(Position position, std::string_view bytes);
 
+// The value stored under an idempotency key: first and last position, then
+// the request's fingerprint.
+std::string encode_idempotency(const AppendResult& result, std::string_view fingerprint);
+std::optional<IdempotencyRecord> decode_idempotency(std::string_view bytes);
+
 // hash = SHA-256(previous hash || the event's content, position included).
 Hash chain_hash(const Hash& previous, const RecordedEvent& event);
 

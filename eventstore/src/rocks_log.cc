@@ -18,11 +18,12 @@ using detail::decode_u64;
 using detail::encode_u64;
 
 // Column families: the log by position, the stream index, each stream's
-// current version, and bookkeeping.
+// current version, bookkeeping, and the idempotency keys of appends.
 constexpr const char* kEvents = "events";
 constexpr const char* kStreams = "streams";
 constexpr const char* kHeads = "heads";
 constexpr const char* kMeta = "meta";
+constexpr const char* kIdempotency = "idempotency";
 
 std::error_code from_status(const rocksdb::Status& s) {
   if (s.IsCorruption()) return errc::corruption;
@@ -37,6 +38,7 @@ class RocksLog final : public Log {
     streams_ = handles_[2];
     heads_ = handles_[3];
     meta_ = handles_[4];
+    idempotency_ = handles_[5];
   }
 
   ~RocksLog() override {
@@ -69,15 +71,36 @@ class RocksLog final : public Log {
     rocksdb::WriteBatch batch;
     // Versions as they stand after the requests accepted so far in this batch.
     std::unordered_map<std::string, StreamVersion> versions;
+    // Keys recorded by the requests accepted so far in this batch.
+    std::unordered_map<std::string, IdempotencyRecord> keys;
     Position next = head_;
     Hash hash = last_hash_;
+    // Whether each answer holds only if this batch's write succeeds.
+    std::vector<bool> rests_on_write;
+    rests_on_write.reserve(requests.size());
     for (const auto& request : requests) {
+      if (request.idempotency_key) {
+        const bool in_batch = keys.contains(*request.idempotency_key);
+        auto recorded = recorded_key(*request.idempotency_key, keys);
+        if (!recorded || recorded.value()) {
+          rests_on_write.push_back(in_batch);
+          if (!recorded) {
+            results.emplace_back(recorded.error());
+          } else if (recorded.value()->fingerprint != request.fingerprint) {
+            results.emplace_back(make_error_code(errc::idempotency_key_reused));
+          } else {
+            results.emplace_back(recorded.value()->result);
+          }
+          continue;
+        }
+      }
+      rests_on_write.push_back(true);
       auto checked = check_versions(request, versions);
       if (!checked) {
         results.emplace_back(checked.error());
         continue;
       }
-      AppendResult appended{Position{next.value + 1}, next};
+      AppendResult appended{Position{next.value + 1}, next, false};
       for (const auto& write : request.writes) {
         StreamVersion& version = versions[write.stream];
         for (const auto& proposed : write.events) {
@@ -93,6 +116,11 @@ class RocksLog final : public Log {
         batch.Put(heads_, write.stream, encode_u64(version.value));
       }
       appended.last = next;
+      if (request.idempotency_key) {
+        batch.Put(idempotency_, *request.idempotency_key, detail::encode_idempotency(appended, request.fingerprint));
+        keys[*request.idempotency_key] = IdempotencyRecord{AppendResult{appended.first, appended.last, true},
+                                                           request.fingerprint};
+      }
       results.emplace_back(appended);
     }
     if (next == head_) return results;
@@ -101,8 +129,8 @@ class RocksLog final : public Log {
     wo.sync = options_.sync_writes;
     const auto status = db_->Write(wo, &batch);
     if (!status.ok()) {
-      for (auto& r : results) {
-        if (r) r = from_status(status);
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        if (results[i] && rests_on_write[i]) results[i] = from_status(status);
       }
       return results;
     }
@@ -168,6 +196,15 @@ class RocksLog final : public Log {
     return StreamVersion{decode_u64(value)};
   }
 
+  result<std::optional<IdempotencyRecord>> find_idempotency_key(std::string_view key) const override {
+    auto found = read_key(key);
+    if (!found) return found.error();
+    // The batch that records a key is in RocksDB a moment before head()
+    // moves past its events: until then the key reads as unknown.
+    if (found.value() && found.value()->result.last > head()) return std::optional<IdempotencyRecord>();
+    return found;
+  }
+
   Position head() const override {
     std::lock_guard lock(head_mutex_);
     return head_;
@@ -215,6 +252,25 @@ class RocksLog final : public Log {
   }
 
  private:
+  result<std::optional<IdempotencyRecord>> read_key(std::string_view key) const {
+    if (key.empty()) return errc::invalid_argument;
+    std::string value;
+    const auto s = db_->Get(rocksdb::ReadOptions(), idempotency_, key, &value);
+    if (s.IsNotFound()) return std::optional<IdempotencyRecord>();
+    if (!s.ok()) return from_status(s);
+    auto record = detail::decode_idempotency(value);
+    if (!record) return errc::corruption;
+    return std::optional<IdempotencyRecord>(std::move(*record));
+  }
+
+  // The key as recorded before this batch or by its earlier requests.
+  // Called with write_mutex_ held, so no other batch is half written.
+  result<std::optional<IdempotencyRecord>> recorded_key(
+      const std::string& key, const std::unordered_map<std::string, IdempotencyRecord>& keys) const {
+    if (const auto it = keys.find(key); it != keys.end()) return std::optional<IdempotencyRecord>(it->second);
+    return read_key(key);
+  }
+
   result<void> check_versions(const AppendRequest& request,
                               std::unordered_map<std::string, StreamVersion>& versions) const {
     if (request.writes.empty()) return errc::invalid_argument;
@@ -244,6 +300,7 @@ class RocksLog final : public Log {
   rocksdb::ColumnFamilyHandle* streams_ = nullptr;
   rocksdb::ColumnFamilyHandle* heads_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* idempotency_ = nullptr;
   LogOptions options_;
 
   std::mutex write_mutex_;  // one appender at a time
@@ -277,6 +334,7 @@ result<std::unique_ptr<Log>> Log::open(const std::filesystem::path& dir, LogOpti
       {kStreams, rocksdb::ColumnFamilyOptions()},
       {kHeads, point_lookups},
       {kMeta, rocksdb::ColumnFamilyOptions()},
+      {kIdempotency, point_lookups},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;

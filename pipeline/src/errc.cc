@@ -8,8 +8,20 @@ namespace {
 class Category final : public tessera::error_category {
  public:
   const char* name() const noexcept override { return "tessera.pipeline"; }
-  std::string message(int) const override { return "version-conflict"; }
-  retry advice(int) const noexcept override { return retry::command; }
+  std::string message(int condition) const override {
+    switch (static_cast<errc>(condition)) {
+      case errc::precondition_failed: return "version-conflict";
+      case errc::idempotency_key_reused: return "idempotency-key-reused";
+    }
+    return "unknown";
+  }
+  retry advice(int condition) const noexcept override {
+    switch (static_cast<errc>(condition)) {
+      case errc::precondition_failed: return retry::command;
+      case errc::idempotency_key_reused: return retry::no;
+    }
+    return retry::no;
+  }
 };
 
 }  // namespace

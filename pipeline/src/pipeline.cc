@@ -26,7 +26,13 @@ namespace {
 constexpr std::size_t kMaxCommandsPerBatch = 4096;
 
 Refusal refusal(const d::Rejection& r) { return Refusal{make_error_code(r.code), r.detail}; }
-Refusal refusal(std::error_code code) { return Refusal{code, code.message()}; }
+Refusal refusal(std::error_code code) {
+  if (code == eventstore::errc::idempotency_key_reused) code = errc::idempotency_key_reused;
+  return Refusal{code, code.message()};
+}
+Refusal key_reused() {
+  return Refusal{errc::idempotency_key_reused, "this idempotency key was first used with another request"};
+}
 
 }  // namespace
 
@@ -45,12 +51,13 @@ class Pipeline::Sequencer {
     thread_.join();
   }
 
-  std::future<Outcome> submit(d::Command command, std::optional<Precondition> precondition) {
+  std::future<Outcome> submit(d::Command command, std::optional<Precondition> precondition,
+                              std::optional<IdempotencyKey> key) {
     std::promise<Outcome> promise;
     auto future = promise.get_future();
     {
       std::lock_guard lock(mutex_);
-      queue_.push_back(Pending{std::move(command), std::move(precondition), std::move(promise)});
+      queue_.push_back(Pending{std::move(command), std::move(precondition), std::move(key), std::move(promise)});
     }
     wake_.notify_one();
     return future;
@@ -60,16 +67,24 @@ class Pipeline::Sequencer {
   struct Pending {
     d::Command command;
     std::optional<Precondition> precondition;
+    std::optional<IdempotencyKey> key;
     std::promise<Outcome> promise;
   };
 
   // A command decided in this batch, its answer waiting for the write.
   struct Decided {
-    std::size_t pending_index;
+    std::size_t pending_index = 0;
     std::optional<eventstore::AppendRequest> request;  // events to write, if any
     d::Events events;
     std::optional<Refusal> refusal;
     bool after_writes = false;  // an earlier command in the batch writes
+    // Its key was recorded before this batch: the first command's answer.
+    std::optional<Accepted> replay;
+    // Its key is taken by this earlier command of the batch, whose answer it
+    // shares (then that command's events are copied, not moved, into its own).
+    std::optional<std::size_t> same_as;
+    bool shared = false;
+    std::size_t result_index = 0;  // its request's answer in the append's results
   };
 
   void run() {
@@ -95,8 +110,34 @@ class Pipeline::Sequencer {
     std::vector<d::StreamId> touched;
     const d::Timestamp now = sources_.now();
     bool writes_before = false;  // whether this decision may rest on unwritten ones
+    // The keys the batch's commands will record: key -> (command, fingerprint).
+    std::unordered_map<std::string, std::pair<std::size_t, std::string>> batch_keys;
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      Decided item{i, std::nullopt, {}, std::nullopt, writes_before};
+      Decided item;
+      item.pending_index = i;
+      item.after_writes = writes_before;
+      const auto& key = batch[i].key;
+      if (key) {
+        if (const auto it = batch_keys.find(key->key); it != batch_keys.end()) {
+          if (it->second.second != key->fingerprint) {
+            item.refusal = key_reused();
+          } else {
+            item.same_as = it->second.first;
+            decided[it->second.first].shared = true;
+          }
+          decided.push_back(std::move(item));
+          continue;
+        }
+        if (auto first = recorded_answer(*key); !first) {
+          item.refusal = first.error();
+        } else if (first.value()) {
+          item.replay = std::move(*first.value());
+        }
+        if (item.refusal || item.replay) {
+          decided.push_back(std::move(item));
+          continue;
+        }
+      }
       if (auto met = check(batch[i].precondition); !met) {
         item.refusal = met.error();
       } else if (auto events = decide(batch[i].command, now); !events) {
@@ -107,6 +148,11 @@ class Pipeline::Sequencer {
           item.request = std::move(request).value();
           item.events = std::move(events).value();
           writes_before = true;
+          if (key) {
+            item.request->idempotency_key = key->key;
+            item.request->fingerprint = key->fingerprint;
+            batch_keys.emplace(key->key, std::make_pair(i, key->fingerprint));
+          }
         } else {
           item.refusal = refusal(request.error());
         }
@@ -116,15 +162,21 @@ class Pipeline::Sequencer {
 
     std::vector<eventstore::AppendRequest> requests;
     for (auto& item : decided) {
-      if (item.request) requests.push_back(std::move(*item.request));
+      if (!item.request) continue;
+      item.result_index = requests.size();
+      requests.push_back(std::move(*item.request));
     }
     auto results = log_.append_batch(requests);
     std::optional<Refusal> write_failure;
+    bool unwritten = false;  // a decision folded into the cache was not written
     for (const auto& r : results) {
       if (!r && !write_failure) write_failure = refusal(r.error());
+      // The log knew a key the sequencer did not (another writer recorded
+      // it): that request's events were not appended.
+      if (r && r.value().replayed) unwritten = true;
     }
-    if (write_failure) {
-      spdlog::warn("group commit refused: {}", write_failure->detail);
+    if (write_failure) spdlog::warn("group commit refused: {}", write_failure->detail);
+    if (write_failure || unwritten) {
       // Later decisions in the batch may rest on a failed one: reload what it touched.
       for (const auto& stream : touched) cache_.forget(stream);
     }
@@ -133,25 +185,64 @@ class Pipeline::Sequencer {
     // write: each was decided on state that includes the batch's earlier
     // commands, which were not durable until now. When the write failed, a
     // refusal that rested on it is not final: the caller is told to retry.
-    std::size_t k = 0;
     const eventstore::Position head = log_.head();
     for (auto& item : decided) {
       auto& promise = batch[item.pending_index].promise;
       if (item.refusal) {
         promise.set_value(write_failure && item.after_writes ? *write_failure : *item.refusal);
+      } else if (item.replay) {
+        promise.set_value(std::move(*item.replay));
+      } else if (item.same_as) {
+        promise.set_value(answer(decided[*item.same_as], results, /*replayed=*/true));
       } else if (!item.events.empty()) {
-        auto& written = results[k++];
-        if (written) {
-          promise.set_value(Accepted{written.value(), std::move(item.events)});
-        } else {
-          promise.set_value(refusal(written.error()));
-        }
+        promise.set_value(answer(item, results, /*replayed=*/false));
       } else if (write_failure && item.after_writes) {
         promise.set_value(*write_failure);
       } else {
         promise.set_value(Accepted{{head, head}, {}});
       }
     }
+  }
+
+  // The answer to a command whose request was in the append, or to a later
+  // command of the batch with the same key (replayed).
+  Outcome answer(Decided& item, std::vector<eventstore::result<eventstore::AppendResult>>& results, bool replayed) {
+    const auto& written = results[item.result_index];
+    if (!written) return refusal(written.error());
+    if (written.value().replayed) return read_back(written.value());
+    Accepted accepted{written.value(), item.shared ? item.events : std::move(item.events), replayed};
+    accepted.positions.replayed = replayed;
+    return accepted;
+  }
+
+  // What the log recorded under the key, as the first command's answer;
+  // nullopt when the key is new.
+  boost::outcome_v2::basic_result<std::optional<Accepted>, Refusal, boost::outcome_v2::policy::terminate>
+  recorded_answer(const IdempotencyKey& key) {
+    auto found = log_.find_idempotency_key(key.key);
+    if (!found) return refusal(found.error());
+    if (!found.value()) return std::optional<Accepted>();
+    if (found.value()->fingerprint != key.fingerprint) return key_reused();
+    auto first = read_back(found.value()->result);
+    if (!first) return first.error();
+    return std::optional<Accepted>(std::move(first).value());
+  }
+
+  // The events at the positions of an earlier append, as a replayed answer.
+  Outcome read_back(eventstore::AppendResult positions) {
+    positions.replayed = true;
+    const std::uint64_t count = positions.last.value - positions.first.value + 1;
+    auto recorded = log_.read_all(eventstore::Position{positions.first.value - 1}, count);
+    if (!recorded) return refusal(recorded.error());
+    if (recorded.value().size() != count) return refusal(make_error_code(eventstore::errc::corruption));
+    Accepted accepted{positions, {}, true};
+    accepted.events.reserve(count);
+    for (const auto& e : recorded.value()) {
+      auto event = codec::decode_event(e.type, e.schema, e.payload);
+      if (!event) return refusal(make_error_code(eventstore::errc::corruption));
+      accepted.events.push_back(d::StreamEvent{d::StreamId{e.stream}, std::move(*event)});
+    }
+    return accepted;
   }
 
   boost::outcome_v2::basic_result<void, Refusal, boost::outcome_v2::policy::terminate> check(
@@ -381,8 +472,9 @@ Pipeline::Pipeline(eventstore::Log& log, Sources sources)
 
 Pipeline::~Pipeline() = default;
 
-std::future<Outcome> Pipeline::submit(d::Command command, std::optional<Precondition> precondition) {
-  return sequencer_->submit(std::move(command), std::move(precondition));
+std::future<Outcome> Pipeline::submit(d::Command command, std::optional<Precondition> precondition,
+                                      std::optional<IdempotencyKey> idempotency_key) {
+  return sequencer_->submit(std::move(command), std::move(precondition), std::move(idempotency_key));
 }
 
 domain::Timestamp Pipeline::now() const { return sources_.now(); }

@@ -16,6 +16,13 @@
 #include <thread>
 #include <vector>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
 #include "temp_dir.h"
 #include "tessera/eventstore/log.h"
 
@@ -411,7 +418,7 @@ TEST_F(LogTest, VerifyPassesOnAGoodLog) {
 // byte of the payload of the event at `position`.
 void tamper_payload(const std::filesystem::path& dir, std::uint64_t position, const std::string& payload) {
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name : {"default", "events", "streams", "heads", "meta"}) {
+  for (const char* name : {"default", "events", "streams", "heads", "meta", "idempotency"}) {
     families.emplace_back(name, rocksdb::ColumnFamilyOptions());
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -546,6 +553,225 @@ TEST_F(LogTest, ConcurrentAppendsAtTheSameExpectedVersionHaveExactlyOneWinner) {
     EXPECT_EQ(version("contested"), round + 1);
   }
   EXPECT_EQ(log_->head().value, 5U);
+}
+
+// ---------------------------------------------------------------------------
+// Idempotency keys
+
+AppendRequest keyed(std::vector<StreamWrite> writes, std::string key, std::string fingerprint = "f") {
+  AppendRequest r = req(std::move(writes));
+  r.idempotency_key = std::move(key);
+  r.fingerprint = std::move(fingerprint);
+  return r;
+}
+
+TEST_F(LogTest, AKeyIsRecordedWithItsEventsAndReplaysThem) {
+  EXPECT_EQ(log_->find_idempotency_key("k1").value(), std::nullopt);
+  const auto first = ok(keyed({to("a", v(0), {ev("a1"), ev("a2")}), to("b", v(0), {ev("b1")})}, "k1", "print-1"));
+  EXPECT_FALSE(first.replayed);
+  EXPECT_EQ(first.first.value, 1U);
+  EXPECT_EQ(first.last.value, 3U);
+
+  const auto found = log_->find_idempotency_key("k1").value();
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->result.first.value, 1U);
+  EXPECT_EQ(found->result.last.value, 3U);
+  EXPECT_TRUE(found->result.replayed);
+  EXPECT_EQ(found->fingerprint, "print-1");
+
+  // The same request again (its expected versions no longer hold, which does
+  // not matter): nothing appended, the first positions answered.
+  const auto again = ok(keyed({to("a", v(0), {ev("a1"), ev("a2")}), to("b", v(0), {ev("b1")})}, "k1", "print-1"));
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.first.value, 1U);
+  EXPECT_EQ(again.last.value, 3U);
+  EXPECT_EQ(log_->head().value, 3U);
+  EXPECT_EQ(version("a"), 2U);
+
+  // Another request under the same key is refused, and appends nothing.
+  const auto other = log_->append(keyed({to("c", kAny, {ev("c1")})}, "k1", "print-2"));
+  EXPECT_TRUE(Fails(other, errc::idempotency_key_reused));
+  EXPECT_EQ(tessera::retry_advice(other.error()), tessera::retry::no);
+  EXPECT_EQ(log_->head().value, 3U);
+
+  // Unkeyed appends and other keys are untouched by it.
+  EXPECT_FALSE(ok(req({to("c", kAny, {ev("c1")})})).replayed);
+  EXPECT_FALSE(ok(keyed({to("c", kAny, {ev("c2")})}, "k2", "print-1")).replayed);
+  EXPECT_EQ(log_->head().value, 5U);
+  EXPECT_FALSE(log_->verify().value().broken.has_value());
+}
+
+TEST_F(LogTest, ARefusedKeyedRequestRecordsNoKey) {
+  ok(req({to("s", v(0), {ev("1")})}));
+  EXPECT_TRUE(Fails(log_->append(keyed({to("s", v(0), {ev("x")})}, "k")), errc::version_conflict));
+  EXPECT_TRUE(Fails(log_->append(keyed({to("", kAny, {ev("x")})}, "k")), errc::invalid_argument));
+  EXPECT_EQ(log_->find_idempotency_key("k").value(), std::nullopt);
+  // So a retry, decided again, appends.
+  const auto retried = ok(keyed({to("s", v(1), {ev("x")})}, "k"));
+  EXPECT_FALSE(retried.replayed);
+  EXPECT_EQ(retried.first.value, 2U);
+  EXPECT_EQ(log_->find_idempotency_key("k").value()->result.first.value, 2U);
+  // An empty key is not a key.
+  EXPECT_TRUE(Fails(log_->append(keyed({to("s", kAny, {ev("y")})}, "")), errc::invalid_argument));
+  EXPECT_EQ(log_->head().value, 2U);
+}
+
+TEST_F(LogTest, KeysReplayAfterReopen) {
+  ok(keyed({to("a", v(0), {ev("a1")})}, "k1", "p1"));
+  ok(keyed({to("b", v(0), {ev("b1"), ev("b2")})}, "k2", "p2"));
+  reopen();
+  const auto found = log_->find_idempotency_key("k2").value();
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->result.first.value, 2U);
+  EXPECT_EQ(found->result.last.value, 3U);
+  EXPECT_EQ(found->fingerprint, "p2");
+
+  const auto again = ok(keyed({to("a", v(0), {ev("a1")})}, "k1", "p1"));
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.first.value, 1U);
+  EXPECT_EQ(again.last.value, 1U);
+  EXPECT_TRUE(Fails(log_->append(keyed({to("a", kAny, {ev("a1")})}, "k1", "p-other")), errc::idempotency_key_reused));
+  EXPECT_EQ(log_->head().value, 3U);
+  EXPECT_EQ(version("a"), 1U);
+}
+
+TEST_F(LogTest, TheSameKeyTwiceInOneBatchAppendsOnce) {
+  ok(req({to("taken", v(0), {ev("t1")})}));
+  const std::vector<AppendRequest> batch = {
+      keyed({to("a", v(0), {ev("a1"), ev("a2")})}, "k", "p"),   // appended
+      keyed({to("a", v(2), {ev("a3")})}, "k", "p"),              // replays the first
+      keyed({to("b", v(0), {ev("b1")})}, "k", "other"),          // another request: refused
+      keyed({to("taken", v(0), {ev("t2")})}, "j", "p"),          // conflict: records no key
+      keyed({to("c", v(0), {ev("c1")})}, "j", "p"),              // so this one appends under it
+      keyed({to("c", v(1), {ev("c2")})}, "j", "p"),              // and this one replays it
+  };
+  const auto results = log_->append_batch(batch);
+  ASSERT_EQ(results.size(), batch.size());
+  ASSERT_TRUE(results[0]);
+  EXPECT_FALSE(results[0].value().replayed);
+  EXPECT_EQ(results[0].value().first.value, 2U);
+  EXPECT_EQ(results[0].value().last.value, 3U);
+  ASSERT_TRUE(results[1]);
+  EXPECT_TRUE(results[1].value().replayed);
+  EXPECT_EQ(results[1].value().first.value, 2U);
+  EXPECT_EQ(results[1].value().last.value, 3U);
+  EXPECT_TRUE(Fails(results[2], errc::idempotency_key_reused));
+  EXPECT_TRUE(Fails(results[3], errc::version_conflict));
+  ASSERT_TRUE(results[4]);
+  EXPECT_FALSE(results[4].value().replayed);
+  EXPECT_EQ(results[4].value().first.value, 4U);
+  ASSERT_TRUE(results[5]);
+  EXPECT_TRUE(results[5].value().replayed);
+  EXPECT_EQ(results[5].value().first.value, 4U);
+
+  EXPECT_EQ(log_->head().value, 4U);
+  EXPECT_EQ(version("a"), 2U);
+  EXPECT_EQ(version("b"), 0U);
+  EXPECT_EQ(version("c"), 1U);
+  EXPECT_EQ(log_->find_idempotency_key("k").value()->fingerprint, "p");
+  EXPECT_EQ(log_->find_idempotency_key("j").value()->result.first.value, 4U);
+  // A batch of replays only writes nothing.
+  const auto replays = log_->append_batch(std::vector<AppendRequest>{keyed({to("a", kAny, {ev("x")})}, "k", "p")});
+  ASSERT_TRUE(replays[0]);
+  EXPECT_TRUE(replays[0].value().replayed);
+  EXPECT_EQ(log_->head().value, 4U);
+}
+
+TEST_F(LogTest, ConcurrentAppendsUnderOneKeyAppendOnce) {
+  constexpr int kThreads = 16;
+  std::latch start(kThreads);
+  std::vector<result<AppendResult>> results(kThreads, result<AppendResult>(make_error_code(errc::io_error)));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      results[static_cast<std::size_t>(t)] = log_->append(keyed({to("s", kAny, {ev("once")})}, "key", "p"));
+    });
+  }
+  for (auto& th : threads) th.join();
+  int fresh = 0;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r) << r.error().message();
+    if (!r.value().replayed) ++fresh;
+    EXPECT_EQ(r.value().first.value, 1U);
+    EXPECT_EQ(r.value().last.value, 1U);
+  }
+  EXPECT_EQ(fresh, 1);
+  EXPECT_EQ(log_->head().value, 1U);
+}
+
+// A process that appends keyed requests until it is killed, so that a crash
+// can land anywhere: the parent test runs this binary again with only this
+// test selected and the directory in TESSERA_LOG_CRASH_DIR. Each append
+// writes two events whose payload is their key; "appended N" goes to stdout
+// after each durable batch.
+TEST(LogCrashChild, AppendsKeyedRequestsUntilKilled) {
+  const char* dir = std::getenv("TESSERA_LOG_CRASH_DIR");
+  if (dir == nullptr) GTEST_SKIP() << "run by LogTest.KeyAndEventsSurviveAKillTogether";
+  auto log = Log::open(dir).value();
+  for (std::uint64_t n = 0;; n += 3) {
+    std::vector<AppendRequest> batch;
+    for (std::uint64_t i = n; i < n + 3; ++i) {
+      const std::string key = cat("k", std::to_string(i));
+      batch.push_back(keyed({to(cat("s", std::to_string(i % 5)), kAny, {ev(key)}), to(key, v(0), {ev(key)})}, key,
+                            "p"));
+    }
+    batch.push_back(batch.front());  // a retry within the batch, too
+    for (const auto& r : log->append_batch(batch)) ASSERT_TRUE(r) << r.error().message();
+    std::printf("appended %llu\n", static_cast<unsigned long long>(n + 3));
+    std::fflush(stdout);
+  }
+}
+
+TEST_F(LogTest, KeyAndEventsSurviveAKillTogether) {
+  const auto crash_dir = dir_.path() / "crash";
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    close(out[0]);
+    close(out[1]);
+    setenv("TESSERA_LOG_CRASH_DIR", crash_dir.c_str(), 1);
+    execl("/proc/self/exe", "log_test", "--gtest_filter=LogCrashChild.*", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  // Let it get going, then kill it in the middle of whatever it does.
+  FILE* from_child = fdopen(out[0], "r");
+  char line[256];
+  std::uint64_t reported = 0;
+  while (reported < 300 && std::fgets(line, sizeof line, from_child) != nullptr) {
+    unsigned long long n = 0;
+    if (std::sscanf(line, "appended %llu", &n) == 1) reported = n;
+  }
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  std::fclose(from_child);
+  ASSERT_GE(reported, 300U) << "the child stopped early";
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  auto log = Log::open(crash_dir).value();
+  EXPECT_FALSE(log->verify().value().broken.has_value());
+  const auto events = log->read_all(Position{0}, 10'000'000).value();
+  ASSERT_EQ(events.size() % 2, 0U);
+  const std::uint64_t appended = events.size() / 2;  // requests whose events are in the log
+  EXPECT_GE(appended, reported);                     // everything reported durable is
+  for (std::uint64_t i = 0; i < appended + 10; ++i) {
+    const std::string key = cat("k", std::to_string(i));
+    const auto found = log->find_idempotency_key(key).value();
+    if (i >= appended) {
+      EXPECT_FALSE(found.has_value()) << key << " is recorded without its events";
+      continue;
+    }
+    ASSERT_TRUE(found.has_value()) << key << "'s events are in the log without it";
+    ASSERT_EQ(found->result.last.value, found->result.first.value + 1);
+    for (const auto& e : {events[found->result.first.value - 1], events[found->result.last.value - 1]}) {
+      EXPECT_EQ(e.payload, key);
+    }
+  }
 }
 
 }  // namespace

@@ -37,6 +37,7 @@ std::string cat(const Parts&... parts) {
 namespace d = tessera::domain;
 namespace es = tessera::eventstore;
 using tessera::pipeline::Accepted;
+using tessera::pipeline::IdempotencyKey;
 using tessera::pipeline::Outcome;
 using tessera::pipeline::Pipeline;
 using tessera::pipeline::Sources;
@@ -472,6 +473,114 @@ TEST_F(PipelineTest, StaleDecisionIsRefusedByTheLogAndTheNextOneSeesTheTruth) {
 }
 
 // ---------------------------------------------------------------------------
+// Idempotency keys
+
+const std::error_code kKeyReused = tessera::pipeline::make_error_code(tessera::pipeline::errc::idempotency_key_reused);
+
+IdempotencyKey key(std::string k, std::string fingerprint = "print") {
+  return IdempotencyKey{std::move(k), std::move(fingerprint)};
+}
+
+TEST_F(PipelineTest, ARetryAfterARestartAppendsNothingAndAnswersTheFirstPositionsAndEvents) {
+  create_contract_and_session(10);
+  const auto codes = generate("b1", 2);
+  ASSERT_EQ(codes.size(), 2U);
+  const auto first = pipeline_->submit(redeem(codes[0].key, "alice@example.com", "r1"), std::nullopt, key("k1")).get();
+  ASSERT_TRUE(IsAccepted(first));
+  EXPECT_FALSE(first.value().replayed);
+  const auto head = log_->head();
+
+  restart();
+  // The retry comes with a fresh registration id, as a retried HTTP request
+  // would: the answer names the first one.
+  const auto retry = pipeline_->submit(redeem(codes[0].key, "alice@example.com", "r-retry"), std::nullopt, key("k1")).get();
+  ASSERT_TRUE(IsAccepted(retry));
+  EXPECT_TRUE(retry.value().replayed);
+  EXPECT_TRUE(retry.value().positions.replayed);
+  EXPECT_EQ(retry.value().positions.first, first.value().positions.first);
+  EXPECT_EQ(retry.value().positions.last, first.value().positions.last);
+  EXPECT_TRUE(retry.value().events == first.value().events);
+  EXPECT_EQ(std::get<d::RegistrationCreated>(retry.value().events.back().event).registration,
+            d::RegistrationId{"r1"});
+  EXPECT_EQ(log_->head(), head);
+  EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[0].key)), 1U);
+  EXPECT_TRUE(stream_events(d::registration_stream(kOrg, d::RegistrationId{"r-retry"})).empty());
+
+  // Without the key, the same command is a new one, refused on the state.
+  EXPECT_TRUE(IsRefused(run(redeem(codes[0].key, "alice@example.com", "r-retry")), kExhausted));
+  // The key is not the command: any command under it replays the first.
+  const auto other_command =
+      pipeline_->submit(redeem(codes[1].key, "bob@example.com", "r2"), std::nullopt, key("k1")).get();
+  ASSERT_TRUE(IsAccepted(other_command));
+  EXPECT_TRUE(other_command.value().replayed);
+  EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[1].key)), 0U);
+  EXPECT_EQ(log_->head(), head);
+}
+
+TEST_F(PipelineTest, AKeyReusedWithAnotherFingerprintIsRefused) {
+  create_contract_and_session(10);
+  const auto codes = generate("b1", 2);
+  ASSERT_TRUE(IsAccepted(pipeline_->submit(redeem(codes[0].key, "alice@example.com", "r1"), std::nullopt,
+                                           key("k1", "print-a"))
+                             .get()));
+  const auto head = log_->head();
+  for (int round = 0; round < 2; ++round) {
+    const auto reused =
+        pipeline_->submit(redeem(codes[1].key, "bob@example.com", "r2"), std::nullopt, key("k1", "print-b")).get();
+    ASSERT_TRUE(IsRefused(reused, kKeyReused));
+    EXPECT_EQ(tessera::retry_advice(reused.error().code), tessera::retry::no);
+    EXPECT_FALSE(reused.error().detail.empty());
+    EXPECT_EQ(log_->head(), head);
+    restart();
+  }
+  EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[1].key)), 0U);
+}
+
+TEST_F(PipelineTest, ARefusedKeyedCommandRecordsNothingSoItsRetryIsDecidedAgain) {
+  create_contract_and_session(1);
+  const auto codes = generate("b1", 2);
+  ASSERT_TRUE(IsAccepted(run(redeem(codes[0].key, "alice@example.com", "r1"))));
+  const auto full =
+      pipeline_->submit(redeem(codes[1].key, "bob@example.com", "r2"), std::nullopt, key("k-bob")).get();
+  ASSERT_TRUE(IsRefused(full, kSessionFull));
+  EXPECT_EQ(log_->find_idempotency_key("k-bob").value(), std::nullopt);
+  ASSERT_TRUE(IsAccepted(run(d::ChangeCapacity{kOrg, kSession, 2})));
+  const auto retry = pipeline_->submit(redeem(codes[1].key, "bob@example.com", "r3"), std::nullopt, key("k-bob")).get();
+  ASSERT_TRUE(IsAccepted(retry));
+  EXPECT_FALSE(retry.value().replayed);
+  EXPECT_EQ(std::get<d::RegistrationCreated>(retry.value().events.back().event).registration, d::RegistrationId{"r3"});
+}
+
+TEST_F(PipelineTest, TwentyConcurrentSubmitsUnderOneKeyApplyOnce) {
+  create_contract_and_session(50);
+  const auto codes = generate("b1", 1, 50);  // a code with uses to spare: only the key stops a second use
+  ASSERT_EQ(codes.size(), 1U);
+  constexpr std::size_t kCallers = 20;
+  std::latch start(kCallers);
+  std::vector<std::optional<Outcome>> outcomes(kCallers);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < kCallers; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      outcomes[i] = pipeline_->submit(redeem(codes[0].key, "alice@example.com", cat("r", std::to_string(i))),
+                                      std::nullopt, key("once"))
+                        .get();
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::size_t fresh = 0;
+  for (const auto& o : outcomes) {
+    ASSERT_TRUE(IsAccepted(*o));
+    if (!o->value().replayed) ++fresh;
+    EXPECT_EQ(o->value().positions.first, outcomes[0]->value().positions.first);
+    EXPECT_TRUE(o->value().events == outcomes[0]->value().events);
+  }
+  EXPECT_EQ(fresh, 1U);
+  EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[0].key)), 1U);
+  EXPECT_EQ(count_in_stream<d::SeatRegistered>(d::session_stream(kOrg, kSession)), 1U);
+}
+
+// ---------------------------------------------------------------------------
 // A log that can hold a group commit inside append_batch() and fail one.
 
 class ControlledLog final : public es::Log {
@@ -537,6 +646,9 @@ class ControlledLog final : public es::Log {
   es::result<es::StreamVersion> stream_version(std::string_view stream) const override {
     return inner_.stream_version(stream);
   }
+  es::result<std::optional<es::IdempotencyRecord>> find_idempotency_key(std::string_view key) const override {
+    return inner_.find_idempotency_key(key);
+  }
   es::Position head() const override { return inner_.head(); }
   es::Position wait_beyond(es::Position position, std::chrono::milliseconds timeout) const override {
     return inner_.wait_beyond(position, timeout);
@@ -578,15 +690,16 @@ class ControlledPipelineTest : public PipelineTest {
 
   // Queues `a` and `b` behind a held group commit, so that the sequencer takes
   // them together into the next one.
-  Queued queue_together(d::Command a, d::Command b) {
+  Queued queue_together(d::Command a, d::Command b, std::optional<IdempotencyKey> a_key = std::nullopt,
+                        std::optional<IdempotencyKey> b_key = std::nullopt) {
     Queued q;
     q.blocker = controlled_->calls() + 1;
     q.next = q.blocker + 1;
     controlled_->hold(q.blocker);
     blocker_ = pipeline_->submit(d::CreateContract{kOrg, d::ContractId{"blocker"}, "Blocker", false, std::nullopt});
     EXPECT_TRUE(controlled_->wait_until_held(q.blocker));
-    q.a = pipeline_->submit(std::move(a));
-    q.b = pipeline_->submit(std::move(b));
+    q.a = pipeline_->submit(std::move(a), std::nullopt, std::move(a_key));
+    q.b = pipeline_->submit(std::move(b), std::nullopt, std::move(b_key));
     return q;
   }
 
@@ -655,6 +768,56 @@ TEST_F(ControlledPipelineTest, RefusalDecidedOnAFailedWriteIsNotReportedAsFinal)
       << "B was refused with " << describe(b) << " although the code is unused";
   // The pipeline recovered: the code is usable by the next redeemer.
   EXPECT_TRUE(IsAccepted(run(redeem(codes[0].key, "carol@example.com", "r3"))));
+}
+
+TEST_F(ControlledPipelineTest, TheSameKeyTwiceInOneGroupCommitAppliesOnce) {
+  create_contract_and_session(10);
+  const auto codes = generate("b1", 1, 5);
+  ASSERT_EQ(codes.size(), 1U);
+  auto q = queue_together(redeem(codes[0].key, "alice@example.com", "r1"),
+                          redeem(codes[0].key, "alice@example.com", "r2"), key("k"), key("k"));
+  controlled_->release(q.blocker);
+  const auto a = q.a.get();
+  const auto b = q.b.get();
+  ASSERT_TRUE(IsAccepted(a));
+  ASSERT_TRUE(IsAccepted(b));
+  EXPECT_EQ(controlled_->calls(), q.next);  // decided together
+  EXPECT_FALSE(a.value().replayed);
+  EXPECT_TRUE(b.value().replayed);
+  EXPECT_EQ(b.value().positions.first, a.value().positions.first);
+  EXPECT_EQ(b.value().positions.last, a.value().positions.last);
+  EXPECT_TRUE(b.value().events == a.value().events);
+  EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[0].key)), 1U);
+}
+
+TEST_F(ControlledPipelineTest, AKeyReusedWithinOneGroupCommitIsRefused) {
+  create_contract_and_session(10);
+  const auto codes = generate("b1", 2);
+  auto q = queue_together(redeem(codes[0].key, "alice@example.com", "r1"),
+                          redeem(codes[1].key, "bob@example.com", "r2"), key("k", "print-a"), key("k", "print-b"));
+  controlled_->release(q.blocker);
+  EXPECT_TRUE(IsAccepted(q.a.get()));
+  EXPECT_TRUE(IsRefused(q.b.get(), kKeyReused));
+  EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[1].key)), 0U);
+}
+
+TEST_F(ControlledPipelineTest, AFailedWriteRecordsNoKeyAndItsSharersAreToldToRetry) {
+  create_contract_and_session(10);
+  const auto codes = generate("b1", 1, 5);
+  auto q = queue_together(redeem(codes[0].key, "alice@example.com", "r1"),
+                          redeem(codes[0].key, "alice@example.com", "r2"), key("k"), key("k"));
+  controlled_->fail(q.next);
+  controlled_->release(q.blocker);
+  const auto a = q.a.get();
+  const auto b = q.b.get();
+  EXPECT_TRUE(IsRefused(a, es::make_error_code(es::errc::io_error)));
+  EXPECT_TRUE(IsRefused(b, es::make_error_code(es::errc::io_error)));
+  EXPECT_EQ(log_->find_idempotency_key("k").value(), std::nullopt);
+  // The retry is decided again, and applies.
+  const auto retry = pipeline_->submit(redeem(codes[0].key, "alice@example.com", "r3"), std::nullopt, key("k")).get();
+  ASSERT_TRUE(IsAccepted(retry));
+  EXPECT_FALSE(retry.value().replayed);
+  EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[0].key)), 1U);
 }
 
 }  // namespace

@@ -26,7 +26,10 @@ HttpResponse HttpClient::send(const std::string& method, const std::string& targ
   for (const auto& [name, value] : headers) request.set(name, value);
   request.body() = body;
   request.prepare_payload();
-  http::write(stream, request);
+  // A server may answer before it has read the whole body (413) and close:
+  // the write then fails, but the answer is there to read.
+  beast::error_code write_error;
+  http::write(stream, request, write_error);
 
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;

@@ -102,8 +102,9 @@ int main(int argc, char** argv) {
   tessera::pipeline::Pipeline pipeline(*log.value(), tessera::pipeline::system_sources());
   tessera::projections::Projector projector(*log.value(), *models.value());
   tessera::tools::ExpiryScheduler expiries(pipeline, *models.value());
+  tessera::api::GuessLimiter guesses;
   tessera::api::Handler handler(tessera::api::Services{
-      pipeline, *log.value(), *models.value(), claims.value(), [&]() -> nlohmann::json {
+      pipeline, *log.value(), *models.value(), claims.value(), guesses, [&]() -> nlohmann::json {
         return {{"kafka_bootstrap", bootstrap.empty() ? nlohmann::json(nullptr) : nlohmann::json(bootstrap)},
                 {"relay_position", relay ? nlohmann::json(relay->published().value) : nlohmann::json(nullptr)}};
       }});

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tessera/api/claim_tokens.h"
+#include "tessera/api/guess_limiter.h"
 #include "tessera/api/http.h"
 #include "tessera/eventstore/log.h"
 #include "tessera/pipeline/pipeline.h"
@@ -19,9 +20,10 @@ namespace tessera::api {
 
 struct Services {
   pipeline::Pipeline& pipeline;
-  const eventstore::Log& log;
+  eventstore::Log& log;  // read; written only to keep answers to Idempotency-Keys
   const projections::ReadModels& models;
   const ClaimTokens& claims;
+  GuessLimiter& guesses;
   // Figures of the parts outside the request path (the Kafka relay), merged
   // into /v1/status.
   std::function<nlohmann::json()> status;
@@ -31,7 +33,8 @@ class Handler {
  public:
   explicit Handler(Services services) : services_(std::move(services)) {}
 
-  Response handle(const Request& request) const;
+  // `client` is the peer's address, for the per-address guess limit.
+  Response handle(const Request& request, const std::string& client) const;
 
  private:
   Services services_;

@@ -13,6 +13,7 @@ enum class errc {
   io_error,              // the disk or RocksDB failed: the call may succeed later
   corruption,            // the log does not read back as written: do not retry
   invalid_argument,      // the request is malformed (empty stream id, no events)
+  idempotency_key_reused,  // the key was recorded for a request with another fingerprint
 };
 
 const tessera::error_category& eventstore_category() noexcept;

@@ -45,6 +45,12 @@ class Log {
   // Group commit: every request whose versions check out (requests are checked
   // in order, each seeing the ones before it) is written in one synced batch.
   // The answer has one entry per request, in order.
+  // A request with an idempotency key already recorded (before the call, or
+  // by an earlier request of the same call) is not appended: its answer is
+  // the recorded positions with `replayed` set, or errc::idempotency_key_reused
+  // when its fingerprint differs from the recorded one. A new key is written
+  // in the same synced batch as its request's events; a refused request
+  // records nothing.
   virtual std::vector<result<AppendResult>> append_batch(std::span<const AppendRequest> requests) = 0;
 
   // Up to `max` events after `after`, in position order.
@@ -57,6 +63,12 @@ class Log {
 
   // The stream's current version; StreamVersion{0} when it does not exist.
   virtual result<StreamVersion> stream_version(std::string_view stream) const = 0;
+
+  // What an append recorded under `key` (its positions, replayed = true, and
+  // its fingerprint); nullopt when the key is unknown. Like the reads, it
+  // sees a prefix of the log: a key whose append is not yet durable reads as
+  // unknown.
+  virtual result<std::optional<IdempotencyRecord>> find_idempotency_key(std::string_view key) const = 0;
 
   // The position of the latest durable event.
   virtual Position head() const = 0;

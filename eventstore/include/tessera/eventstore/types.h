@@ -48,11 +48,32 @@ struct StreamWrite {
 struct AppendRequest {
   std::vector<StreamWrite> writes;
   std::int64_t recorded_at_micros = 0;
+  // With a key, the request is appended at most once. The key is recorded in
+  // the same write as the events; a request whose key is already recorded (by
+  // an earlier append, or an earlier request of the same batch) appends
+  // nothing and answers the recorded positions, marked `replayed`. Keys are
+  // opaque, non-empty bytes, scoped by the caller (the API prefixes its
+  // clients' keys with the organisation and the route).
+  std::optional<std::string> idempotency_key = std::nullopt;
+  // What the keyed request asks, as the caller identifies it (a hash of it).
+  // A recorded key is replayed only for the same fingerprint; another one is
+  // refused with errc::idempotency_key_reused. Ignored without a key.
+  std::string fingerprint = {};
 };
 
 struct AppendResult {
   Position first;  // position of the request's first event
   Position last;   // and of its last
+  // The request's idempotency key was already recorded: nothing was appended,
+  // and first/last are the positions of the append that recorded it.
+  bool replayed = false;
+};
+
+// What the log recorded under an idempotency key: the positions of the events
+// appended with it (replayed = true) and the request's fingerprint.
+struct IdempotencyRecord {
+  AppendResult result;
+  std::string fingerprint = {};
 };
 
 struct RecordedEvent {

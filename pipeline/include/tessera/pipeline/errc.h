@@ -12,6 +12,9 @@ enum class errc {
   // The caller's If-Match named another version of the stream: read again,
   // then decide whether to retry.
   precondition_failed = 1,
+  // The idempotency key was first used for another request (another
+  // fingerprint): a client bug; retrying cannot help.
+  idempotency_key_reused,
 };
 
 const tessera::error_category& pipeline_category() noexcept;

@@ -23,10 +23,14 @@
 
 namespace tessera::pipeline {
 
-// An accepted command: what it appended, and where.
+// An accepted command: what it appended, and where. A replayed one (its
+// idempotency key was already recorded) appended nothing now: its positions
+// and events are those of the first command with the key, read back from the
+// log, and `replayed` is set.
 struct Accepted {
   eventstore::AppendResult positions;
   domain::Events events;
+  bool replayed = false;
 };
 
 // A refused command. `code` is a domain::errc (the command is wrong for the
@@ -43,6 +47,14 @@ using Outcome = boost::outcome_v2::basic_result<Accepted, Refusal, boost::outcom
 struct Precondition {
   domain::StreamId stream;
   std::uint64_t version = 0;
+};
+
+// A caller's idempotency key, already scoped by the caller (the API prefixes
+// the client's key with the organisation and the route), and a fingerprint of
+// the request it came with (the API hashes method, path and body).
+struct IdempotencyKey {
+  std::string key;
+  std::string fingerprint;
 };
 
 // Where fresh values come from; injected so tests can pin them.
@@ -66,7 +78,17 @@ class Pipeline {
   // With a precondition, the command is refused with
   // errc::precondition_failed unless the stream is at that version when the
   // command is decided.
-  std::future<Outcome> submit(domain::Command command, std::optional<Precondition> precondition = std::nullopt);
+  // With an idempotency key, the command applies at most once, across
+  // restarts: if the key is already recorded (in the log, or by an earlier
+  // command of the same group commit), nothing is decided and the answer is
+  // the first command's Accepted, marked replayed; if it was recorded with
+  // another fingerprint, the command is refused with
+  // errc::idempotency_key_reused. Otherwise the command is decided as usual
+  // and, if it appends events, the key is recorded in the same write. A
+  // refused command, or one that changes nothing, records no key: a retry is
+  // decided again.
+  std::future<Outcome> submit(domain::Command command, std::optional<Precondition> precondition = std::nullopt,
+                              std::optional<IdempotencyKey> idempotency_key = std::nullopt);
 
   // A fresh random id of 20 Crockford base32 symbols (100 bits), for callers
   // that create resources.
