@@ -255,7 +255,8 @@ TEST_F(Idempotency, ARetriedUploadGivesEachRowTheCodeItWasGivenTheFirstTime) {
   };
   const auto pool = upload(participants, csv, "upload-1");
   ASSERT_EQ(pool.status, 200) << pool.body;
-  for (const auto& row : pool.json()["rows"]) ASSERT_EQ(row["result"], "assigned") << pool.body;
+  const json pool_rows = pool.json().at("rows");
+  for (const auto& row : pool_rows) ASSERT_EQ(row["result"], "assigned") << pool.body;
   const auto generated = upload(participants + "?mode=generate", csv, "upload-2");
   ASSERT_EQ(generated.status, 200) << generated.body;
   const std::uint64_t written = log_position();
