@@ -100,9 +100,8 @@ std::optional<RecordedEvent> decode_record(Position position, std::string_view b
   Reader r(bytes);
   std::uint64_t stored_position = 0, version = 0, at = 0;
   std::uint32_t schema = 0;
-  if (!r.u64(stored_position) || stored_position != position.value || !r.u64(version) || !r.u64(at) ||
-      !r.u32(schema) || schema > 0xFFFF || !r.bytes(e.stream) || !r.bytes(e.type) || !r.bytes(e.payload) ||
-      !r.hash(e.hash)) {
+  if (!r.u64(stored_position) || stored_position != position.value || !r.u64(version) || !r.u64(at) || !r.u32(schema) ||
+      schema > 0xFFFF || !r.bytes(e.stream) || !r.bytes(e.type) || !r.bytes(e.payload) || !r.hash(e.hash)) {
     return std::nullopt;
   }
   e.position = position;
@@ -136,6 +135,17 @@ Hash chain_hash(const Hash& previous, const RecordedEvent& event) {
   Hash out{};
   SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out.data());
   return out;
+}
+
+std::string encode_snapshot(StreamVersion version, std::string_view state) {
+  std::string bytes = encode_u64(version.value);
+  bytes.append(state);
+  return bytes;
+}
+
+std::optional<Snapshot> decode_snapshot(std::string_view stream, std::string_view bytes) {
+  if (bytes.size() < 8) return std::nullopt;
+  return Snapshot{std::string(stream), StreamVersion{decode_u64(bytes.substr(0, 8))}, std::string(bytes.substr(8))};
 }
 
 }  // namespace tessera::eventstore::detail

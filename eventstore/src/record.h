@@ -26,6 +26,11 @@ std::optional<RecordedEvent> decode_record(Position position, std::string_view b
 std::string encode_idempotency(const AppendResult& result, std::string_view fingerprint);
 std::optional<IdempotencyRecord> decode_idempotency(std::string_view bytes);
 
+// The value stored under a stream in the snapshots family: the version, then
+// the caller's encoded state.
+std::string encode_snapshot(StreamVersion version, std::string_view state);
+std::optional<Snapshot> decode_snapshot(std::string_view stream, std::string_view bytes);
+
 // hash = SHA-256(previous hash || the event's content, position included).
 Hash chain_hash(const Hash& previous, const RecordedEvent& event);
 

@@ -18,12 +18,14 @@ using detail::decode_u64;
 using detail::encode_u64;
 
 // Column families: the log by position, the stream index, each stream's
-// current version, bookkeeping, and the idempotency keys of appends.
+// current version, bookkeeping, the idempotency keys of appends, and the
+// latest snapshot of each stream that has one.
 constexpr const char* kEvents = "events";
 constexpr const char* kStreams = "streams";
 constexpr const char* kHeads = "heads";
 constexpr const char* kMeta = "meta";
 constexpr const char* kIdempotency = "idempotency";
+constexpr const char* kSnapshots = "snapshots";
 
 std::error_code from_status(const rocksdb::Status& s) {
   if (s.IsCorruption()) return errc::corruption;
@@ -39,6 +41,7 @@ class RocksLog final : public Log {
     heads_ = handles_[3];
     meta_ = handles_[4];
     idempotency_ = handles_[5];
+    snapshots_ = handles_[6];
   }
 
   ~RocksLog() override {
@@ -104,8 +107,14 @@ class RocksLog final : public Log {
       for (const auto& write : request.writes) {
         StreamVersion& version = versions[write.stream];
         for (const auto& proposed : write.events) {
-          RecordedEvent event{Position{next.value + 1}, write.stream, StreamVersion{version.value + 1},
-                              proposed.type, proposed.schema, request.recorded_at_micros, proposed.payload, {}};
+          RecordedEvent event{Position{next.value + 1},
+                              write.stream,
+                              StreamVersion{version.value + 1},
+                              proposed.type,
+                              proposed.schema,
+                              request.recorded_at_micros,
+                              proposed.payload,
+                              {}};
           event.hash = detail::chain_hash(hash, event);
           hash = event.hash;
           next = event.position;
@@ -118,8 +127,8 @@ class RocksLog final : public Log {
       appended.last = next;
       if (request.idempotency_key) {
         batch.Put(idempotency_, *request.idempotency_key, detail::encode_idempotency(appended, request.fingerprint));
-        keys[*request.idempotency_key] = IdempotencyRecord{AppendResult{appended.first, appended.last, true},
-                                                           request.fingerprint};
+        keys[*request.idempotency_key] =
+            IdempotencyRecord{AppendResult{appended.first, appended.last, true}, request.fingerprint};
       }
       results.emplace_back(appended);
     }
@@ -251,6 +260,28 @@ class RocksLog final : public Log {
     return outcome::success();
   }
 
+  result<void> put_snapshots(std::span<const Snapshot> snapshots) override {
+    rocksdb::WriteBatch batch;
+    for (const auto& snapshot : snapshots) {
+      if (snapshot.stream.empty() || snapshot.version.value == 0) return errc::invalid_argument;
+      batch.Put(snapshots_, snapshot.stream, detail::encode_snapshot(snapshot.version, snapshot.state));
+    }
+    // Unsynced on purpose: see the contract in log.h.
+    const auto s = db_->Write(rocksdb::WriteOptions(), &batch);
+    if (!s.ok()) return from_status(s);
+    return outcome::success();
+  }
+
+  result<std::optional<Snapshot>> get_snapshot(std::string_view stream) const override {
+    std::string value;
+    const auto s = db_->Get(rocksdb::ReadOptions(), snapshots_, stream, &value);
+    if (s.IsNotFound()) return std::optional<Snapshot>();
+    if (!s.ok()) return from_status(s);
+    auto snapshot = detail::decode_snapshot(stream, value);
+    if (!snapshot) return errc::corruption;
+    return std::optional<Snapshot>(std::move(*snapshot));
+  }
+
  private:
   result<std::optional<IdempotencyRecord>> read_key(std::string_view key) const {
     if (key.empty()) return errc::invalid_argument;
@@ -301,6 +332,7 @@ class RocksLog final : public Log {
   rocksdb::ColumnFamilyHandle* heads_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   rocksdb::ColumnFamilyHandle* idempotency_ = nullptr;
+  rocksdb::ColumnFamilyHandle* snapshots_ = nullptr;
   LogOptions options_;
 
   std::mutex write_mutex_;  // one appender at a time
@@ -335,6 +367,7 @@ result<std::unique_ptr<Log>> Log::open(const std::filesystem::path& dir, LogOpti
       {kHeads, point_lookups},
       {kMeta, rocksdb::ColumnFamilyOptions()},
       {kIdempotency, point_lookups},
+      {kSnapshots, point_lookups},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;

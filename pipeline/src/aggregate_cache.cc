@@ -1,32 +1,99 @@
 #include "aggregate_cache.h"
 
+#include <spdlog/spdlog.h>
+
 #include "tessera/codec/json.h"
+#include "tessera/codec/state.h"
 
 namespace tessera::pipeline::detail {
 
 eventstore::result<Loaded*> AggregateCache::load(const domain::StreamId& stream) {
-  if (auto it = entries_.find(stream.str()); it != entries_.end()) return &it->second;
-  Loaded loaded;
+  if (auto it = entries_.find(stream.str()); it != entries_.end()) {
+    touch(it->second);
+    return &it->second.loaded;
+  }
+  auto entry = read(stream.str());
+  if (!entry) return entry.error();
+  return &insert(stream.str(), std::move(entry).value()).loaded;
+}
+
+eventstore::result<AggregateCache::Entry> AggregateCache::read(const std::string& stream) const {
+  Entry entry;
+  auto snapshot = log_.get_snapshot(stream);
+  if (!snapshot) return snapshot.error();
+  if (snapshot.value()) {
+    // An unreadable snapshot (another format) only means a longer fold.
+    if (auto state = codec::decode_state(snapshot.value()->state)) {
+      entry.loaded = Loaded{std::move(*state), snapshot.value()->version};
+      entry.snapshot = snapshot.value()->version;
+    }
+  }
   constexpr std::size_t kPage = 1024;
   for (;;) {
-    auto page = log_.read_stream(stream.str(), loaded.version, kPage);
+    auto page = log_.read_stream(stream, entry.loaded.version, kPage);
     if (!page) return page.error();
     for (const auto& recorded : page.value()) {
       auto event = codec::decode_event(recorded.type, recorded.schema, recorded.payload);
       if (!event) return eventstore::errc::corruption;
-      loaded.state = domain::evolve(std::move(loaded.state), *event);
-      loaded.version = recorded.version;
+      entry.loaded.state = domain::evolve(std::move(entry.loaded.state), *event);
+      entry.loaded.version = recorded.version;
     }
     if (page.value().size() < kPage) break;
   }
-  return &entries_.emplace(stream.str(), std::move(loaded)).first->second;
+  return entry;
 }
 
 eventstore::result<bool> AggregateCache::exists(const domain::StreamId& stream) const {
-  if (auto it = entries_.find(stream.str()); it != entries_.end()) return it->second.version.value != 0;
+  if (auto it = entries_.find(stream.str()); it != entries_.end()) return it->second.loaded.version.value != 0;
   auto version = log_.stream_version(stream.str());
   if (!version) return version.error();
   return version.value().value != 0;
+}
+
+void AggregateCache::adopt_empty(const domain::StreamId& stream) {
+  if (auto it = entries_.find(stream.str()); it != entries_.end()) {
+    touch(it->second);
+    return;
+  }
+  insert(stream.str(), Entry{});
+}
+
+void AggregateCache::forget(const domain::StreamId& stream) {
+  if (auto it = entries_.find(stream.str()); it != entries_.end()) erase(it);
+}
+
+void AggregateCache::settle(const std::vector<domain::StreamId>& written) {
+  std::vector<eventstore::Snapshot> snapshots;
+  auto take = [&](const std::string& stream, Entry& entry) {
+    snapshots.push_back({stream, entry.loaded.version, codec::encode_state(entry.loaded.state)});
+    entry.snapshot = entry.loaded.version;
+  };
+  for (const auto& stream : written) {
+    if (auto it = entries_.find(stream.str()); it != entries_.end() && due(it->second)) take(it->first, it->second);
+  }
+  while (entries_.size() > options_.capacity) {
+    auto it = entries_.find(*recency_.back());
+    if (due(it->second)) take(it->first, it->second);
+    erase(it);
+  }
+  if (snapshots.empty()) return;
+  if (auto put = log_.put_snapshots(snapshots); !put) {
+    spdlog::warn("pipeline: {} snapshots not kept: {}", snapshots.size(), put.error().message());
+  }
+}
+
+AggregateCache::Entry& AggregateCache::insert(std::string stream, Entry entry) {
+  auto [it, inserted] = entries_.try_emplace(std::move(stream), std::move(entry));
+  recency_.push_front(&it->first);
+  it->second.recency = recency_.begin();
+  return it->second;
+}
+
+void AggregateCache::touch(Entry& entry) { recency_.splice(recency_.begin(), recency_, entry.recency); }
+
+void AggregateCache::erase(std::unordered_map<std::string, Entry>::iterator it) {
+  recency_.erase(it->second.recency);
+  entries_.erase(it);
 }
 
 }  // namespace tessera::pipeline::detail

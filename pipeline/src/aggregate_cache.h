@@ -1,12 +1,21 @@
-// Internal: the sequencer's view of aggregates, loaded on a miss by folding
-// the stream's events from the log. Not thread-safe: the sequencer owns it.
+// Internal: the sequencer's view of aggregates. Bounded: between batches it
+// keeps at most `capacity` aggregates, the most recently used; a miss loads
+// the stream's latest snapshot and folds only the events after it. Not
+// thread-safe: the sequencer owns it.
+//
+// Pointers returned by load() stay valid until the next settle() or
+// forget() of that stream: a batch's decisions may hold them throughout.
 #pragma once
 
+#include <algorithm>
+#include <list>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "tessera/domain/state.h"
 #include "tessera/eventstore/log.h"
+#include "tessera/pipeline/pipeline.h"
 
 namespace tessera::pipeline::detail {
 
@@ -17,7 +26,9 @@ struct Loaded {
 
 class AggregateCache {
  public:
-  explicit AggregateCache(eventstore::Log& log) : log_(log) {}
+  AggregateCache(eventstore::Log& log, CacheOptions options) : log_(log), options_(options) {
+    options_.snapshot_every = std::max<std::uint64_t>(options_.snapshot_every, 1);
+  }
 
   // The aggregate as the log (plus decisions not yet written) has it; a
   // stream without events loads as monostate at version 0.
@@ -28,14 +39,40 @@ class AggregateCache {
 
   // Records that a stream known to be empty is about to be written, sparing
   // the read that load() would make.
-  void adopt_empty(const domain::StreamId& stream) { entries_.try_emplace(stream.str()); }
+  void adopt_empty(const domain::StreamId& stream);
 
   // Forgets a stream, so that the next load reads it from the log again.
-  void forget(const domain::StreamId& stream) { entries_.erase(stream.str()); }
+  void forget(const domain::StreamId& stream);
+
+  // Called once a batch is durable, with the streams it wrote: snapshots
+  // those that grew by `snapshot_every` events since their last snapshot,
+  // then evicts the least recently used aggregates down to `capacity`
+  // (snapshotting those that grew as much). A snapshot that cannot be
+  // written is only logged: the log still holds everything.
+  void settle(const std::vector<domain::StreamId>& written);
+
+  std::size_t size() const { return entries_.size(); }
 
  private:
+  struct Entry {
+    Loaded loaded;
+    eventstore::StreamVersion snapshot;  // version of the stream's latest snapshot
+    std::list<const std::string*>::iterator recency;
+  };
+
+  Entry& insert(std::string stream, Entry entry);
+  void touch(Entry& entry);
+  void erase(std::unordered_map<std::string, Entry>::iterator it);
+  bool due(const Entry& entry) const {
+    return entry.loaded.version.value >= entry.snapshot.value + options_.snapshot_every;
+  }
+  eventstore::result<Entry> read(const std::string& stream) const;
+
   eventstore::Log& log_;
-  std::unordered_map<std::string, Loaded> entries_;
+  CacheOptions options_;
+  std::unordered_map<std::string, Entry> entries_;
+  // Most recently used first; points at the keys of entries_ (stable nodes).
+  std::list<const std::string*> recency_;
 };
 
 // The state as an S; a default S ("does not exist") when it holds nothing.

@@ -38,7 +38,8 @@ Refusal key_reused() {
 
 class Pipeline::Sequencer {
  public:
-  Sequencer(eventstore::Log& log, const Sources& sources) : log_(log), sources_(sources), cache_(log) {
+  Sequencer(eventstore::Log& log, const Sources& sources, CacheOptions cache)
+      : log_(log), sources_(sources), cache_(log, cache) {
     thread_ = std::thread([this] { run(); });
   }
 
@@ -202,6 +203,8 @@ class Pipeline::Sequencer {
         promise.set_value(Accepted{{head, head}, {}});
       }
     }
+    // After the answers, so that no caller waits for it.
+    cache_.settle(touched);
   }
 
   // The answer to a command whose request was in the append, or to a later
@@ -467,8 +470,8 @@ class Pipeline::Sequencer {
   std::thread thread_;
 };
 
-Pipeline::Pipeline(eventstore::Log& log, Sources sources)
-    : sources_(std::move(sources)), sequencer_(std::make_unique<Sequencer>(log, sources_)) {}
+Pipeline::Pipeline(eventstore::Log& log, Sources sources, CacheOptions cache)
+    : sources_(std::move(sources)), sequencer_(std::make_unique<Sequencer>(log, sources_, cache)) {}
 
 Pipeline::~Pipeline() = default;
 

@@ -2,10 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "tessera/eventstore/subscription.h"
+
 namespace tessera::projections {
 
 namespace {
-constexpr std::size_t kEventsPerBatch = 4096;
 constexpr std::chrono::milliseconds kIdleWait{100};
 constexpr std::chrono::milliseconds kRetryWait{500};
 }  // namespace
@@ -19,17 +20,14 @@ Projector::~Projector() {
 }
 
 void Projector::run() {
+  eventstore::Subscription subscription(log_, models_.checkpoint());
   while (!stopping_) {
-    const auto from = models_.checkpoint();
-    auto events = log_.read_all(from, kEventsPerBatch);
-    if (events && events.value().empty()) {
-      log_.wait_beyond(from, kIdleWait);
-      continue;
-    }
+    auto events = subscription.next(kIdleWait);
     auto applied = events ? models_.apply(events.value()) : eventstore::result<void>(events.error());
     if (!applied) {
       // The log is the source of truth: wait and read the same events again.
-      spdlog::error("projector: {} at position {}", applied.error().message(), from.value);
+      spdlog::error("projector: {} after position {}", applied.error().message(), models_.checkpoint().value);
+      subscription.seek(models_.checkpoint());
       std::this_thread::sleep_for(kRetryWait);
     }
   }

@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "tessera/codec/json.h"
+#include "tessera/codec/state.h"
 #include "tessera/domain/events.h"
+#include "tessera/domain/state.h"
 
 namespace tessera::domain {
 inline void PrintTo(const Event& e, std::ostream* os) { *os << event_type(e) << " " << codec::encode_event(e); }
@@ -49,18 +51,22 @@ std::vector<Event> full_samples() {
       CodeDeleted{},
       CodeInvitationAttached{InvitationId{"i1"}, SessionId{"s1"}},
       CodeInvitationDetached{InvitationId{"i1"}},
-      CodeRedeemed{RegistrationId{"r1"}, kFull, SessionId{"s1"}, kAt, InvitationId{"i1"},
+      CodeRedeemed{RegistrationId{"r1"},
+                   kFull,
+                   SessionId{"s1"},
+                   kAt,
+                   InvitationId{"i1"},
                    {InvitationId{"i2"}, InvitationId{"i3"}}},
       CodeUseReleased{RegistrationId{"r1"}, true},
-      InvitationSent{OrgId{"acme"}, InvitationId{"i1"}, SessionId{"s1"}, kFull, "7K4Q-M9XD-2HFA-R", kLater, true,
-                     true, kAt},
+      InvitationSent{OrgId{"acme"}, InvitationId{"i1"}, SessionId{"s1"}, kFull, "7K4Q-M9XD-2HFA-R", kLater, true, true,
+                     kAt},
       InvitationResent{kAt},
       InvitationCancelled{kAt},
       InvitationExpired{kLater},
       InvitationSuperseded{RegistrationId{"r2"}, kAt},
       InvitationAccepted{RegistrationId{"r1"}, kAt},
-      RegistrationCreated{OrgId{"acme"}, RegistrationId{"r1"}, SessionId{"s1"}, "7K4Q-M9XD-2HFA-R", kFull, kPrice,
-                          kAt, kLater, InvitationId{"i1"}},
+      RegistrationCreated{OrgId{"acme"}, RegistrationId{"r1"}, SessionId{"s1"}, "7K4Q-M9XD-2HFA-R", kFull, kPrice, kAt,
+                          kLater, InvitationId{"i1"}},
       RegistrationCancelled{kAt, true},
       RegistrationRevoked{kAt},
       RegistrationAccessChanged{kLater},
@@ -78,8 +84,8 @@ std::vector<Event> minimal_samples() {
       SeatReleased{InvitationId{"i1"}},
       SeatRegistered{RegistrationId{"r1"}, std::nullopt},
       SeatFreed{RegistrationId{"r1"}},
-      BatchGenerated{OrgId{"acme"}, BatchId{"b1"}, ContractId{"c1"}, std::nullopt, 1, std::nullopt, "",
-                     std::nullopt, std::nullopt, 1, Restrictions{}, ""},
+      BatchGenerated{OrgId{"acme"}, BatchId{"b1"}, ContractId{"c1"}, std::nullopt, 1, std::nullopt, "", std::nullopt,
+                     std::nullopt, 1, Restrictions{}, ""},
       CodeIssued{OrgId{"acme"}, "7K4Q-M9XD-2HFA-R", BatchId{"b1"}, std::nullopt, std::nullopt},
       CodeAssigned{kMinimal},
       CodeEdited{std::nullopt, std::nullopt, std::nullopt, std::nullopt},
@@ -178,8 +184,7 @@ TEST(Codec, MalformedPayloadIsNullopt) {
   EXPECT_FALSE(decode_event("SessionCreated", 1, mutated([](auto& c) { c["capacity"] = "ten"; })).has_value());
   EXPECT_FALSE(decode_event("SessionCreated", 1, mutated([](auto& c) { c.erase("name"); })).has_value());
   EXPECT_FALSE(decode_event("SessionCreated", 1, mutated([](auto& c) { c["org"] = 7; })).has_value());
-  EXPECT_FALSE(
-      decode_event("SessionCreated", 1, mutated([](auto& c) { c["opens_at"] = "yesterday"; })).has_value());
+  EXPECT_FALSE(decode_event("SessionCreated", 1, mutated([](auto& c) { c["opens_at"] = "yesterday"; })).has_value());
   EXPECT_FALSE(
       decode_event("SessionCreated", 1, mutated([](auto& c) { c["opens_at"] = "2026-13-01T00:00:00Z"; })).has_value());
 
@@ -220,6 +225,67 @@ TEST(Codec, OptionalFieldsMayBeLeftOutOrNull) {
   const auto decoded = decode_event("SessionCreated", 1, R"({"org":"acme","session_id":"s1","name":"S","capacity":3})");
   ASSERT_TRUE(decoded.has_value());
   EXPECT_EQ(*decoded, Event(SessionCreated{OrgId{"acme"}, SessionId{"s1"}, "S", 3, std::nullopt, std::nullopt}));
+}
+
+}  // namespace
+
+namespace {
+
+// The aggregate that `samples` fold into, starting from the event at `first`
+// (its creation) and taking every later sample (events of other aggregates
+// leave it as it is).
+AggregateState fold_from(const std::vector<Event>& samples, std::size_t first) {
+  AggregateState state;
+  for (std::size_t i = first; i < samples.size(); ++i) state = evolve(std::move(state), samples[i]);
+  return state;
+}
+
+TEST(StateCodec, EveryAggregateRoundTripsThroughASnapshot) {
+  for (const auto& samples : {full_samples(), minimal_samples()}) {
+    std::set<std::size_t> kinds;
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      const auto state = fold_from(samples, i);
+      if (std::holds_alternative<std::monostate>(state)) continue;  // not a creating event
+      kinds.insert(state.index());
+      const auto text = tessera::codec::encode_state(state);
+      const auto decoded = tessera::codec::decode_state(text);
+      ASSERT_TRUE(decoded.has_value()) << text;
+      EXPECT_TRUE(*decoded == state) << event_type(samples[i]) << ": " << text;
+    }
+    EXPECT_EQ(kinds.size(), std::variant_size_v<AggregateState> - 1) << "a state of every kind";
+  }
+}
+
+TEST(StateCodec, ACodeWithPendingInvitationsAndItsOwnTermsRoundTrips) {
+  CodeState code;
+  code.exists = true;
+  code.org = OrgId{"acme"};
+  code.code = "GOLD-7K4Q-M9XD-2HFA-R";
+  code.batch = BatchId{"b1"};
+  code.assignee = kFull;
+  code.uses = 2;
+  code.redemptions_ever = 3;
+  code.note = "n";
+  code.price = kPrice;
+  code.valid_from = kAt;
+  code.valid_until = Timestamp{kLater.micros + 1};  // micros survive exactly
+  code.pending = {{InvitationId{"i1"}, SessionId{"s1"}}, {InvitationId{"i2"}, SessionId{"s2"}}};
+  const auto decoded = tessera::codec::decode_state(tessera::codec::encode_state(code));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_TRUE(*decoded == AggregateState{code});
+}
+
+TEST(StateCodec, WhatItCannotReadExactlyIsNullopt) {
+  const SessionState session{true, SessionCreated{OrgId{"acme"}, SessionId{"s1"}, "S", 5, std::nullopt, std::nullopt},
+                             5, 1, 2};
+  auto j = nlohmann::json::parse(tessera::codec::encode_state(session));
+  j["format"] = tessera::codec::kStateFormat + 1;
+  EXPECT_FALSE(tessera::codec::decode_state(j.dump()).has_value());
+  EXPECT_FALSE(tessera::codec::decode_state("not json").has_value());
+  EXPECT_FALSE(tessera::codec::decode_state(R"({"format": 1, "kind": "spaceship"})").has_value());
+  j["format"] = tessera::codec::kStateFormat;
+  j.erase("registered");
+  EXPECT_FALSE(tessera::codec::decode_state(j.dump()).has_value());
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 
 #include "temp_dir.h"
 #include "tessera/eventstore/log.h"
+#include "tessera/eventstore/subscription.h"
 
 namespace {
 
@@ -210,11 +211,9 @@ TEST_F(LogTest, VersionConflictAdvisesDecidingAgain) {
 TEST_F(LogTest, MultiStreamAppendIsAtomic) {
   ok(req({to("a", v(0), {ev("a1")})}));
   // The write to b names a wrong version: nothing of the request is appended, a's write included.
-  EXPECT_TRUE(Fails(log_->append(req({to("a", v(1), {ev("a2")}), to("b", v(3), {ev("b1")})})),
-                    errc::version_conflict));
+  EXPECT_TRUE(Fails(log_->append(req({to("a", v(1), {ev("a2")}), to("b", v(3), {ev("b1")})})), errc::version_conflict));
   // Same with the wrong write first.
-  EXPECT_TRUE(Fails(log_->append(req({to("b", v(1), {ev("b1")}), to("a", v(1), {ev("a2")})})),
-                    errc::version_conflict));
+  EXPECT_TRUE(Fails(log_->append(req({to("b", v(1), {ev("b1")}), to("a", v(1), {ev("a2")})})), errc::version_conflict));
   EXPECT_EQ(log_->head().value, 1U);
   EXPECT_EQ(version("a"), 1U);
   EXPECT_EQ(version("b"), 0U);
@@ -240,8 +239,7 @@ TEST_F(LogTest, MalformedRequestsAreInvalidArguments) {
   EXPECT_TRUE(Fails(log_->append(req({})), errc::invalid_argument));
   EXPECT_TRUE(Fails(log_->append(req({to("", kAny, {ev("x")})})), errc::invalid_argument));
   EXPECT_TRUE(Fails(log_->append(req({to("s", kAny, {})})), errc::invalid_argument));
-  EXPECT_TRUE(Fails(log_->append(req({to("s", kAny, {ev("x")}), to("s", kAny, {ev("y")})})),
-                    errc::invalid_argument));
+  EXPECT_TRUE(Fails(log_->append(req({to("s", kAny, {ev("x")}), to("s", kAny, {ev("y")})})), errc::invalid_argument));
   const auto r = log_->append(req({}));
   ASSERT_FALSE(r);
   EXPECT_EQ(tessera::retry_advice(r.error()), tessera::retry::no);
@@ -254,12 +252,12 @@ TEST_F(LogTest, MalformedRequestsAreInvalidArguments) {
 TEST_F(LogTest, AppendBatchAnswersEachRequestInOrder) {
   ok(req({to("taken", v(0), {ev("t1")})}));
   const std::vector<AppendRequest> batch = {
-      req({to("a", v(0), {ev("a1")})}),                        // fine
-      req({to("taken", v(0), {ev("t2")})}),                    // conflict: taken exists
-      req({to("b", kAny, {ev("b1"), ev("b2")})}),              // fine
-      req({to("a", v(1), {ev("a2")})}),                        // sees the first request's a@1
-      req({to("a", v(0), {ev("a-again")})}),                   // a exists now, within the batch
-      req({}),                                                 // malformed
+      req({to("a", v(0), {ev("a1")})}),                             // fine
+      req({to("taken", v(0), {ev("t2")})}),                         // conflict: taken exists
+      req({to("b", kAny, {ev("b1"), ev("b2")})}),                   // fine
+      req({to("a", v(1), {ev("a2")})}),                             // sees the first request's a@1
+      req({to("a", v(0), {ev("a-again")})}),                        // a exists now, within the batch
+      req({}),                                                      // malformed
       req({to("c", v(0), {ev("c1")}), to("a", v(2), {ev("a3")})}),  // sees a@2
   };
   const auto results = log_->append_batch(batch);
@@ -404,6 +402,59 @@ TEST_F(LogTest, MetaIsAKeyValueSpaceThatSurvivesReopen) {
   EXPECT_EQ(log_->head().value, 0U);
 }
 
+TEST_F(LogTest, SnapshotsKeepTheLatestPerStreamBesideTheLog) {
+  ok(req({to("a", kAny, {ev("1"), ev("2"), ev("3")}), to("b", kAny, {ev("1")})}));
+  EXPECT_EQ(log_->get_snapshot("a").value(), std::nullopt);
+  const std::vector<Snapshot> first = {{"a", StreamVersion{2}, "state-a-2"}, {"b", StreamVersion{1}, "b"}};
+  ASSERT_TRUE(log_->put_snapshots(first));
+  const Snapshot later{"a", StreamVersion{3}, std::string("state\0a3", 8)};
+  ASSERT_TRUE(log_->put_snapshots(std::span(&later, 1)));
+  reopen();
+  const auto a = log_->get_snapshot("a").value();
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->stream, "a");
+  EXPECT_EQ(a->version, StreamVersion{3});
+  EXPECT_EQ(a->state, later.state);
+  EXPECT_EQ(log_->get_snapshot("b").value()->state, "b");
+  // Snapshots are beside the log, not in it.
+  EXPECT_EQ(log_->head().value, 4U);
+  EXPECT_EQ(log_->verify().value().broken, std::nullopt);
+
+  const Snapshot nameless{"", StreamVersion{1}, "x"};
+  EXPECT_EQ(log_->put_snapshots(std::span(&nameless, 1)).error(), make_error_code(errc::invalid_argument));
+}
+
+TEST_F(LogTest, ASubscriptionCatchesUpThenFollowsLiveAppends) {
+  for (int i = 1; i <= 10; ++i) ok(req({to(cat("s", std::to_string(i % 3)), kAny, {ev(std::to_string(i))})}));
+  Subscription subscription(*log_, Position{3}, 4);
+  std::vector<std::uint64_t> seen;
+  for (auto page = subscription.next(std::chrono::milliseconds(0)).value(); !page.empty();
+       page = subscription.next(std::chrono::milliseconds(0)).value()) {
+    EXPECT_LE(page.size(), 4U);
+    for (const auto& e : page) seen.push_back(e.position.value);
+  }
+  EXPECT_EQ(seen, range(4, 10));
+  EXPECT_EQ(subscription.position(), Position{10});
+
+  // Live: each append from another thread is delivered, in order, with no poll.
+  auto writer = std::async(std::launch::async, [&] {
+    for (int i = 11; i <= 30; ++i) ok(req({to("live", kAny, {ev(std::to_string(i))})}));
+  });
+  while (seen.size() < range(4, 30).size()) {
+    // A deadlock guard, not a timing assertion.
+    auto page = subscription.next(std::chrono::seconds(60));
+    ASSERT_TRUE(page);
+    ASSERT_FALSE(page.value().empty()) << "no event within a minute after " << subscription.position().value;
+    for (const auto& e : page.value()) seen.push_back(e.position.value);
+  }
+  writer.get();
+  EXPECT_EQ(seen, range(4, 30));
+
+  // seek() reads again what a subscriber could not handle.
+  subscription.seek(Position{28});
+  EXPECT_EQ(positions(subscription.next(std::chrono::milliseconds(0)).value()), range(29, 30));
+}
+
 // ---------------------------------------------------------------------------
 // Hash chain
 
@@ -417,10 +468,15 @@ TEST_F(LogTest, VerifyPassesOnAGoodLog) {
 // Opens the log's RocksDB directly (the Log must be closed) and changes one
 // byte of the payload of the event at `position`.
 void tamper_payload(const std::filesystem::path& dir, std::uint64_t position, const std::string& payload) {
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &names).ok());
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name : {"default", "events", "streams", "heads", "meta", "idempotency"}) {
-    families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::size_t events = names.size();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    families.emplace_back(names[i], rocksdb::ColumnFamilyOptions());
+    if (names[i] == "events") events = i;
   }
+  ASSERT_LT(events, names.size());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), families, &handles, &raw).ok());
@@ -428,20 +484,21 @@ void tamper_payload(const std::filesystem::path& dir, std::uint64_t position, co
   std::string key(8, '\0');
   for (int i = 7; i >= 0; --i, position >>= 8U) key[static_cast<std::size_t>(i)] = static_cast<char>(position & 0xFFU);
   std::string value;
-  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), handles[1], key, &value).ok());
+  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), handles[events], key, &value).ok());
   const auto at = value.find(payload);
   ASSERT_NE(at, std::string::npos) << "payload not found in the record";
   value[at + payload.size() / 2] ^= 0x01;
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  ASSERT_TRUE(db->Put(wo, handles[1], key, value).ok());
+  ASSERT_TRUE(db->Put(wo, handles[events], key, value).ok());
   for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
   ASSERT_TRUE(db->Close().ok());
 }
 
 TEST_F(LogTest, VerifyNamesTheFirstTamperedPosition) {
   for (int i = 1; i <= 5; ++i) {
-    ok(req({to(cat("s", std::to_string(i % 2)), kAny, {ev(cat(R"({"n":)", std::to_string(i), R"(,"text":"payload"})"))})}));
+    ok(req({to(cat("s", std::to_string(i % 2)), kAny,
+               {ev(cat(R"({"n":)", std::to_string(i), R"(,"text":"payload"})"))})}));
   }
   ASSERT_FALSE(log_->verify().value().broken.has_value());
   log_.reset();
@@ -638,12 +695,12 @@ TEST_F(LogTest, KeysReplayAfterReopen) {
 TEST_F(LogTest, TheSameKeyTwiceInOneBatchAppendsOnce) {
   ok(req({to("taken", v(0), {ev("t1")})}));
   const std::vector<AppendRequest> batch = {
-      keyed({to("a", v(0), {ev("a1"), ev("a2")})}, "k", "p"),   // appended
-      keyed({to("a", v(2), {ev("a3")})}, "k", "p"),              // replays the first
-      keyed({to("b", v(0), {ev("b1")})}, "k", "other"),          // another request: refused
-      keyed({to("taken", v(0), {ev("t2")})}, "j", "p"),          // conflict: records no key
-      keyed({to("c", v(0), {ev("c1")})}, "j", "p"),              // so this one appends under it
-      keyed({to("c", v(1), {ev("c2")})}, "j", "p"),              // and this one replays it
+      keyed({to("a", v(0), {ev("a1"), ev("a2")})}, "k", "p"),  // appended
+      keyed({to("a", v(2), {ev("a3")})}, "k", "p"),            // replays the first
+      keyed({to("b", v(0), {ev("b1")})}, "k", "other"),        // another request: refused
+      keyed({to("taken", v(0), {ev("t2")})}, "j", "p"),        // conflict: records no key
+      keyed({to("c", v(0), {ev("c1")})}, "j", "p"),            // so this one appends under it
+      keyed({to("c", v(1), {ev("c2")})}, "j", "p"),            // and this one replays it
   };
   const auto results = log_->append_batch(batch);
   ASSERT_EQ(results.size(), batch.size());
@@ -713,8 +770,8 @@ TEST(LogCrashChild, AppendsKeyedRequestsUntilKilled) {
     std::vector<AppendRequest> batch;
     for (std::uint64_t i = n; i < n + 3; ++i) {
       const std::string key = cat("k", std::to_string(i));
-      batch.push_back(keyed({to(cat("s", std::to_string(i % 5)), kAny, {ev(key)}), to(key, v(0), {ev(key)})}, key,
-                            "p"));
+      batch.push_back(
+          keyed({to(cat("s", std::to_string(i % 5)), kAny, {ev(key)}), to(key, v(0), {ev(key)})}, key, "p"));
     }
     batch.push_back(batch.front());  // a retry within the batch, too
     for (const auto& r : log->append_batch(batch)) ASSERT_TRUE(r) << r.error().message();

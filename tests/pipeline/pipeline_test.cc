@@ -19,6 +19,7 @@
 
 #include "temp_dir.h"
 #include "tessera/codec/json.h"
+#include "tessera/codec/state.h"
 #include "tessera/domain/streams.h"
 #include "tessera/pipeline/errc.h"
 #include "tessera/pipeline/pipeline.h"
@@ -70,8 +71,7 @@ d::Participant person(const std::string& email) { return d::Participant{email, "
 
 std::string describe(const Outcome& o) {
   if (o) return "accepted";
-  return o.error().code.category().name() + std::string(":") + o.error().code.message() + " (" + o.error().detail +
-         ")";
+  return o.error().code.category().name() + std::string(":") + o.error().code.message() + " (" + o.error().detail + ")";
 }
 
 testing::AssertionResult IsAccepted(const Outcome& o) {
@@ -81,7 +81,8 @@ testing::AssertionResult IsAccepted(const Outcome& o) {
 
 testing::AssertionResult IsRefused(const Outcome& o, std::error_code expected) {
   if (o) return testing::AssertionFailure() << "accepted";
-  if (o.error().code != expected) return testing::AssertionFailure() << describe(o) << ", expected " << expected.message();
+  if (o.error().code != expected)
+    return testing::AssertionFailure() << describe(o) << ", expected " << expected.message();
   return testing::AssertionSuccess();
 }
 
@@ -110,7 +111,7 @@ class PipelineTest : public ::testing::Test {
     pipeline_.reset();
     log_.reset();
     log_ = open_log();
-    pipeline_ = std::make_unique<Pipeline>(*log_, deterministic_sources(++seed_));
+    pipeline_ = std::make_unique<Pipeline>(*log_, deterministic_sources(++seed_), cache_);
   }
 
   Outcome run(d::Command c) { return pipeline_->submit(std::move(c)).get(); }
@@ -178,6 +179,7 @@ class PipelineTest : public ::testing::Test {
 
   TempDir dir_{"tessera-pipeline-test"};
   std::uint64_t seed_ = 42;
+  tessera::pipeline::CacheOptions cache_;  // for restart()
   std::unique_ptr<es::Log> log_ = open_log();
   std::unique_ptr<Pipeline> pipeline_ = std::make_unique<Pipeline>(*log_, deterministic_sources(seed_));
 };
@@ -327,7 +329,8 @@ TEST_F(PipelineTest, IfMatchPreconditionAppliesOnlyAtTheNamedVersion) {
 
   EXPECT_TRUE(IsAccepted(pipeline_->submit(d::ChangeCapacity{kOrg, kSession, 12}, Precondition{stream, 1}).get()));
   // The stream moved on: the same If-Match is stale now.
-  EXPECT_TRUE(IsRefused(pipeline_->submit(d::ChangeCapacity{kOrg, kSession, 14}, Precondition{stream, 1}).get(), failed));
+  EXPECT_TRUE(
+      IsRefused(pipeline_->submit(d::ChangeCapacity{kOrg, kSession, 14}, Precondition{stream, 1}).get(), failed));
   EXPECT_TRUE(IsAccepted(pipeline_->submit(d::ChangeCapacity{kOrg, kSession, 14}, Precondition{stream, 2}).get()));
   EXPECT_EQ(log_->stream_version(stream.str()).value().value, 3U);
 }
@@ -341,7 +344,8 @@ TEST_F(PipelineTest, FiftyConcurrentRedemptionsOfASingleUseCodeHaveOneWinner) {
   ASSERT_EQ(codes.size(), 1U);
   std::vector<d::Command> commands;
   for (int i = 0; i < 50; ++i) {
-    commands.emplace_back(redeem(codes[0].key, cat("p", std::to_string(i), "@example.com"), cat("r", std::to_string(i))));
+    commands.emplace_back(
+        redeem(codes[0].key, cat("p", std::to_string(i), "@example.com"), cat("r", std::to_string(i))));
   }
   const auto outcomes = concurrently(commands);
   int accepted = 0, exhausted = 0;
@@ -367,7 +371,8 @@ TEST_F(PipelineTest, ThirtyConcurrentRedemptionsOfAThreeUseCodeHaveThreeWinners)
   ASSERT_EQ(codes.size(), 1U);
   std::vector<d::Command> commands;
   for (int i = 0; i < 10 * k; ++i) {
-    commands.emplace_back(redeem(codes[0].key, cat("p", std::to_string(i), "@example.com"), cat("r", std::to_string(i))));
+    commands.emplace_back(
+        redeem(codes[0].key, cat("p", std::to_string(i), "@example.com"), cat("r", std::to_string(i))));
   }
   const auto outcomes = concurrently(commands);
   int accepted = 0, exhausted = 0;
@@ -397,8 +402,8 @@ TEST_F(PipelineTest, TwentyConcurrentRedeemersOfAFiveSeatSessionFillItExactly) {
   ASSERT_EQ(codes.size(), 20U);
   std::vector<d::Command> commands;
   for (int i = 0; i < 20; ++i) {
-    commands.emplace_back(
-        redeem(codes[static_cast<std::size_t>(i)].key, cat("p", std::to_string(i), "@example.com"), cat("r", std::to_string(i))));
+    commands.emplace_back(redeem(codes[static_cast<std::size_t>(i)].key, cat("p", std::to_string(i), "@example.com"),
+                                 cat("r", std::to_string(i))));
   }
   const auto outcomes = concurrently(commands);
   int accepted = 0, full = 0;
@@ -437,7 +442,8 @@ TEST_F(PipelineTest, RestartRebuildsStateFromTheLog) {
   // Ids stay taken.
   EXPECT_TRUE(IsRefused(run(d::CreateContract{kOrg, kContract, "Again", false, std::nullopt}),
                         d::make_error_code(d::errc::already_exists)));
-  EXPECT_TRUE(IsRefused(run(redeem(codes[1].key, "bob@example.com", "r1")), d::make_error_code(d::errc::already_exists)));
+  EXPECT_TRUE(
+      IsRefused(run(redeem(codes[1].key, "bob@example.com", "r1")), d::make_error_code(d::errc::already_exists)));
   // The session remembers its one taken seat: one left.
   const auto o = run(redeem(codes[1].key, "bob@example.com", "r2"));
   ASSERT_TRUE(IsAccepted(o));
@@ -461,14 +467,15 @@ TEST_F(PipelineTest, StaleDecisionIsRefusedByTheLogAndTheNextOneSeesTheTruth) {
   const auto version = log_->stream_version(stream).value();
   // Archive the code behind the pipeline's back.
   ASSERT_TRUE(log_->append(es::AppendRequest{
-      {es::StreamWrite{stream, version, {es::ProposedEvent{"CodeArchived", 1, tessera::codec::encode_event(d::CodeArchived{})}}}},
+      {es::StreamWrite{
+          stream, version, {es::ProposedEvent{"CodeArchived", 1, tessera::codec::encode_event(d::CodeArchived{})}}}},
       kNow.micros}));
   const auto stale = run(redeem(codes[0].key, "alice@example.com", "r1"));
   ASSERT_TRUE(IsRefused(stale, es::make_error_code(es::errc::version_conflict)));
   EXPECT_EQ(tessera::retry_advice(stale.error().code), tessera::retry::command);
   // Decided again, on fresh state.
-  EXPECT_TRUE(IsRefused(run(redeem(codes[0].key, "alice@example.com", "r1")),
-                        d::make_error_code(d::errc::code_archived)));
+  EXPECT_TRUE(
+      IsRefused(run(redeem(codes[0].key, "alice@example.com", "r1")), d::make_error_code(d::errc::code_archived)));
   EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[0].key)), 0U);
 }
 
@@ -493,15 +500,15 @@ TEST_F(PipelineTest, ARetryAfterARestartAppendsNothingAndAnswersTheFirstPosition
   restart();
   // The retry comes with a fresh registration id, as a retried HTTP request
   // would: the answer names the first one.
-  const auto retry = pipeline_->submit(redeem(codes[0].key, "alice@example.com", "r-retry"), std::nullopt, key("k1")).get();
+  const auto retry =
+      pipeline_->submit(redeem(codes[0].key, "alice@example.com", "r-retry"), std::nullopt, key("k1")).get();
   ASSERT_TRUE(IsAccepted(retry));
   EXPECT_TRUE(retry.value().replayed);
   EXPECT_TRUE(retry.value().positions.replayed);
   EXPECT_EQ(retry.value().positions.first, first.value().positions.first);
   EXPECT_EQ(retry.value().positions.last, first.value().positions.last);
   EXPECT_TRUE(retry.value().events == first.value().events);
-  EXPECT_EQ(std::get<d::RegistrationCreated>(retry.value().events.back().event).registration,
-            d::RegistrationId{"r1"});
+  EXPECT_EQ(std::get<d::RegistrationCreated>(retry.value().events.back().event).registration, d::RegistrationId{"r1"});
   EXPECT_EQ(log_->head(), head);
   EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[0].key)), 1U);
   EXPECT_TRUE(stream_events(d::registration_stream(kOrg, d::RegistrationId{"r-retry"})).empty());
@@ -520,9 +527,8 @@ TEST_F(PipelineTest, ARetryAfterARestartAppendsNothingAndAnswersTheFirstPosition
 TEST_F(PipelineTest, AKeyReusedWithAnotherFingerprintIsRefused) {
   create_contract_and_session(10);
   const auto codes = generate("b1", 2);
-  ASSERT_TRUE(IsAccepted(pipeline_->submit(redeem(codes[0].key, "alice@example.com", "r1"), std::nullopt,
-                                           key("k1", "print-a"))
-                             .get()));
+  ASSERT_TRUE(IsAccepted(
+      pipeline_->submit(redeem(codes[0].key, "alice@example.com", "r1"), std::nullopt, key("k1", "print-a")).get()));
   const auto head = log_->head();
   for (int round = 0; round < 2; ++round) {
     const auto reused =
@@ -540,8 +546,7 @@ TEST_F(PipelineTest, ARefusedKeyedCommandRecordsNothingSoItsRetryIsDecidedAgain)
   create_contract_and_session(1);
   const auto codes = generate("b1", 2);
   ASSERT_TRUE(IsAccepted(run(redeem(codes[0].key, "alice@example.com", "r1"))));
-  const auto full =
-      pipeline_->submit(redeem(codes[1].key, "bob@example.com", "r2"), std::nullopt, key("k-bob")).get();
+  const auto full = pipeline_->submit(redeem(codes[1].key, "bob@example.com", "r2"), std::nullopt, key("k-bob")).get();
   ASSERT_TRUE(IsRefused(full, kSessionFull));
   EXPECT_EQ(log_->find_idempotency_key("k-bob").value(), std::nullopt);
   ASSERT_TRUE(IsAccepted(run(d::ChangeCapacity{kOrg, kSession, 2})));
@@ -562,8 +567,9 @@ TEST_F(PipelineTest, TwentyConcurrentSubmitsUnderOneKeyApplyOnce) {
   for (std::size_t i = 0; i < kCallers; ++i) {
     threads.emplace_back([&, i] {
       start.arrive_and_wait();
-      outcomes[i] = pipeline_->submit(redeem(codes[0].key, "alice@example.com", cat("r", std::to_string(i))),
-                                      std::nullopt, key("once"))
+      outcomes[i] = pipeline_
+                        ->submit(redeem(codes[0].key, "alice@example.com", cat("r", std::to_string(i))), std::nullopt,
+                                 key("once"))
                         .get();
     });
   }
@@ -578,6 +584,91 @@ TEST_F(PipelineTest, TwentyConcurrentSubmitsUnderOneKeyApplyOnce) {
   EXPECT_EQ(fresh, 1U);
   EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[0].key)), 1U);
   EXPECT_EQ(count_in_stream<d::SeatRegistered>(d::session_stream(kOrg, kSession)), 1U);
+}
+
+TEST_F(PipelineTest, ACacheOfOneAggregateDecidesAsTheLogSays) {
+  cache_ = {.capacity = 1, .snapshot_every = 4};
+  restart();
+  create_contract_and_session(5);
+  const auto codes = generate("b1", 8);
+  ASSERT_EQ(codes.size(), 8U);
+
+  std::vector<d::Command> commands;
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    commands.push_back(redeem(codes[i].key, cat("p", std::to_string(i), "@example.com"), cat("r", std::to_string(i))));
+  }
+  std::size_t accepted = 0;
+  for (const auto& o : concurrently(commands)) {
+    if (o) {
+      ++accepted;
+    } else {
+      EXPECT_TRUE(IsRefused(o, kSessionFull));
+    }
+  }
+  EXPECT_EQ(accepted, 5U);
+  EXPECT_EQ(count_in_stream<d::SeatRegistered>(d::session_stream(kOrg, kSession)), 5U);
+
+  // Each code was evicted after its batch; a second redemption still sees its use.
+  std::size_t exhausted = 0;
+  for (const auto& code : codes) {
+    const auto o = run(redeem(code.key, "late@example.com", cat("late-", code.key)));
+    ASSERT_FALSE(o);
+    exhausted += o.error().code == kExhausted ? 1 : 0;
+  }
+  EXPECT_EQ(exhausted, 5U);
+}
+
+TEST_F(PipelineTest, ALongStreamIsLoadedFromItsSnapshotAndOnlyTheEventsAfterIt) {
+  cache_ = {.capacity = 1, .snapshot_every = 4};
+  restart();
+  create_contract_and_session(100);
+  const auto codes = generate("b1", 12);
+  for (std::size_t i = 0; i < 10; ++i) {
+    ASSERT_TRUE(IsAccepted(
+        run(redeem(codes[i].key, cat("p", std::to_string(i), "@example.com"), cat("r", std::to_string(i))))));
+  }
+  // Created, then ten seats: version 11; snapshots were kept every 4 events.
+  const auto session = d::session_stream(kOrg, kSession);
+  const auto kept = log_->get_snapshot(session.str()).value();
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->version, es::StreamVersion{8});
+  const auto state = tessera::codec::decode_state(kept->state);
+  ASSERT_TRUE(state.has_value());
+  ASSERT_TRUE(std::holds_alternative<d::SessionState>(*state));
+  EXPECT_EQ(std::get<d::SessionState>(*state).registered, 7U);
+  EXPECT_EQ(std::get<d::SessionState>(*state).capacity, 100U);
+
+  // Proof that a load starts from the snapshot: one that claims the session
+  // was full at version 8 makes the next redemption find it full.
+  auto full = std::get<d::SessionState>(*state);
+  full.registered = 100;
+  const es::Snapshot forged{session.str(), es::StreamVersion{8}, tessera::codec::encode_state(full)};
+  ASSERT_TRUE(log_->put_snapshots(std::span(&forged, 1)));
+  restart();
+  EXPECT_TRUE(IsRefused(run(redeem(codes[10].key, "x@example.com", "r10")), kSessionFull));
+
+  // A snapshot it cannot read is no worse than none: the whole stream is folded.
+  const es::Snapshot unreadable{session.str(), es::StreamVersion{8}, "{\"format\": 999}"};
+  ASSERT_TRUE(log_->put_snapshots(std::span(&unreadable, 1)));
+  restart();
+  ASSERT_TRUE(IsAccepted(run(redeem(codes[10].key, "x@example.com", "r10"))));
+  EXPECT_EQ(count_in_stream<d::SeatRegistered>(session), 11U);
+}
+
+TEST_F(PipelineTest, SnapshotsAreKeptOnlyForVersionsTheLogHas) {
+  cache_ = {.capacity = 1, .snapshot_every = 1};
+  restart();
+  create_contract_and_session(3);
+  const auto codes = generate("b1", 5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    (void)run(redeem(codes[i].key, cat("p", std::to_string(i), "@example.com"), cat("r", std::to_string(i))));
+  }
+  for (const auto& stream : {d::session_stream(kOrg, kSession), d::contract_stream(kOrg, kContract),
+                             d::batch_stream(kOrg, d::BatchId{"b1"}), d::code_stream(codes[0].key)}) {
+    const auto kept = log_->get_snapshot(stream.str()).value();
+    ASSERT_TRUE(kept.has_value()) << stream.str();
+    EXPECT_EQ(kept->version, log_->stream_version(stream.str()).value()) << stream.str();
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -658,6 +749,12 @@ class ControlledLog final : public es::Log {
   es::result<void> put_meta(std::string_view key, std::string_view value) override {
     return inner_.put_meta(key, value);
   }
+  es::result<void> put_snapshots(std::span<const es::Snapshot> snapshots) override {
+    return inner_.put_snapshots(snapshots);
+  }
+  es::result<std::optional<es::Snapshot>> get_snapshot(std::string_view stream) const override {
+    return inner_.get_snapshot(stream);
+  }
 
  private:
   es::Log& inner_;
@@ -711,8 +808,8 @@ TEST_F(ControlledPipelineTest, CommandsQueuedTogetherAreDecidedInOneGroupCommit)
   create_contract_and_session(10);
   const auto codes = generate("b1", 2);
   ASSERT_EQ(codes.size(), 2U);
-  auto q = queue_together(redeem(codes[0].key, "alice@example.com", "r1"),
-                          redeem(codes[1].key, "bob@example.com", "r2"));
+  auto q =
+      queue_together(redeem(codes[0].key, "alice@example.com", "r1"), redeem(codes[1].key, "bob@example.com", "r2"));
   controlled_->release(q.blocker);
   const auto a = q.a.get();
   const auto b = q.b.get();
@@ -731,8 +828,8 @@ TEST_F(ControlledPipelineTest, RefusalIsNotAnsweredBeforeTheWriteItRestsOnIsDura
   create_contract_and_session(10);
   const auto codes = generate("b1", 1);
   ASSERT_EQ(codes.size(), 1U);
-  auto q = queue_together(redeem(codes[0].key, "alice@example.com", "r1"),
-                          redeem(codes[0].key, "bob@example.com", "r2"));
+  auto q =
+      queue_together(redeem(codes[0].key, "alice@example.com", "r1"), redeem(codes[0].key, "bob@example.com", "r2"));
   controlled_->hold(q.next);  // hold the group commit that carries A's use, too
   controlled_->release(q.blocker);
   ASSERT_TRUE(controlled_->wait_until_held(q.next));
@@ -752,8 +849,8 @@ TEST_F(ControlledPipelineTest, RefusalDecidedOnAFailedWriteIsNotReportedAsFinal)
   create_contract_and_session(10);
   const auto codes = generate("b1", 1);
   ASSERT_EQ(codes.size(), 1U);
-  auto q = queue_together(redeem(codes[0].key, "alice@example.com", "r1"),
-                          redeem(codes[0].key, "bob@example.com", "r2"));
+  auto q =
+      queue_together(redeem(codes[0].key, "alice@example.com", "r1"), redeem(codes[0].key, "bob@example.com", "r2"));
   controlled_->fail(q.next);
   controlled_->release(q.blocker);
   const auto a = q.a.get();

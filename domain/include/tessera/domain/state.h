@@ -15,6 +15,7 @@ namespace tessera::domain {
 struct ContractState {
   bool exists = false;
   ContractCreated terms;  // name, reuse policy and default price as now configured
+  bool operator==(const ContractState&) const = default;
 };
 
 struct SessionState {
@@ -24,11 +25,13 @@ struct SessionState {
   std::uint32_t reserved = 0;  // pending invitations
   std::uint32_t registered = 0;
   std::uint32_t occupied() const { return reserved + registered; }
+  bool operator==(const SessionState&) const = default;
 };
 
 struct BatchState {
   bool exists = false;
   BatchGenerated terms;
+  bool operator==(const BatchState&) const = default;
 };
 
 struct PendingInvitation {
@@ -53,6 +56,7 @@ struct CodeState {
   std::optional<Timestamp> valid_from;
   std::optional<Timestamp> valid_until;
   std::vector<PendingInvitation> pending;
+  bool operator==(const CodeState&) const = default;
 };
 
 enum class InvitationStatus { pending, accepted, cancelled, superseded, expired };
@@ -61,6 +65,7 @@ struct InvitationState {
   bool exists = false;
   InvitationSent terms;
   InvitationStatus status = InvitationStatus::pending;
+  bool operator==(const InvitationState&) const = default;
   // Pending and not past its expires_at: the only state in which it can be claimed.
   bool claimable(Timestamp now) const {
     return exists && status == InvitationStatus::pending && !(terms.expires_at && now >= *terms.expires_at);
@@ -73,11 +78,12 @@ struct RegistrationState {
   bool exists = false;
   RegistrationCreated terms;
   RegistrationStatus status = RegistrationStatus::active;
+  bool operator==(const RegistrationState&) const = default;
 };
 
 // One aggregate of any kind, as the command pipeline caches it.
-using AggregateState = std::variant<std::monostate, ContractState, SessionState, BatchState, CodeState,
-                                    InvitationState, RegistrationState>;
+using AggregateState = std::variant<std::monostate, ContractState, SessionState, BatchState, CodeState, InvitationState,
+                                    RegistrationState>;
 
 ContractState evolve(ContractState state, const Event& event);
 SessionState evolve(SessionState state, const Event& event);

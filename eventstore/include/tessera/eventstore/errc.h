@@ -9,10 +9,10 @@
 namespace tessera::eventstore {
 
 enum class errc {
-  version_conflict = 1,  // a stream's version is not the expected one: decide again
-  io_error,              // the disk or RocksDB failed: the call may succeed later
-  corruption,            // the log does not read back as written: do not retry
-  invalid_argument,      // the request is malformed (empty stream id, no events)
+  version_conflict = 1,    // a stream's version is not the expected one: decide again
+  io_error,                // the disk or RocksDB failed: the call may succeed later
+  corruption,              // the log does not read back as written: do not retry
+  invalid_argument,        // the request is malformed (empty stream id, no events)
   idempotency_key_reused,  // the key was recorded for a request with another fingerprint
 };
 

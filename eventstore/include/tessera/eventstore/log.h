@@ -28,8 +28,8 @@ struct LogOptions {
 };
 
 struct VerifyReport {
-  Position checked;                  // events verified
-  std::optional<Position> broken;    // first position whose hash does not match
+  Position checked;                // events verified
+  std::optional<Position> broken;  // first position whose hash does not match
 };
 
 class Log {
@@ -83,6 +83,16 @@ class Log {
   // survive restarts (the Kafka relay's checkpoints). A miss reads as nullopt.
   virtual result<std::optional<std::string>> get_meta(std::string_view key) const = 0;
   virtual result<void> put_meta(std::string_view key, std::string_view value) = 0;
+
+  // Snapshots: for each stream, at most one, the latest put. They are a cache
+  // beside the log that spares folding a long stream from its first event;
+  // the log stays the truth. Put them only for versions already durable:
+  // their write is not synced, so a crash may lose one (a longer fold next
+  // time) but, being written after the events it covers, never keeps one
+  // that covers events the crash lost. A stream's snapshot outlives nothing
+  // of the stream (streams are never deleted). A miss reads as nullopt.
+  virtual result<void> put_snapshots(std::span<const Snapshot> snapshots) = 0;
+  virtual result<std::optional<Snapshot>> get_snapshot(std::string_view stream) const = 0;
 };
 
 }  // namespace tessera::eventstore

@@ -76,6 +76,13 @@ struct IdempotencyRecord {
   std::string fingerprint = {};
 };
 
+// A stream's aggregate state at `version`, encoded by the caller (opaque here).
+struct Snapshot {
+  std::string stream;
+  StreamVersion version;
+  std::string state;
+};
+
 struct RecordedEvent {
   Position position;
   std::string stream;

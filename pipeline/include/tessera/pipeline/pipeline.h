@@ -66,9 +66,20 @@ struct Sources {
 // The production sources: the system clock and OpenSSL's CSPRNG.
 Sources system_sources();
 
+// The sequencer's cache of aggregate states. Memory stays flat however many
+// codes the store holds: between batches at most `capacity` aggregates are
+// kept (a batch may load more, and they are trimmed after it). A long stream
+// (a busy session) gets a snapshot beside the log every `snapshot_every`
+// events, so loading it again, after an eviction or a restart, folds only the
+// events after its snapshot.
+struct CacheOptions {
+  std::size_t capacity = 200'000;
+  std::uint64_t snapshot_every = 256;  // at least 1
+};
+
 class Pipeline {
  public:
-  Pipeline(eventstore::Log& log, Sources sources);
+  Pipeline(eventstore::Log& log, Sources sources, CacheOptions cache = {});
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
