@@ -28,7 +28,8 @@
 namespace {
 
 namespace es = tessera::eventstore;
-using nlohmann::json;
+// Keys in the order the README lists them, for people reading the output.
+using json = nlohmann::ordered_json;
 
 constexpr int kOk = 0;
 constexpr int kBroken = 1;
