@@ -1,9 +1,11 @@
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <condition_variable>
+#include <cstdarg>
 #include <mutex>
 #include <unordered_map>
 
@@ -26,6 +28,13 @@ constexpr const char* kHeads = "heads";
 constexpr const char* kMeta = "meta";
 constexpr const char* kIdempotency = "idempotency";
 constexpr const char* kSnapshots = "snapshots";
+
+// A read-only reader's RocksDB info log: it goes nowhere.
+class SilentLogger final : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char* /*format*/, va_list /*arguments*/) override {}
+};
 
 std::error_code from_status(const rocksdb::Status& s) {
   if (s.IsCorruption()) return errc::corruption;
@@ -348,12 +357,12 @@ class RocksLog final : public Log {
 
 result<std::unique_ptr<Log>> Log::open(const std::filesystem::path& dir, LogOptions options) {
   std::error_code fs_error;
-  std::filesystem::create_directories(dir, fs_error);
+  if (!options.read_only) std::filesystem::create_directories(dir, fs_error);
   if (fs_error) return errc::io_error;
 
   rocksdb::Options db_options;
-  db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;
+  db_options.create_if_missing = !options.read_only;
+  db_options.create_missing_column_families = !options.read_only;
 
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -371,7 +380,18 @@ result<std::unique_ptr<Log>> Log::open(const std::filesystem::path& dir, LogOpti
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  const auto status = rocksdb::DB::Open(db_options, dir.string(), families, &handles, &raw);
+  rocksdb::Status status;
+  if (options.read_only) {
+    // A secondary instance keeps every table file open (max_open_files -1),
+    // so files the writer compacts away stay readable. Given a logger it
+    // writes nothing, not even in its own path.
+    db_options.max_open_files = -1;
+    db_options.info_log = std::make_shared<SilentLogger>();
+    status = rocksdb::DB::OpenAsSecondary(db_options, dir.string(), std::filesystem::temp_directory_path().string(),
+                                          families, &handles, &raw);
+  } else {
+    status = rocksdb::DB::Open(db_options, dir.string(), families, &handles, &raw);
+  }
   if (!status.ok()) return from_status(status);
   auto log = std::make_unique<RocksLog>(std::unique_ptr<rocksdb::DB>(raw), std::move(handles), options);
   if (auto recovered = log->recover(); !recovered) return recovered.error();

@@ -522,6 +522,48 @@ TEST_F(LogTest, VerifyNamesTheFirstPositionWhenTheFirstEventIsTampered) {
 }
 
 // ---------------------------------------------------------------------------
+// Read-only opening (the admin CLI's)
+
+std::unique_ptr<Log> open_read_only(const std::filesystem::path& dir) {
+  auto opened = Log::open(dir, LogOptions{.read_only = true});
+  if (!opened) throw std::runtime_error("read-only open failed: " + opened.error().message());
+  return std::move(opened).value();
+}
+
+TEST_F(LogTest, AReadOnlyLogReadsAndVerifiesWhileTheWriterHoldsItOpen) {
+  ok(req({to("a", kAny, {ev("1"), ev("2")}), to("b", kAny, {ev("3")})}));
+  const auto reader = open_read_only(dir_.path() / "log");
+  EXPECT_EQ(reader->head().value, 3U);
+  const auto events = reader->read_all(Position{0}, 100).value();
+  ASSERT_EQ(positions(events), range(1, 3));
+  for (std::size_t i = 0; i < events.size(); ++i) EXPECT_TRUE(same_event(events[i], all()[i])) << i;
+  EXPECT_EQ(versions(reader->read_stream("a", StreamVersion{0}, 100).value()), range(1, 2));
+  const auto report = reader->verify().value();
+  EXPECT_EQ(report.checked.value, 3U);
+  EXPECT_FALSE(report.broken.has_value());
+  // It sees the log as it stood when opened; the writer carries on.
+  ok(req({to("a", kAny, {ev("4")})}));
+  EXPECT_EQ(reader->head().value, 3U);
+  EXPECT_EQ(log_->head().value, 4U);
+}
+
+TEST_F(LogTest, AReadOnlyLogRefusesWrites) {
+  ok(req({to("a", kAny, {ev("1")})}));
+  const auto reader = open_read_only(dir_.path() / "log");
+  EXPECT_TRUE(Fails(reader->append(req({to("a", kAny, {ev("2")})})), errc::io_error));
+  EXPECT_FALSE(reader->put_meta("k", "v"));
+  EXPECT_EQ(log_->head().value, 1U);
+  EXPECT_EQ(all().size(), 1U);
+}
+
+TEST_F(LogTest, AReadOnlyOpenOfAMissingLogFailsAndCreatesNothing) {
+  const auto missing = dir_.path() / "no-log-here";
+  const auto opened = Log::open(missing, LogOptions{.read_only = true});
+  EXPECT_FALSE(opened);
+  EXPECT_FALSE(std::filesystem::exists(missing));
+}
+
+// ---------------------------------------------------------------------------
 // Threads
 
 TEST_F(LogTest, WaitBeyondReturnsAtOnceWhenTheLogIsAlreadyBeyond) {

@@ -25,6 +25,14 @@ struct LogOptions {
   // Turning this off voids the durability promise; benchmarks of the disk's
   // fsync limit and tests that do not crash may want it.
   bool sync_writes = true;
+  // Opens an existing log for reading only (the admin CLI's verify and dump),
+  // as a RocksDB secondary instance: it may be opened while another process
+  // (tesserad) holds the log open for writing, and after that process was
+  // killed (the unsynced tail of its WAL is recovered in memory, nothing is
+  // written). It sees the log as it stood when opened and does not follow
+  // later appends. A missing log is errc::io_error, not created. Appends and
+  // put_meta answer errc::io_error.
+  bool read_only = false;
 };
 
 struct VerifyReport {
@@ -34,7 +42,7 @@ struct VerifyReport {
 
 class Log {
  public:
-  // Opens (creating if needed) the log in `dir`.
+  // Opens (creating if needed, unless options.read_only) the log in `dir`.
   static result<std::unique_ptr<Log>> open(const std::filesystem::path& dir, LogOptions options = {});
   virtual ~Log() = default;
 
