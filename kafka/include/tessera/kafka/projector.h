@@ -96,8 +96,6 @@ class Projector {
 
   ProjectorStatus status() const;
 
-  const ProjectorOptions& options() const { return options_; }
-
  private:
   class Consumer;
 
