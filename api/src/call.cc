@@ -71,7 +71,7 @@ std::variant<std::optional<pipeline::Precondition>, Response> precondition(const
 std::variant<pipeline::Accepted, Response> execute(Call& call, domain::Command command,
                                                    std::optional<pipeline::Precondition> precondition) {
   auto outcome =
-      call.services.pipeline.submit(std::move(command), std::move(precondition), call.idempotency).get();
+      call.services.pipeline->submit(std::move(command), std::move(precondition), call.idempotency).get();
   if (!outcome) return problem_for(outcome.error().code, outcome.error().detail);
   if (outcome.value().replayed) call.replayed = true;
   return std::move(outcome).value();
@@ -79,6 +79,10 @@ std::variant<pipeline::Accepted, Response> execute(Call& call, domain::Command c
 
 bool wait_for_models(const Call& call, eventstore::Position position) {
   return call.services.models.wait_for(position, kReadYourWrites);
+}
+
+bool wait_for_models(const Call& call) {
+  return call.services.log == nullptr || wait_for_models(call, call.services.log->head());
 }
 
 Response document_response(const eventstore::result<std::optional<projections::Document>>& found,

@@ -68,6 +68,8 @@ const E* first_event(const pipeline::Accepted& accepted) {
 // Waits until the read models reflect the log up to `position` (so a client
 // reads its own writes); false if they lag more than a few seconds.
 bool wait_for_models(const Call& call, eventstore::Position position);
+// The same, up to the log's head; at once in query-only mode (no log).
+bool wait_for_models(const Call& call);
 
 // A document as 200 with its ETag, or 404 `missing_slug` when absent.
 Response document_response(const eventstore::result<std::optional<projections::Document>>& found,

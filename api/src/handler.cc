@@ -122,7 +122,7 @@ Response healthz() {
 
 Response status(const Services& services) {
   json body = services.status ? services.status() : json::object();
-  body["log_position"] = services.log.head().value;
+  if (services.log != nullptr) body["log_position"] = services.log->head().value;
   body["projection_position"] = services.models.checkpoint().value;
   return detail::json_response(http::status::ok, body);
 }
@@ -162,9 +162,14 @@ Response dispatch(const Services& services, const Request& request, const std::s
   if (request.method() == http::verb::get && call.path == std::vector<std::string>{"v1", "status"}) {
     return status(services);
   }
+  // Query-only: the write routes are not served, though their paths are known.
+  const bool writable = services.pipeline != nullptr;
+  bool known = false;
   std::string allowed;
   for (const auto& route : routes()) {
     if (!matches(route, call.path)) continue;
+    known = true;
+    if (!writable && route.method != http::verb::get) continue;
     if (route.method == request.method()) {
       const auto run = [&](Call& c) {
         return guessable(route) ? run_limited(route, c, services.guesses, client) : route.handle(c);
@@ -175,8 +180,11 @@ Response dispatch(const Services& services, const Request& request, const std::s
     if (!allowed.empty()) allowed += ", ";
     allowed += std::string(http::to_string(route.method));
   }
-  if (!allowed.empty()) {
-    Response response = problem(http::status::method_not_allowed, "method-not-allowed", "this resource answers " + allowed);
+  if (known) {
+    Response response =
+        problem(http::status::method_not_allowed, "method-not-allowed",
+                writable ? "this resource answers " + allowed
+                         : "this server is a read-only replica (tessera-projector): send writes to tesserad");
     response.set(http::field::allow, allowed);
     return response;
   }

@@ -108,7 +108,7 @@ Response answer_recorded(std::string_view bytes, std::string_view print) {
 // first, answers that one, so that every retry hears the same.
 Response keep(Call& call, const std::string& meta_key, const std::string& print, Response response) {
   std::lock_guard lock(keeping_stripes[std::hash<std::string>{}(meta_key) % keeping_stripes.size()]);
-  auto recorded = call.services.log.get_meta(meta_key);
+  auto recorded = call.services.log->get_meta(meta_key);
   if (recorded && recorded.value()) {
     const auto kept = decode_answer(*recorded.value());
     if (kept && kept->fingerprint != print) return key_reused();
@@ -118,7 +118,7 @@ Response keep(Call& call, const std::string& meta_key, const std::string& print,
       return first;
     }
   }
-  if (auto stored = call.services.log.put_meta(meta_key, encode_answer(print, response)); !stored) {
+  if (auto stored = call.services.log->put_meta(meta_key, encode_answer(print, response)); !stored) {
     // The command's events and key are durable: a retry is replayed by the
     // pipeline and answered from the read models.
     spdlog::warn("cannot keep the answer under an idempotency key: {}", stored.error().message());
@@ -215,7 +215,7 @@ Response run_idempotent(Call& call, const std::function<Response(Call&)>& handle
   const std::string print = fingerprint(request);
   const std::string meta_key = std::string(kMetaPrefix) + key;
 
-  auto recorded = call.services.log.get_meta(meta_key);
+  auto recorded = call.services.log->get_meta(meta_key);
   if (!recorded) return problem_for(recorded.error(), "the recorded answers cannot be read");
   if (recorded.value()) return answer_recorded(*recorded.value(), print);
 

@@ -44,7 +44,7 @@ Response code_now(const Call& call, const std::string& key, const pipeline::Acce
 }  // namespace
 
 Response list_codes(Call& call) {
-  wait_for_models(call, call.services.log.head());
+  wait_for_models(call);
   projections::CodeFilter filter{call.query_value("contract"), call.query_value("batch"), call.query_value("status")};
   if (filter.status && *filter.status != "available" && *filter.status != "assigned" && *filter.status != "used" &&
       *filter.status != "archived") {
@@ -78,7 +78,7 @@ Response list_codes(Call& call) {
 
 Response get_code(Call& call) {
   TESSERA_TAKE(key, code_key(call.segment(4)));
-  wait_for_models(call, call.services.log.head());
+  wait_for_models(call);
   return document_response(call.services.models.code(call.org, key), "code-unknown", "code");
 }
 

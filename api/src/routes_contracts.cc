@@ -57,7 +57,7 @@ const std::vector<std::string> kParticipantColumns = {"email", "name", "group", 
 Response create_contract(Call& call) {
   TESSERA_TAKE(body, read_json(call));
   BodyReader in(body);
-  d::CreateContract command{call.org, d::ContractId{call.services.pipeline.new_id()}, in.text("name", true),
+  d::CreateContract command{call.org, d::ContractId{call.services.pipeline->new_id()}, in.text("name", true),
                             in.flag("reuse_cancelled_codes", false), in.money("default_price")};
   if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
   d::ContractId id = command.contract;
@@ -70,7 +70,7 @@ Response create_contract(Call& call) {
 }
 
 Response get_contract(Call& call) {
-  wait_for_models(call, call.services.log.head());
+  wait_for_models(call);
   return document_response(call.services.models.contract(call.org, contract_id(call)), "contract-unknown",
                            "contract");
 }
@@ -90,7 +90,7 @@ Response configure_contract(Call& call) {
 }
 
 Response contract_summary(Call& call) {
-  wait_for_models(call, call.services.log.head());
+  wait_for_models(call);
   auto found = call.services.models.summary(call.org, contract_id(call));
   if (!found) return problem_for(found.error(), "the read models cannot be read");
   if (!found.value()) return problem(http::status::not_found, "contract-unknown", "no such contract");
@@ -102,7 +102,7 @@ Response generate_batch(Call& call) {
   BodyReader in(body);
   d::GenerateBatch command;
   command.org = call.org;
-  command.batch = d::BatchId{call.services.pipeline.new_id()};
+  command.batch = d::BatchId{call.services.pipeline->new_id()};
   command.contract = contract_id(call);
   command.participants = in.participants("participants");
   command.quantity = in.count("quantity", command.participants.empty() ? std::nullopt : std::optional(0U));
@@ -123,7 +123,7 @@ Response generate_batch(Call& call) {
 }
 
 Response download_participants(Call& call) {
-  wait_for_models(call, call.services.log.head());
+  wait_for_models(call);
   auto found = call.services.models.participants(call.org, contract_id(call));
   if (!found) return problem_for(found.error(), "the read models cannot be read");
   std::string out = csv_line(kParticipantColumns);
@@ -199,14 +199,14 @@ std::string code_key_of_stream(const d::StreamId& stream) {
 // problem when the key was first used for another upload.
 std::variant<std::optional<std::string>, Response> assigned_before(const Call& call,
                                                                    const pipeline::IdempotencyKey& key) {
-  auto found = call.services.log.find_idempotency_key(key.key);
+  auto found = call.services.log->find_idempotency_key(key.key);
   if (!found) return problem_for(found.error(), "the log cannot be read");
   if (!found.value()) return std::optional<std::string>();
   if (found.value()->fingerprint != key.fingerprint) {
     return problem_for(pipeline::errc::idempotency_key_reused,
                        "this Idempotency-Key was first used with another request (another method, path or body)");
   }
-  auto assignment = call.services.log.read_all(eventstore::Position{found.value()->result.first.value - 1}, 1);
+  auto assignment = call.services.log->read_all(eventstore::Position{found.value()->result.first.value - 1}, 1);
   if (!assignment) return problem_for(assignment.error(), "the log cannot be read");
   if (assignment.value().empty()) return problem_for(eventstore::errc::corruption, "a recorded assignment is missing");
   return std::optional<std::string>(code_key_of_stream(d::StreamId{assignment.value().front().stream}));
@@ -257,7 +257,7 @@ Response assign_from_pool(Call& call, const std::vector<ParticipantRow>& rows) {
     }
     while (next < pool.value().size()) {
       std::string key = pool.value()[next++];
-      auto outcome = call.services.pipeline.submit(d::AssignCode{call.org, key, row.participant}, std::nullopt,
+      auto outcome = call.services.pipeline->submit(d::AssignCode{call.org, key, row.participant}, std::nullopt,
                                                    row_key)
                          .get();
       if (outcome) {
@@ -290,7 +290,7 @@ Response assign_from_pool(Call& call, const std::vector<ParticipantRow>& rows) {
 Response generate_for_rows(Call& call, const std::vector<ParticipantRow>& rows) {
   d::GenerateBatch command;
   command.org = call.org;
-  command.batch = d::BatchId{call.services.pipeline.new_id()};
+  command.batch = d::BatchId{call.services.pipeline->new_id()};
   command.contract = contract_id(call);
   if (auto session = call.query_value("session_id")) command.session = d::SessionId{*session};
   bool priced = false;
@@ -321,7 +321,7 @@ Response generate_for_rows(Call& call, const std::vector<ParticipantRow>& rows) 
 }  // namespace
 
 Response upload_participants(Call& call) {
-  wait_for_models(call, call.services.log.head());
+  wait_for_models(call);
   auto contract = call.services.models.contract(call.org, contract_id(call));
   if (!contract) return problem_for(contract.error(), "the read models cannot be read");
   if (!contract.value()) return problem(http::status::not_found, "contract-unknown", "no such contract");

@@ -43,7 +43,7 @@ Response invitation_now(const Call& call, const d::InvitationId& id, const pipel
 }  // namespace
 
 Response get_invitation(Call& call) {
-  wait_for_models(call, call.services.log.head());
+  wait_for_models(call);
   const auto found = own_invitation(call, d::InvitationId{call.segment(4)});
   if (!found) return problem(http::status::not_found, "invitation-unknown", "no such invitation");
   Response response = json_response(http::status::ok, invitation_view(call, found->body));
@@ -64,9 +64,9 @@ Response cancel_invitation(Call& call) {
 }
 
 Response claim(Call& call) {
-  const auto invitation = call.services.claims.verify(call.segment(2));
+  const auto invitation = call.services.claims->verify(call.segment(2));
   if (!invitation) return problem(http::status::not_found, "invitation-unknown", "no invitation has this token");
-  d::ClaimInvitation command{*invitation, std::nullopt, d::RegistrationId{call.services.pipeline.new_id()}, {}};
+  d::ClaimInvitation command{*invitation, std::nullopt, d::RegistrationId{call.services.pipeline->new_id()}, {}};
   if (!call.request.body().empty()) {
     TESSERA_TAKE(body, read_json(call));
     BodyReader in(body);
@@ -89,7 +89,7 @@ Response redeem(Call& call) {
   command.org = call.org;
   command.participant = in.participant("participant");
   if (auto session = in.optional_text("session_id")) command.session = d::SessionId{*session};
-  command.registration = d::RegistrationId{call.services.pipeline.new_id()};
+  command.registration = d::RegistrationId{call.services.pipeline->new_id()};
   if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
   TESSERA_TAKE(key, code_key(typed));
   command.code_key = key;
@@ -100,7 +100,7 @@ Response redeem(Call& call) {
 }
 
 Response get_registration(Call& call) {
-  wait_for_models(call, call.services.log.head());
+  wait_for_models(call);
   return document_response(call.services.models.registration(call.org, registration_id(call)),
                            "registration-unknown", "registration");
 }

@@ -20,21 +20,27 @@ Response session_now(const Call& call, const d::SessionId& id, const pipeline::A
 
 }  // namespace
 
-// The invitation as its organisation sees it: with the claim token and link.
+// The invitation as its organisation sees it: with the claim token and link
+// (null where the claim key is not known).
 json invitation_view(const Call& call, json body) {
+  body.erase("org");
+  if (call.services.claims == nullptr) {
+    body["claim_token"] = nullptr;
+    body["claim_url"] = nullptr;
+    return body;
+  }
   const d::InvitationId id{body.value("id", std::string())};
-  const std::string token = call.services.claims.token(id);
+  const std::string token = call.services.claims->token(id);
   body["claim_token"] = token;
   const std::string host = call.header(http::field::host);
   body["claim_url"] = (host.empty() ? std::string() : "http://" + host) + "/v1/claims/" + token;
-  body.erase("org");
   return body;
 }
 
 Response create_session(Call& call) {
   TESSERA_TAKE(body, read_json(call));
   BodyReader in(body);
-  d::CreateSession command{call.org,          d::SessionId{call.services.pipeline.new_id()},
+  d::CreateSession command{call.org,          d::SessionId{call.services.pipeline->new_id()},
                            in.text("name", true), in.count("capacity", std::nullopt),
                            std::nullopt,      in.time("opens_at")};
   if (auto contract = in.optional_text("contract_id")) command.contract = d::ContractId{*contract};
@@ -48,7 +54,7 @@ Response create_session(Call& call) {
 }
 
 Response get_session(Call& call) {
-  wait_for_models(call, call.services.log.head());
+  wait_for_models(call);
   return document_response(call.services.models.session(call.org, session_id(call)), "session-unknown", "session");
 }
 
@@ -64,7 +70,7 @@ Response change_session(Call& call) {
 }
 
 Response session_seats(Call& call) {
-  wait_for_models(call, call.services.log.head());
+  wait_for_models(call);
   auto found = call.services.models.seats(call.org, session_id(call));
   if (!found) return problem_for(found.error(), "the read models cannot be read");
   if (!found.value()) return problem(http::status::not_found, "session-unknown", "no session " + call.segment(4));
@@ -76,7 +82,7 @@ Response session_seats(Call& call) {
 }
 
 Response session_roster(Call& call) {
-  wait_for_models(call, call.services.log.head());
+  wait_for_models(call);
   auto found = call.services.models.roster(call.org, session_id(call));
   if (!found) return problem_for(found.error(), "the read models cannot be read");
   if (!found.value()) return problem(http::status::not_found, "session-unknown", "no session " + call.segment(4));
@@ -90,7 +96,7 @@ Response invite(Call& call) {
   BodyReader in(body);
   d::Invite command;
   command.org = call.org;
-  command.invitation = d::InvitationId{call.services.pipeline.new_id()};
+  command.invitation = d::InvitationId{call.services.pipeline->new_id()};
   command.session = session_id(call);
   command.participant = in.participant("participant");
   const auto typed_code = in.optional_text("code");

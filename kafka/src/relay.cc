@@ -221,6 +221,7 @@ class Relay::Session {
     const std::string time = codec::format_rfc3339(domain::Timestamp{event.recorded_at_micros});
     const std::string position = std::to_string(event.position.value);
     const std::string version = std::to_string(event.version.value);
+    const std::string schema = std::to_string(event.schema);
 
     std::vector<rd_kafka_vu_t> vus;
     vus.reserve(16);
@@ -261,6 +262,7 @@ class Relay::Session {
     header("content-type", "application/json");
     header("tessera_position", position);
     header("tessera_version", version);
+    header("tessera_schema", schema);
 
     rd_kafka_error_t* error = rd_kafka_produceva(producer_.get(), vus.data(), vus.size());
     if (error == nullptr) return Produced::ok;

@@ -156,14 +156,14 @@ rocksdb::WriteBatchWithIndex& Fold::write() {
   return batch_;
 }
 
-result<void> Fold::apply(const eventstore::RecordedEvent& recorded, const d::Event& event) {
+result<bool> Fold::apply(const eventstore::RecordedEvent& recorded, const d::Event& event) {
   const std::string key = keys::doc(recorded.stream);
   {
     auto found = find(key);
     if (!found) return found.error();
     const json& existing = *found.value();
     if (existing.is_null() ? !creates(event) : recorded.version.value <= existing.at("v").get<std::uint64_t>()) {
-      return eventstore::outcome::success();  // already applied, or no such document
+      return false;  // already applied, or no such document
     }
   }
   auto edited = edit(key);
@@ -185,10 +185,10 @@ result<void> Fold::apply(const eventstore::RecordedEvent& recorded, const d::Eve
   } else if (category == "registration") {
     applied = apply_registration(rec, event, recorded);
   }
-  if (!applied) return applied;
+  if (!applied) return applied.error();
   // An event the document did not take (of another aggregate) leaves it as it was.
   if (!rec.is_null()) rec["v"] = recorded.version.value;
-  return eventstore::outcome::success();
+  return true;
 }
 
 result<void> Fold::apply_contract(json& rec, const d::Event& event) {

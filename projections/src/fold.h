@@ -26,11 +26,12 @@ class Fold {
  public:
   explicit Fold(rocksdb::DB& db);
 
-  // Folds one event. Skips it when its stream's document already records a
-  // version at or beyond the event's (a re-sent event), or when the stream
-  // has no document and the event does not create one.
+  // Folds one event; true when it did, false when it skipped it: its
+  // stream's document already records a version at or beyond the event's (a
+  // re-sent event), or the stream has no document and the event does not
+  // create one.
   // Throws nlohmann::json::exception on a stored document that does not read.
-  eventstore::result<void> apply(const eventstore::RecordedEvent& recorded, const domain::Event& event);
+  eventstore::result<bool> apply(const eventstore::RecordedEvent& recorded, const domain::Event& event);
 
   // The index changes and the changed documents, ready to be committed.
   rocksdb::WriteBatchWithIndex& write();

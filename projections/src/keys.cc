@@ -82,4 +82,8 @@ std::string due(std::int64_t micros, std::string_view invitation) {
   return std::string(kDuePrefix) + sortable_micros(micros) + std::string(invitation);
 }
 
+std::string kafka_offset(std::string_view topic, std::int32_t partition) {
+  return std::string(kKafkaOffsetPrefix) + std::string(topic) + "/" + std::to_string(partition);
+}
+
 }  // namespace tessera::projections::keys

@@ -15,6 +15,8 @@
 //   ro/<org>/<session>/i/<pos>           -> invitation id: pending invitations of a session
 //   ro/<org>/<session>/r/<pos>           -> registration id: active registrations of a session
 //   due/<micros><invitation id>          pending invitations by expires_at
+//   kafka/applied                        events a Kafka-fed projector applied (decimal)
+//   kafka/offset/<topic>/<partition>     its next offset to read there (decimal)
 //
 // <pos> is the 8-byte big-endian global position of the event that created
 // the document (CodeIssued, InvitationSent, RegistrationCreated), so a prefix
@@ -34,6 +36,8 @@ inline constexpr std::string_view kLayout = "meta/layout";
 inline constexpr std::string_view kLayoutVersion = "2";
 inline constexpr std::string_view kCheckpoint = "checkpoint";
 inline constexpr std::string_view kDuePrefix = "due/";
+inline constexpr std::string_view kKafkaApplied = "kafka/applied";
+inline constexpr std::string_view kKafkaOffsetPrefix = "kafka/offset/";
 
 std::string be64(std::uint64_t value);
 std::optional<std::uint64_t> read_be64(std::string_view bytes);
@@ -62,5 +66,8 @@ std::string roster_invitations(std::string_view org, std::string_view session);
 std::string roster_registrations(std::string_view org, std::string_view session);
 
 std::string due(std::int64_t micros, std::string_view invitation);
+
+// Kafka topic names are [A-Za-z0-9._-]: no '/'.
+std::string kafka_offset(std::string_view topic, std::int32_t partition);
 
 }  // namespace tessera::projections::keys

@@ -9,6 +9,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 
 #include "fold.h"
 #include "keys.h"
@@ -30,6 +31,25 @@ constexpr std::array<std::string_view, 4> kStatuses = {"available", "assigned", 
 auto fail(errc e) { return eventstore::outcome::failure(eventstore::make_error_code(e)); }
 
 std::string encode_position(eventstore::Position p) { return std::to_string(p.value); }
+
+template <class Int>
+std::optional<Int> parse_decimal(std::string_view text) {
+  Int value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// A stored counter or position (decimal); 0 when absent.
+result<std::uint64_t> read_count(rocksdb::DB& db, std::string_view key) {
+  std::string value;
+  const auto s = db.Get(rocksdb::ReadOptions(), key, &value);
+  if (s.IsNotFound()) return std::uint64_t{0};
+  if (!s.ok()) return errc::io_error;
+  const auto parsed = parse_decimal<std::uint64_t>(value);
+  if (!parsed) return errc::corruption;
+  return *parsed;
+}
 
 // Reads at one snapshot, so that an index and the documents it names agree.
 class Reader {
@@ -144,8 +164,8 @@ result<void> wipe(rocksdb::DB& db) {
 
 }  // namespace
 
-ReadModels::ReadModels(std::unique_ptr<rocksdb::DB> db, eventstore::Position checkpoint)
-    : db_(std::move(db)), checkpoint_(checkpoint) {}
+ReadModels::ReadModels(std::unique_ptr<rocksdb::DB> db, eventstore::Position checkpoint, std::uint64_t applied)
+    : db_(std::move(db)), checkpoint_(checkpoint), applied_(applied) {}
 
 ReadModels::~ReadModels() = default;
 
@@ -171,34 +191,50 @@ result<std::unique_ptr<ReadModels>> ReadModels::open(const std::filesystem::path
     if (!db->Put(sync, keys::kLayout, keys::kLayoutVersion).ok()) return errc::io_error;
   }
 
-  eventstore::Position checkpoint;
-  s = db->Get(rocksdb::ReadOptions(), keys::kCheckpoint, &value);
-  if (s.ok()) {
-    std::uint64_t position = 0;
-    const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), position);
-    if (ec != std::errc() || ptr != value.data() + value.size()) return errc::corruption;
-    checkpoint.value = position;
-  } else if (!s.IsNotFound()) {
-    return errc::io_error;
-  }
-  return std::unique_ptr<ReadModels>(new ReadModels(std::move(db), checkpoint));
+  auto checkpoint = read_count(*db, keys::kCheckpoint);
+  if (!checkpoint) return checkpoint.error();
+  auto applied = read_count(*db, keys::kKafkaApplied);
+  if (!applied) return applied.error();
+  return std::unique_ptr<ReadModels>(
+      new ReadModels(std::move(db), eventstore::Position{checkpoint.value()}, applied.value()));
 }
 
 result<void> ReadModels::apply(std::span<const eventstore::RecordedEvent> events) {
   if (events.empty()) return eventstore::outcome::success();
+  auto applied = fold_and_write(events, nullptr);
+  if (!applied) return applied.error();
+  return eventstore::outcome::success();
+}
+
+result<std::size_t> ReadModels::apply_from_kafka(std::span<const eventstore::RecordedEvent> events,
+                                                 std::span<const PartitionOffset> offsets) {
+  return fold_and_write(events, &offsets);
+}
+
+result<std::size_t> ReadModels::fold_and_write(std::span<const eventstore::RecordedEvent> events,
+                                               const std::span<const PartitionOffset>* offsets) {
   eventstore::Position last = checkpoint();
+  std::size_t applied = 0;
   try {
     detail::Fold fold(*db_);
     for (const auto& recorded : events) {
       const auto event = codec::decode_event(recorded.type, recorded.schema, recorded.payload);
       if (!event) return errc::corruption;
-      if (auto applied = fold.apply(recorded, *event); !applied) return applied.error();
+      auto folded = fold.apply(recorded, *event);
+      if (!folded) return folded.error();
+      if (folded.value()) ++applied;
       last = std::max(last, recorded.position);
     }
     auto& batch = fold.write();
     batch.Put(keys::kCheckpoint, encode_position(last));
-    // Not synced: the models can always be rebuilt from the durable log, and
-    // the checkpoint travels in the same batch as the documents.
+    if (offsets != nullptr) {
+      for (const auto& offset : *offsets) {
+        batch.Put(keys::kafka_offset(offset.topic, offset.partition), std::to_string(offset.next));
+      }
+      batch.Put(keys::kKafkaApplied, std::to_string(applied_events() + applied));
+    }
+    // Not synced: the models can always be rebuilt from the durable log (or
+    // Kafka), and the checkpoint travels in the same batch as the documents.
     const auto status = db_->Write(rocksdb::WriteOptions(), batch.GetWriteBatch());
     if (!status.ok()) return errc::io_error;
   } catch (const json::exception&) {
@@ -207,9 +243,39 @@ result<void> ReadModels::apply(std::span<const eventstore::RecordedEvent> events
   {
     std::lock_guard lock(mutex_);
     checkpoint_ = last;
+    if (offsets != nullptr) applied_ += applied;
   }
   advanced_.notify_all();
-  return eventstore::outcome::success();
+  return applied;
+}
+
+result<std::vector<PartitionOffset>> ReadModels::kafka_offsets() const {
+  std::vector<PartitionOffset> out;
+  Reader reader(*db_);
+  const std::string prefix(keys::kKafkaOffsetPrefix);
+  bool readable = true;
+  auto scanned = reader.scan(prefix, {}, [&](std::string_view key, std::string_view value) {
+    const auto rest = key.substr(prefix.size());
+    const auto slash = rest.rfind('/');
+    const auto partition =
+        slash == std::string_view::npos ? std::nullopt : parse_decimal<std::int32_t>(rest.substr(slash + 1));
+    const auto next = parse_decimal<std::int64_t>(value);
+    if (!partition || !next) {
+      readable = false;
+      return false;
+    }
+    out.push_back(PartitionOffset{std::string(rest.substr(0, slash)), *partition, *next});
+    return true;
+  });
+  if (!scanned) return scanned.error();
+  if (!readable) return errc::corruption;
+  std::ranges::sort(out, {}, [](const PartitionOffset& o) { return std::tie(o.topic, o.partition); });
+  return out;
+}
+
+std::uint64_t ReadModels::applied_events() const {
+  std::lock_guard lock(mutex_);
+  return applied_;
 }
 
 eventstore::Position ReadModels::checkpoint() const {

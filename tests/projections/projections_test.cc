@@ -972,6 +972,62 @@ TEST_F(Projections, AnyPerStreamOrderWithResendsGivesTheSameModels) {
   }
 }
 
+// Fed from Kafka: the consumer's offsets and the count of events applied
+// are written with the documents, survive a reopen, and count each event once.
+TEST_F(Projections, KafkaOffsetsAndTheAppliedCountTravelWithTheDocuments) {
+  random_day(w, 99, 600, [&](std::vector<RecordedEvent> events) { feed(*models, events); });
+  const json expected = dump(*models, w);
+
+  TempDir other;
+  auto kafka_fed = open_models(other.path());
+  ASSERT_TRUE(kafka_fed);
+  EXPECT_TRUE(kafka_fed->kafka_offsets().value().empty());
+  using projections::PartitionOffset;
+  // Each slice of the log as if read from one partition, the last slice twice over.
+  const auto& log = w.log();
+  const std::size_t half = log.size() / 2;
+  const std::vector<RecordedEvent> first(log.begin(), log.begin() + static_cast<std::ptrdiff_t>(half));
+  const std::vector<RecordedEvent> second(log.begin() + static_cast<std::ptrdiff_t>(half), log.end());
+  const std::vector<PartitionOffset> after_first = {{"tessera.codes", 3, 120}, {"tessera.sessions", 0, 7}};
+  auto applied = kafka_fed->apply_from_kafka(first, after_first);
+  ASSERT_TRUE(applied) << applied.error().message();
+  EXPECT_EQ(applied.value(), first.size());
+  EXPECT_EQ(kafka_fed->kafka_offsets().value(), after_first);
+
+  // A crash here: what was written is what a restart finds.
+  kafka_fed.reset();
+  kafka_fed = open_models(other.path());
+  ASSERT_TRUE(kafka_fed);
+  EXPECT_EQ(kafka_fed->kafka_offsets().value(), after_first);
+  EXPECT_EQ(kafka_fed->applied_events(), first.size());
+
+  applied = kafka_fed->apply_from_kafka(second, std::vector<PartitionOffset>{{"tessera.codes", 3, 200}});
+  ASSERT_TRUE(applied) << applied.error().message();
+  EXPECT_EQ(applied.value(), second.size());
+  // Re-sends change nothing and count nothing, but their offsets are kept.
+  const std::vector<RecordedEvent> resent(log.end() - 50, log.end());
+  applied = kafka_fed->apply_from_kafka(resent, std::vector<PartitionOffset>{{"tessera.codes", 10, 50}});
+  ASSERT_TRUE(applied) << applied.error().message();
+  EXPECT_EQ(applied.value(), 0U);
+  // Messages that carried no event still move an offset.
+  applied = kafka_fed->apply_from_kafka({}, std::vector<PartitionOffset>{{"tessera.batches", 1, 9}});
+  ASSERT_TRUE(applied) << applied.error().message();
+  EXPECT_EQ(applied.value(), 0U);
+
+  kafka_fed.reset();
+  kafka_fed = open_models(other.path());
+  ASSERT_TRUE(kafka_fed);
+  EXPECT_EQ(kafka_fed->kafka_offsets().value(),
+            (std::vector<PartitionOffset>{
+                {"tessera.batches", 1, 9}, {"tessera.codes", 3, 200}, {"tessera.codes", 10, 50}, {"tessera.sessions", 0, 7}}));
+  EXPECT_EQ(kafka_fed->applied_events(), log.size());
+  EXPECT_EQ(kafka_fed->checkpoint().value, log.size());
+  EXPECT_EQ(dump(*kafka_fed, w), expected);
+  // The local log's path neither writes offsets nor counts.
+  EXPECT_TRUE(models->kafka_offsets().value().empty());
+  EXPECT_EQ(models->applied_events(), 0U);
+}
+
 TEST_F(Projections, CodesWaitForTheirBatchWithinOneApply) {
   contract("c1");
   auto g = batch("b1", "c1", 3);

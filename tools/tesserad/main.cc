@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
   tessera::tools::ExpiryScheduler expiries(pipeline, *models.value());
   tessera::api::GuessLimiter guesses;
   tessera::api::Handler handler(tessera::api::Services{
-      pipeline, *log.value(), *models.value(), claims.value(), guesses, [&]() -> nlohmann::json {
+      &pipeline, log.value().get(), *models.value(), &claims.value(), guesses, [&]() -> nlohmann::json {
         return {{"kafka_bootstrap", bootstrap.empty() ? nlohmann::json(nullptr) : nlohmann::json(bootstrap)},
                 {"relay_position", relay ? nlohmann::json(relay->published().value) : nlohmann::json(nullptr)}};
       }});

@@ -18,11 +18,19 @@
 
 namespace tessera::api {
 
+// What the handler borrows; each must outlive it.
+//
+// Query-only mode (tessera-projector: read models fed from Kafka, no log of
+// its own): `pipeline` and `log` are null. Then only GET routes are served;
+// every other method answers 405 `method-not-allowed` (its `Allow` lists the
+// GETs of that path, if any), queries do not wait for a log's head, and
+// /v1/status has no `log_position`. Without `claims`, invitations are served
+// with null `claim_token` and `claim_url`.
 struct Services {
-  pipeline::Pipeline& pipeline;
-  eventstore::Log& log;  // read; written only to keep answers to Idempotency-Keys
+  pipeline::Pipeline* pipeline;  // null: query-only
+  eventstore::Log* log;          // read; written only to keep answers to Idempotency-Keys; null: query-only
   const projections::ReadModels& models;
-  const ClaimTokens& claims;
+  const ClaimTokens* claims;  // null only in query-only mode
   GuessLimiter& guesses;
   // Figures of the parts outside the request path (the Kafka relay), merged
   // into /v1/status.

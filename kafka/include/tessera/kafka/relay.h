@@ -5,7 +5,8 @@
 // stream id, value = the event's JSON payload, with CloudEvents 1.0 headers in
 // the Kafka binary binding (ce_specversion, ce_id = "<stream>@<version>",
 // ce_type = "tessera.<type>", ce_source, ce_time, ce_subject = stream,
-// content-type) plus tessera_position and tessera_version (decimal).
+// content-type) plus tessera_position, tessera_version and tessera_schema
+// (the payload's schema version; decimal).
 //
 // Guarantees:
 //  - At least once. The checkpoint is the highest position P such that the

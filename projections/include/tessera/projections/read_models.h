@@ -14,6 +14,11 @@
 // its batch arrives). Fed any interleaving that keeps each stream's order,
 // the models come out the same.
 //
+// Fed from Kafka (tessera-projector), apply_from_kafka() also writes the
+// consumer's offsets, and a count of the events applied, in the same batch:
+// after a crash the models, the offsets to resume from and the count agree,
+// so a restart applies nothing twice and skips nothing.
+//
 // A database written under another internal layout is emptied on open() and
 // its checkpoint reads 0: the projector then rebuilds it from the log.
 //
@@ -75,6 +80,15 @@ struct Page {
   std::optional<std::string> next;
 };
 
+// A Kafka consumer's position in one partition: the offset of the next
+// message to read there.
+struct PartitionOffset {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t next = 0;
+  bool operator==(const PartitionOffset&) const = default;
+};
+
 struct DueExpiry {
   domain::InvitationId invitation;
   domain::Timestamp expires_at;
@@ -90,7 +104,25 @@ class ReadModels {
   // does not decode, leaving the models and the checkpoint as they were.
   result<void> apply(std::span<const eventstore::RecordedEvent> events);
 
-  // The highest position applied (for the local log: the last event applied).
+  // Like apply(), for a Kafka-fed projector: also writes `offsets` (each
+  // replaces the one stored for its topic and partition) and adds the number
+  // of events applied to applied_events(), all in the same write batch.
+  // Writes even when `events` is empty (messages that carried no event still
+  // move the offsets). Answers how many of `events` were applied: the others
+  // were already (re-sends), or belong to no document.
+  result<std::size_t> apply_from_kafka(std::span<const eventstore::RecordedEvent> events,
+                                       std::span<const PartitionOffset> offsets);
+
+  // The offsets apply_from_kafka() stored, by topic then partition; empty for
+  // models fed only from the local log.
+  result<std::vector<PartitionOffset>> kafka_offsets() const;
+
+  // Events apply_from_kafka() applied, over the database's life: once every
+  // event has arrived, the log's length (each event counted once).
+  std::uint64_t applied_events() const;
+
+  // The highest position applied (for the local log: the last event applied;
+  // fed from Kafka, where positions arrive out of order, only the highest).
   eventstore::Position checkpoint() const;
 
   // Blocks until checkpoint() >= position or the timeout passes.
@@ -165,12 +197,18 @@ class ReadModels {
   result<std::vector<DueExpiry>> due_expiries(domain::Timestamp now, std::size_t limit) const;
 
  private:
-  ReadModels(std::unique_ptr<rocksdb::DB> db, eventstore::Position checkpoint);
+  ReadModels(std::unique_ptr<rocksdb::DB> db, eventstore::Position checkpoint, std::uint64_t applied);
+
+  // Folds `events` and commits them with the checkpoint; with `offsets`, also
+  // the Kafka offsets and the applied count. Answers how many were applied.
+  result<std::size_t> fold_and_write(std::span<const eventstore::RecordedEvent> events,
+                                     const std::span<const PartitionOffset>* offsets);
 
   std::unique_ptr<rocksdb::DB> db_;
   mutable std::mutex mutex_;
   mutable std::condition_variable advanced_;
   eventstore::Position checkpoint_;
+  std::uint64_t applied_ = 0;  // guarded by mutex_
 };
 
 }  // namespace tessera::projections
