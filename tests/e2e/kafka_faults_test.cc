@@ -411,11 +411,14 @@ TEST_F(KafkaFaults, InjectedProduceErrorsCostDuplicatesNeverEventsNorOrder) {
 
   Redeemer load(server_->port(), codes, 0, codes.size(), 8);
   // Errors no client retries (10, MESSAGE_TOO_LARGE: the relay replaces its
-  // producer and re-sends from its checkpoint) and errors librdkafka retries
-  // itself (6, NOT_LEADER_OR_FOLLOWER; 7, REQUEST_TIMED_OUT).
+  // producer and re-sends from its checkpoint), errors librdkafka retries
+  // itself (6, NOT_LEADER_OR_FOLLOWER; 7, REQUEST_TIMED_OUT), and one that is
+  // fatal to an idempotent producer (45, OUT_OF_ORDER_SEQUENCE_NUMBER: the
+  // relay replaces its producer).
   const std::vector<std::pair<std::size_t, std::string>> faults = {
       {codes.size() / 5, "fail 3 10"},
       {2 * codes.size() / 5, "fail 10 6"},
+      {codes.size() / 2, "fail 1 45"},
       {3 * codes.size() / 5, "fail 10 7"},
       {4 * codes.size() / 5, "fail 3 10"}};
   for (const auto& [at, line] : faults) {
@@ -430,8 +433,8 @@ TEST_F(KafkaFaults, InjectedProduceErrorsCostDuplicatesNeverEventsNorOrder) {
   ASSERT_TRUE(caught_up) << status_of(*http_).dump();
   const json status = status_of(*http_);
   const std::uint64_t log_position = status.at("log_position");
-  EXPECT_GE(status.at("relay_producer_restarts").get<int>(), 1)
-      << "a Produce error no client retries replaces the producer";
+  EXPECT_GE(status.at("relay_producer_restarts").get<int>(), 3)
+      << "each Produce error no client retries, and the fatal one, replaces the producer";
   const Published published =
       check_published(read_everything(kafka_.bootstrap(), log_position), log_position);
   print_figures("produce-errors",

@@ -444,5 +444,25 @@ TEST_F(KafkaRelayTest, APermanentDeliveryFailureRestartsTheProducerFromTheCheckp
   check_published(read_back(log.size()), log, /*duplicates_allowed=*/true);
 }
 
+TEST_F(KafkaRelayTest, AFatalProducerErrorRebuildsTheProducerFromTheCheckpoint) {
+  writer_->append(100);
+  Relay relay(*log_, options(true));
+  relay.start();
+  ASSERT_TRUE(eventually([&] { return relay.published() == log_->head(); }));
+
+  // A sequence number the broker did not expect is fatal to an idempotent
+  // producer (librdkafka raises RD_KAFKA_RESP_ERR__FATAL): the relay
+  // replaces it and goes on from its checkpoint.
+  constexpr int kOutOfOrderSequenceNumber = 45;
+  ASSERT_TRUE(cluster_->fail_next_produce_requests(1, kOutOfOrderSequenceNumber));
+  writer_->append(100);
+  ASSERT_TRUE(eventually([&] { return relay.published() == log_->head(); }))
+      << "published " << relay.published().value << " of " << log_->head().value;
+  EXPECT_GE(relay.producer_restarts(), 1U);
+
+  const auto log = whole_log();
+  check_published(read_back(log.size()), log, /*duplicates_allowed=*/true);
+}
+
 }  // namespace
 }  // namespace tessera::kafka
