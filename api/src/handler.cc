@@ -127,6 +127,24 @@ Response status(const Services& services) {
   return detail::json_response(http::status::ok, body);
 }
 
+Response metrics(const Services& services) {
+  std::vector<Metric> figures;
+  if (services.log != nullptr) {  // a query-only replica has no log
+    figures.push_back({"tessera_log_position", "Position of the latest durable event in the log (events in the log).",
+                       Metric::Kind::gauge, static_cast<double>(services.log->head().value)});
+  }
+  figures.push_back({"tessera_projection_position", "Position of the last event the read models have applied.",
+                     Metric::Kind::gauge, static_cast<double>(services.models.checkpoint().value)});
+  if (services.metrics) {
+    for (auto& metric : services.metrics()) figures.push_back(std::move(metric));
+  }
+  Response response{http::status::ok, 11};
+  response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  response.body() = prometheus_text(figures);
+  response.prepare_payload();
+  return response;
+}
+
 // Redemptions and claims are where codes and tokens get guessed.
 bool guessable(const Route& route) {
   return route.handle == detail::redeem || route.handle == detail::claim;
@@ -161,6 +179,9 @@ Response dispatch(const Services& services, const Request& request, const std::s
   if (request.method() == http::verb::get && call.path == std::vector<std::string>{"healthz"}) return healthz();
   if (request.method() == http::verb::get && call.path == std::vector<std::string>{"v1", "status"}) {
     return status(services);
+  }
+  if (request.method() == http::verb::get && call.path == std::vector<std::string>{"metrics"}) {
+    return metrics(services);
   }
   // Query-only: the write routes are not served, though their paths are known.
   const bool writable = services.pipeline != nullptr;

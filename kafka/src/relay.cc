@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdint>
@@ -79,7 +80,7 @@ class Relay::Session {
   result<void> create_producer() {
     const RelayOptions& o = relay_.options_;
     auto conf = detail::new_conf();
-    const std::array<std::pair<const char*, std::string>, 10> settings = {{
+    const std::array<std::pair<const char*, std::string>, 11> settings = {{
         {"bootstrap.servers", o.bootstrap},
         {"client.id", o.client_id},
         // Idempotence keeps a partition's messages in order and without
@@ -87,6 +88,15 @@ class Relay::Session {
         // but say so: it is the durability this relay promises.
         {"enable.idempotence", "true"},
         {"acks", "all"},
+        // One Produce request in flight per broker. With more, a request that
+        // fails with a retriable error (leader change, timeout) can be
+        // overtaken by the next one; librdkafka then takes the later one's
+        // success as proof that the earlier messages were written too, which
+        // holds only on a broker that checks idempotent sequence numbers.
+        // librdkafka's mock cluster checks them for transactional producers
+        // only, and acknowledged messages it never stored (seen in
+        // tests/e2e/kafka_faults_test.cc). Batches stay large (linger.ms).
+        {"max.in.flight.requests.per.connection", "1"},
         // The Java client's partitioner, so every client agrees on a key's partition.
         {"partitioner", "murmur2_random"},
         {"linger.ms", std::to_string(o.linger.count())},
@@ -368,6 +378,21 @@ Relay::~Relay() { stop(); }
 
 std::string Relay::checkpoint_key(std::string_view cluster_id) {
   return "relay.checkpoint." + std::string(cluster_id);
+}
+
+result<RelayLag> Relay::lag(std::chrono::system_clock::time_point now) const {
+  // The checkpoint first: the head read after it can only be further on, so
+  // the figure never goes negative.
+  const std::uint64_t published = published_.load();
+  const std::uint64_t head = log_.head().value;
+  if (head <= published) return RelayLag{};
+  const auto next = log_.read_all(eventstore::Position{published}, 1);
+  if (!next) return next.error();
+  if (next.value().empty()) return RelayLag{head - published, 0};
+  const auto recorded = std::chrono::system_clock::time_point(
+      std::chrono::microseconds(next.value().front().recorded_at_micros));
+  const std::chrono::duration<double> waited = now - recorded;
+  return RelayLag{head - published, std::max(0.0, waited.count())};
 }
 
 std::string Relay::cluster_id() const {

@@ -390,6 +390,41 @@ TEST_F(KafkaRelayTest, ABrokerOutageDelaysButLosesAndReordersNothing) {
   check_published(messages, log, /*duplicates_allowed=*/false);
 }
 
+TEST_F(KafkaRelayTest, LagCountsTheUnpublishedEventsAndHowLongTheOldestHasWaited) {
+  writer_->append(20);
+  Relay relay(*log_, options(true));
+  relay.start();
+  ASSERT_TRUE(eventually([&] { return relay.published() == log_->head(); }));
+  const auto caught_up = relay.lag(std::chrono::system_clock::now());
+  ASSERT_TRUE(caught_up) << caught_up.error().message();
+  EXPECT_EQ(caught_up.value().events, 0U);
+  EXPECT_EQ(caught_up.value().seconds, 0.0);
+
+  ASSERT_TRUE(cluster_->set_all_brokers_down());
+  const Position published = log_->head();
+  writer_->append(10);
+  const auto first_unpublished = log_->read_all(published, 1);
+  ASSERT_TRUE(first_unpublished && !first_unpublished.value().empty());
+  const auto recorded = std::chrono::system_clock::time_point(
+      std::chrono::microseconds(first_unpublished.value().front().recorded_at_micros));
+  // The writer's clock is its own (2027): the lag is measured against the
+  // time the log recorded, whatever `now` the caller brings.
+  const auto waiting = relay.lag(recorded + 90s);
+  ASSERT_TRUE(waiting) << waiting.error().message();
+  EXPECT_EQ(waiting.value().events, log_->head().value - published.value);
+  EXPECT_DOUBLE_EQ(waiting.value().seconds, 90.0);
+  const auto clock_behind = relay.lag(recorded - 5s);
+  ASSERT_TRUE(clock_behind);
+  EXPECT_EQ(clock_behind.value().seconds, 0.0) << "a lag is never negative";
+
+  ASSERT_TRUE(cluster_->set_all_brokers_up());
+  ASSERT_TRUE(eventually([&] { return relay.published() == log_->head(); }));
+  const auto after = relay.lag(recorded + 90s);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after.value().events, 0U);
+  EXPECT_EQ(after.value().seconds, 0.0);
+}
+
 TEST_F(KafkaRelayTest, APermanentDeliveryFailureRestartsTheProducerFromTheCheckpoint) {
   writer_->append(100);
   Relay relay(*log_, options(true));
@@ -400,6 +435,26 @@ TEST_F(KafkaRelayTest, APermanentDeliveryFailureRestartsTheProducerFromTheCheckp
   // the relay must neither skip those events nor let later ones overtake them.
   constexpr int kMessageTooLarge = 10;
   ASSERT_TRUE(cluster_->fail_next_produce_requests(3, kMessageTooLarge));
+  writer_->append(100);
+  ASSERT_TRUE(eventually([&] { return relay.published() == log_->head(); }))
+      << "published " << relay.published().value << " of " << log_->head().value;
+  EXPECT_GE(relay.producer_restarts(), 1U);
+
+  const auto log = whole_log();
+  check_published(read_back(log.size()), log, /*duplicates_allowed=*/true);
+}
+
+TEST_F(KafkaRelayTest, AFatalProducerErrorRebuildsTheProducerFromTheCheckpoint) {
+  writer_->append(100);
+  Relay relay(*log_, options(true));
+  relay.start();
+  ASSERT_TRUE(eventually([&] { return relay.published() == log_->head(); }));
+
+  // A sequence number the broker did not expect is fatal to an idempotent
+  // producer (librdkafka raises RD_KAFKA_RESP_ERR__FATAL): the relay
+  // replaces it and goes on from its checkpoint.
+  constexpr int kOutOfOrderSequenceNumber = 45;
+  ASSERT_TRUE(cluster_->fail_next_produce_requests(1, kOutOfOrderSequenceNumber));
   writer_->append(100);
   ASSERT_TRUE(eventually([&] { return relay.published() == log_->head(); }))
       << "published " << relay.published().value << " of " << log_->head().value;

@@ -8,6 +8,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <thread>
@@ -103,11 +104,45 @@ int main(int argc, char** argv) {
   tessera::projections::Projector projector(*log.value(), *models.value());
   tessera::tools::ExpiryScheduler expiries(pipeline, *models.value());
   tessera::api::GuessLimiter guesses;
+  // Without a relay (--kafka none) its figures are null in /v1/status and
+  // absent from /metrics.
+  const auto relay_status = [&]() -> nlohmann::json {
+    nlohmann::json status = {{"kafka_bootstrap", bootstrap.empty() ? nlohmann::json(nullptr) : nlohmann::json(bootstrap)},
+                             {"relay_position", nullptr},
+                             {"relay_lag_events", nullptr},
+                             {"relay_lag_seconds", nullptr},
+                             {"relay_producer_restarts", nullptr}};
+    if (!relay) return status;
+    const auto published = relay->published().value;
+    status["relay_position"] = published;
+    status["relay_producer_restarts"] = relay->producer_restarts();
+    if (const auto lag = relay->lag(std::chrono::system_clock::now())) {
+      status["relay_lag_events"] = lag.value().events;
+      status["relay_lag_seconds"] = lag.value().seconds;
+    }
+    return status;
+  };
+  const auto relay_metrics = [&]() -> std::vector<tessera::api::Metric> {
+    using tessera::api::Metric;
+    if (!relay) return {};
+    std::vector<Metric> metrics = {
+        {"tessera_relay_position", "Position up to which every event is acknowledged by Kafka.",
+         Metric::Kind::gauge, static_cast<double>(relay->published().value)},
+        {"tessera_relay_producer_restarts_total",
+         "Kafka producers the relay replaced after a failure, re-sending from its checkpoint.",
+         Metric::Kind::counter, static_cast<double>(relay->producer_restarts())},
+    };
+    if (const auto lag = relay->lag(std::chrono::system_clock::now())) {
+      metrics.push_back({"tessera_relay_lag_events", "Events in the log not yet acknowledged by Kafka.",
+                         Metric::Kind::gauge, static_cast<double>(lag.value().events)});
+      metrics.push_back({"tessera_relay_lag_seconds",
+                         "How long the oldest event not yet acknowledged by Kafka has waited (0 when caught up).",
+                         Metric::Kind::gauge, lag.value().seconds});
+    }
+    return metrics;
+  };
   tessera::api::Handler handler(tessera::api::Services{
-      &pipeline, log.value().get(), *models.value(), &claims.value(), guesses, [&]() -> nlohmann::json {
-        return {{"kafka_bootstrap", bootstrap.empty() ? nlohmann::json(nullptr) : nlohmann::json(bootstrap)},
-                {"relay_position", relay ? nlohmann::json(relay->published().value) : nlohmann::json(nullptr)}};
-      }});
+      &pipeline, log.value().get(), *models.value(), &claims.value(), guesses, relay_status, relay_metrics});
 
   std::unique_ptr<tessera::api::Server> server;
   try {

@@ -8,10 +8,12 @@
 
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "tessera/api/claim_tokens.h"
 #include "tessera/api/guess_limiter.h"
 #include "tessera/api/http.h"
+#include "tessera/api/metrics.h"
 #include "tessera/eventstore/log.h"
 #include "tessera/pipeline/pipeline.h"
 #include "tessera/projections/read_models.h"
@@ -35,6 +37,9 @@ struct Services {
   // Figures of the parts outside the request path (the Kafka relay), merged
   // into /v1/status.
   std::function<nlohmann::json()> status;
+  // Metrics of those parts, served at GET /metrics after the log's and the
+  // read models' positions. Called once per scrape, from any thread.
+  std::function<std::vector<Metric>()> metrics = {};
 };
 
 class Handler {

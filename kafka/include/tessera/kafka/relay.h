@@ -26,8 +26,8 @@
 // which keys its checkpoint; until then, and during an outage, it waits.
 //
 // Threading: the relay runs on its own thread between start() and stop();
-// published(), bootstrap() and cluster_id() may be called from any thread.
-// The log must outlive the relay.
+// published(), lag(), producer_restarts(), bootstrap() and cluster_id() may
+// be called from any thread. The log must outlive the relay.
 #pragma once
 
 #include <atomic>
@@ -40,8 +40,18 @@
 #include <thread>
 
 #include "tessera/eventstore/log.h"
+#include "tessera/kafka/errc.h"
 
 namespace tessera::kafka {
+
+// How far Kafka is behind the log.
+struct RelayLag {
+  // Events in the log and not yet acknowledged by the cluster.
+  std::uint64_t events = 0;
+  // How long the oldest of them has waited: `now` minus the time the log
+  // recorded it. 0 when caught up; never negative.
+  double seconds = 0;
+};
 
 struct RelayOptions {
   // Kafka's bootstrap.servers: "host:port[,host:port...]".
@@ -87,6 +97,11 @@ class Relay {
   // The checkpoint: every event at or below it is in Kafka. Position{0} until
   // the first acknowledgement.
   eventstore::Position published() const { return eventstore::Position{published_.load()}; }
+
+  // The log's head against published(); `now` measures the wait of the first
+  // unpublished event (reading it is one lookup in the log). Fails only when
+  // the log cannot be read.
+  result<RelayLag> lag(std::chrono::system_clock::time_point now) const;
 
   const std::string& bootstrap() const { return options_.bootstrap; }
 
