@@ -3,7 +3,6 @@
 // position, dump prints what the log holds, and rebuild deletes the read
 // models only when no tesserad runs, after which tesserad rebuilds them.
 #include <gtest/gtest.h>
-#include <rocksdb/db.h>
 
 #include <filesystem>
 #include <sstream>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "../support/http_client.h"
+#include "../support/log_tamper.h"
 #include "../support/run_command.h"
 #include "../support/server_process.h"
 #include "../support/temp_dir.h"
@@ -32,34 +32,6 @@ std::vector<json> json_lines(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
   return out;
-}
-
-// Opens the log's RocksDB directly (no Log may hold it open) and flips one
-// byte of `payload` in the record at `position`.
-void tamper_payload(const std::filesystem::path& dir, std::uint64_t position,
-                    const std::string& payload) {
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name : {"default", "events", "streams", "heads", "meta", "idempotency"}) {
-    families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), families, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  std::string key(8, '\0');
-  for (int i = 7; i >= 0; --i, position >>= 8U) {
-    key[static_cast<std::size_t>(i)] = static_cast<char>(position & 0xFFU);
-  }
-  std::string value;
-  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), handles[1], key, &value).ok());
-  const auto at = value.find(payload);
-  ASSERT_NE(at, std::string::npos) << "payload not found in the record";
-  value[at + payload.size() / 2] ^= 0x01;
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  ASSERT_TRUE(db->Put(wo, handles[1], key, value).ok());
-  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-  ASSERT_TRUE(db->Close().ok());
 }
 
 class Admin : public ::testing::Test {
@@ -101,7 +73,7 @@ TEST_F(Admin, VerifyRunsBesideAWriterThatHoldsTheLogOpen) {
 
 TEST_F(Admin, VerifyOnATamperedLogNamesTheBrokenPositionAndExitsOne) {
   five_events().reset();
-  tamper_payload(data_ / "log", 3, R"({"n":3,"text":"payload"})");
+  ASSERT_EQ(tessera::test_support::tamper_payload(data_ / "log", 3, R"({"n":3,"text":"payload"})"), "");
   const auto run = admin({"verify", "--data-dir", data_.string()});
   ASSERT_EQ(run.exit_code, 1) << run.out << run.err;
   EXPECT_EQ(json::parse(run.out), (json{{"checked", 2}, {"broken", 3}, {"head", 5}}));

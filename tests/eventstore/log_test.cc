@@ -1,7 +1,6 @@
 // The RocksDB event log, on a real database in a temporary directory.
 
 #include <gtest/gtest.h>
-#include <rocksdb/db.h>
 
 #include <algorithm>
 #include <atomic>
@@ -23,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "log_tamper.h"
 #include "temp_dir.h"
 #include "tessera/eventstore/log.h"
 #include "tessera/eventstore/subscription.h"
@@ -465,36 +465,6 @@ TEST_F(LogTest, VerifyPassesOnAGoodLog) {
   EXPECT_FALSE(report.broken.has_value());
 }
 
-// Opens the log's RocksDB directly (the Log must be closed) and changes one
-// byte of the payload of the event at `position`.
-void tamper_payload(const std::filesystem::path& dir, std::uint64_t position, const std::string& payload) {
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  std::size_t events = names.size();
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    families.emplace_back(names[i], rocksdb::ColumnFamilyOptions());
-    if (names[i] == "events") events = i;
-  }
-  ASSERT_LT(events, names.size());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), families, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  std::string key(8, '\0');
-  for (int i = 7; i >= 0; --i, position >>= 8U) key[static_cast<std::size_t>(i)] = static_cast<char>(position & 0xFFU);
-  std::string value;
-  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), handles[events], key, &value).ok());
-  const auto at = value.find(payload);
-  ASSERT_NE(at, std::string::npos) << "payload not found in the record";
-  value[at + payload.size() / 2] ^= 0x01;
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  ASSERT_TRUE(db->Put(wo, handles[events], key, value).ok());
-  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-  ASSERT_TRUE(db->Close().ok());
-}
-
 TEST_F(LogTest, VerifyNamesTheFirstTamperedPosition) {
   for (int i = 1; i <= 5; ++i) {
     ok(req({to(cat("s", std::to_string(i % 2)), kAny,
@@ -502,7 +472,7 @@ TEST_F(LogTest, VerifyNamesTheFirstTamperedPosition) {
   }
   ASSERT_FALSE(log_->verify().value().broken.has_value());
   log_.reset();
-  tamper_payload(dir_.path() / "log", 3, R"({"n":3,"text":"payload"})");
+  ASSERT_EQ(tessera::test_support::tamper_payload(dir_.path() / "log", 3, R"({"n":3,"text":"payload"})"), "");
   log_ = open();
   const auto report = log_->verify().value();
   ASSERT_TRUE(report.broken.has_value());
@@ -513,7 +483,7 @@ TEST_F(LogTest, VerifyNamesTheFirstTamperedPosition) {
 TEST_F(LogTest, VerifyNamesTheFirstPositionWhenTheFirstEventIsTampered) {
   ok(req({to("s", kAny, {ev("first-payload"), ev("second-payload")})}));
   log_.reset();
-  tamper_payload(dir_.path() / "log", 1, "first-payload");
+  ASSERT_EQ(tessera::test_support::tamper_payload(dir_.path() / "log", 1, "first-payload"), "");
   log_ = open();
   const auto report = log_->verify().value();
   ASSERT_TRUE(report.broken.has_value());
