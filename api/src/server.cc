@@ -2,6 +2,8 @@
 
 #include <utility>  // Boost 1.74's asio needs it first on GCC 12
 
+#include <charconv>
+
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -154,5 +156,15 @@ Server::~Server() = default;
 std::uint16_t Server::port() const { return impl_->port(); }
 void Server::run() { impl_->run(); }
 void Server::stop() { impl_->stop(); }
+
+std::optional<ListenAddress> parse_listen_address(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) return std::nullopt;
+  unsigned port = 0;
+  const auto digits = text.substr(colon + 1);
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (error != std::errc() || end != digits.data() + digits.size() || port > 65535) return std::nullopt;
+  return ListenAddress{std::string(text.substr(0, colon)), static_cast<std::uint16_t>(port)};
+}
 
 }  // namespace tessera::api

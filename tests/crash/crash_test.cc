@@ -82,23 +82,7 @@ int env_int(const char* name, int fallback) {
   return value == nullptr || *value == '\0' ? fallback : std::atoi(value);
 }
 
-// Percent-encodes all but RFC 3986's unreserved characters (a code's check
-// symbol may be '*', '~', '$' or '=').
-std::string enc(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4U]);
-      out.push_back(kHex[c & 15U]);
-    }
-  }
-  return out;
-}
+std::string enc(std::string_view text) { return tessera::testing::percent_encode(text); }
 
 std::string outcome_of(const HttpResponse& r) {
   const json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);

@@ -55,23 +55,7 @@ std::string slug_of(const HttpResponse& r) {
   return ::testing::AssertionSuccess();
 }
 
-// Percent-encodes everything but RFC 3986's unreserved characters, for path
-// segments and query values (a code's check symbol may be '*', '~', '$', '=').
-std::string enc(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
+std::string enc(std::string_view text) { return tessera::testing::percent_encode(text); }
 
 // RFC 3339 UTC with milliseconds.
 std::string rfc3339(Clock::time_point tp) {

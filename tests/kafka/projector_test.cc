@@ -38,21 +38,7 @@ const std::vector<std::string> kTopics = {"tessera.contracts",   "tessera.sessio
 // Both servers see the same Host, so the claim links they build agree.
 const std::map<std::string, std::string> kSameHost = {{"host", "tessera.test"}};
 
-std::string enc(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
+std::string enc(std::string_view text) { return tessera::testing::percent_encode(text); }
 
 json must(const HttpResponse& r, int status, const std::string& what) {
   if (r.status != status) {

@@ -50,4 +50,20 @@ HttpResponse HttpClient::send(const std::string& method, const std::string& targ
   return out;
 }
 
+std::string percent_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4U]);
+      out.push_back(kHex[c & 15U]);
+    }
+  }
+  return out;
+}
+
 }  // namespace tessera::testing

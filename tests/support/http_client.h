@@ -6,8 +6,13 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 namespace tessera::testing {
+
+// Percent-encodes all but RFC 3986's unreserved characters, for path segments
+// and query values (a code's check symbol may be '*', '~', '$' or '=').
+std::string percent_encode(std::string_view text);
 
 struct HttpResponse {
   int status = 0;

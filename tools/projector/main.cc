@@ -21,23 +21,6 @@ namespace {
 
 using nlohmann::json;
 
-struct Endpoint {
-  std::string host;
-  std::uint16_t port = 0;
-};
-
-std::optional<Endpoint> parse_endpoint(const std::string& text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) return std::nullopt;
-  try {
-    const int port = std::stoi(text.substr(colon + 1));
-    if (port < 0 || port > 65535) return std::nullopt;
-    return Endpoint{text.substr(0, colon), static_cast<std::uint16_t>(port)};
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
 json consumer_status(const tessera::kafka::ProjectorStatus& s) {
   json partitions = json::array();
   for (const auto& p : s.partitions) {
@@ -80,7 +63,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
 
-  const auto endpoint = parse_endpoint(listen);
+  const auto endpoint = tessera::api::parse_listen_address(listen);
   if (!endpoint) {
     spdlog::error("--listen must be HOST:PORT, not '{}'", listen);
     return 2;

@@ -20,27 +20,6 @@
 #include "tessera/kafka/relay.h"
 #include "tessera/projections/projector.h"
 
-namespace {
-
-struct Endpoint {
-  std::string host;
-  std::uint16_t port = 0;
-};
-
-std::optional<Endpoint> parse_endpoint(const std::string& text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) return std::nullopt;
-  try {
-    const int port = std::stoi(text.substr(colon + 1));
-    if (port < 0 || port > 65535) return std::nullopt;
-    return Endpoint{text.substr(0, colon), static_cast<std::uint16_t>(port)};
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   CLI::App app{"tesserad: invitation and registration codes, event-sourced"};
   std::string data_dir = "./data";
@@ -51,7 +30,7 @@ int main(int argc, char** argv) {
   app.add_option("--kafka", kafka, "embedded | none | BROKERS (host:port,...)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  const auto endpoint = parse_endpoint(listen);
+  const auto endpoint = tessera::api::parse_listen_address(listen);
   if (!endpoint) {
     spdlog::error("--listen must be HOST:PORT, not '{}'", listen);
     return 2;

@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "tessera/api/handler.h"
 
@@ -21,6 +23,14 @@ struct ServerOptions {
   int worker_threads = 64;       // requests handled at once
   std::size_t body_limit = 8 << 20;
 };
+
+// An address to listen on, parsed from "HOST:PORT" (a command line's
+// --listen); PORT 0 asks for any free port. nullopt when malformed.
+struct ListenAddress {
+  std::string host;
+  std::uint16_t port = 0;
+};
+std::optional<ListenAddress> parse_listen_address(std::string_view text);
 
 class Server {
  public:
