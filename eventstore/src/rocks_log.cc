@@ -106,14 +106,15 @@ class RocksLog final : public Log {
       for (const auto& write : request.writes) {
         StreamVersion& version = versions[write.stream];
         for (const auto& proposed : write.events) {
-          RecordedEvent event{Position{next.value + 1}, write.stream, StreamVersion{version.value + 1},
-                              proposed.type, proposed.schema, request.recorded_at_micros, proposed.payload, {}};
-          event.hash = detail::chain_hash(hash, event);
-          hash = event.hash;
+          const detail::NewEvent event{Position{next.value + 1},     write.stream,    StreamVersion{version.value + 1},
+                                       proposed.type,                proposed.schema, request.recorded_at_micros,
+                                       proposed.payload};
+          const std::string record = detail::encode_chained(hash, event, hash);
           next = event.position;
           version = event.version;
-          batch.Put(events_, encode_u64(event.position.value), detail::encode_record(event));
-          batch.Put(streams_, detail::stream_key(event.stream, event.version), encode_u64(event.position.value));
+          const std::string position = encode_u64(event.position.value);
+          batch.Put(events_, position, record);
+          batch.Put(streams_, detail::stream_key(event.stream, event.version), position);
         }
         batch.Put(heads_, write.stream, encode_u64(version.value));
       }
@@ -347,6 +348,11 @@ result<std::unique_ptr<Log>> Log::open(const std::filesystem::path& dir, LogOpti
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions point_lookups;
   point_lookups.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // A bloom filter over the memtable's keys too: most lookups here are for
+  // streams and keys that do not exist yet (a fresh code, a new key), and a
+  // miss then costs no skiplist search.
+  point_lookups.memtable_prefix_bloom_size_ratio = 0.1;
+  point_lookups.memtable_whole_key_filtering = true;
 
   const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
