@@ -8,6 +8,7 @@
 // Everything runs in process over a real RocksDB log with synced writes (as
 // tesserad runs it), in --data-dir or a fresh temporary directory removed at
 // exit.
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -118,6 +119,16 @@ d::GenerateBatch generate_command(std::string batch, const d::ContractId& contra
   return g;
 }
 
+// CPU seconds this process has used (all threads, user and system).
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 long peak_rss_mb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -125,6 +136,28 @@ long peak_rss_mb() {
 }
 
 // ---------------------------------------------------------------- append
+
+// What the disk under `dir` allows: 4 KiB appends each followed by
+// fdatasync, for `span`. Closed-loop clients wait for one synced write per
+// command, so N clients can get at most N times this many commands per second.
+long probe_fdatasyncs_per_s(const std::filesystem::path& dir, std::chrono::milliseconds span) {
+  const auto path = dir / "fdatasync-probe";
+  const int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot create " + path.string());
+  const std::string block(4096, 'x');
+  long syncs = 0;
+  const auto start = Clock::now();
+  while (Clock::now() - start < span) {
+    if (::write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size()) ||
+        ::fdatasync(fd) != 0)
+      break;
+    ++syncs;
+  }
+  const double seconds = seconds_between(start, Clock::now());
+  ::close(fd);
+  std::filesystem::remove(path);
+  return std::lround(static_cast<double>(syncs) / seconds);
+}
 
 struct AppendOptions {
   int clients = 64;
@@ -135,6 +168,8 @@ struct AppendOptions {
 };
 
 nlohmann::json bench_append(const AppendOptions& options, const Workdir& dir) {
+  const long disk_fdatasyncs_per_s =
+      probe_fdatasyncs_per_s(dir.path(), std::chrono::milliseconds(1000));
   auto log = open_log(dir.path() / "log", options.sync_writes);
   pl::Pipeline pipeline(*log, pl::system_sources());
 
@@ -186,9 +221,11 @@ nlohmann::json bench_append(const AppendOptions& options, const Workdir& dir) {
   std::this_thread::sleep_until(from);
   const es::LogStats stats_before = log->stats();
   const es::Position head_before = log->head();
+  const double cpu_before = cpu_seconds();
   std::this_thread::sleep_until(until);
   const es::LogStats stats_after = log->stats();
   const es::Position head_after = log->head();
+  const double cpu_used = cpu_seconds() - cpu_before;
   for (auto& t : clients) t.join();
 
   std::vector<std::uint32_t> all;
@@ -226,6 +263,9 @@ nlohmann::json bench_append(const AppendOptions& options, const Workdir& dir) {
        round_to(batches == 0 ? 0.0 : static_cast<double>(events) / static_cast<double>(batches),
                 2)},
       {"refused", refused.load()},
+      {"cpu_seconds", round_to(cpu_used, 2)},
+      {"disk_fdatasyncs_per_s", disk_fdatasyncs_per_s},
+      {"ceiling_commands_per_s", options.clients * disk_fdatasyncs_per_s},
       {"log_events", log->head().value},
       {"hash_chain_verified",
        verified && !verified.value().broken && verified.value().checked == log->head()},
@@ -242,9 +282,11 @@ nlohmann::json bench_generate(std::uint32_t codes, const Workdir& dir) {
   const es::Position before = log->head();
   const es::LogStats stats_before = log->stats();
 
+  const double cpu_before = cpu_seconds();
   const auto start = Clock::now();
   const auto accepted = run(pipeline, generate_command("b1", contract, codes), "GenerateBatch");
   const auto durable = Clock::now();
+  const double cpu_used = cpu_seconds() - cpu_before;
   const es::LogStats stats_after = log->stats();
 
   // After the clock stops: read the log back and count the distinct code
@@ -267,6 +309,7 @@ nlohmann::json bench_generate(std::uint32_t codes, const Workdir& dir) {
       {"codes", codes},
       {"seconds", round_to(seconds_between(start, durable), 3)},
       {"codes_per_s", std::llround(codes / seconds_between(start, durable))},
+      {"cpu_seconds", round_to(cpu_used, 3)},
       {"sync_writes", true},
       {"synced_writes", stats_after.synced_writes - stats_before.synced_writes},
       {"events_in_answer", accepted.events.size()},
