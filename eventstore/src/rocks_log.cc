@@ -87,6 +87,11 @@ class RocksLog final : public Log {
     // Whether each answer holds only if this batch's write succeeds.
     std::vector<bool> rests_on_write;
     rests_on_write.reserve(requests.size());
+    std::size_t writes = 0;
+    for (const auto& request : requests) writes += request.writes.size();
+    versions.reserve(writes);
+    index_entries.reserve(writes);
+    head_entries.reserve(writes);
     for (const auto& request : requests) {
       if (request.idempotency_key) {
         const bool in_batch = keys.contains(*request.idempotency_key);
@@ -154,6 +159,7 @@ class RocksLog final : public Log {
       std::lock_guard head_lock(head_mutex_);
       head_ = next;
       last_hash_ = hash;
+      cached_versions_.reserve(cached_versions_.size() + versions.size());
       for (auto& [stream, version] : versions) cached_versions_[stream] = version;
     }
     head_changed_.notify_all();

@@ -437,6 +437,8 @@ class Pipeline::Sequencer {
     eventstore::AppendRequest request;
     request.recorded_at_micros = now.micros;
     std::unordered_map<std::string, std::size_t> write_of_stream;
+    write_of_stream.reserve(events.size());
+    request.writes.reserve(events.size());
     for (const auto& e : events) {
       auto loaded = cache_.load(e.stream);
       if (!loaded) return loaded.error();
