@@ -159,8 +159,6 @@ class RocksLog final : public Log {
       std::lock_guard head_lock(head_mutex_);
       head_ = next;
       last_hash_ = hash;
-      cached_versions_.reserve(cached_versions_.size() + versions.size());
-      for (auto& [stream, version] : versions) cached_versions_[stream] = version;
     }
     head_changed_.notify_all();
     return results;
@@ -187,8 +185,7 @@ class RocksLog final : public Log {
     std::vector<RecordedEvent> out;
     // A stream with nothing after `after` (above all one that does not exist
     // yet, as every fresh contract or code is when first loaded) answers
-    // from the versions cache or a bloom-filtered point lookup, without an
-    // iterator. The heads entry is written in the same batch as the events,
+    // from a bloom-filtered point lookup, without an iterator. The heads entry is written in the same batch as the events,
     // so it never lags them.
     auto current = stream_version(stream);
     if (!current) return current.error();
@@ -214,11 +211,6 @@ class RocksLog final : public Log {
   }
 
   result<StreamVersion> stream_version(std::string_view stream) const override {
-    {
-      std::lock_guard lock(head_mutex_);
-      const auto it = cached_versions_.find(std::string(stream));
-      if (it != cached_versions_.end()) return it->second;
-    }
     std::string value;
     const auto s = db_->Get(rocksdb::ReadOptions(), heads_, stream, &value);
     if (s.IsNotFound()) return StreamVersion{0};
@@ -355,8 +347,6 @@ class RocksLog final : public Log {
   mutable std::condition_variable head_changed_;
   Position head_;
   Hash last_hash_{};
-  // Versions of the streams appended to since open (a read-through cache).
-  std::unordered_map<std::string, StreamVersion> cached_versions_;
 };
 
 }  // namespace
