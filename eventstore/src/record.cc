@@ -52,9 +52,7 @@ class Reader {
 };
 
 // The hashed content: everything but the hash itself.
-std::string content(const RecordedEvent& e) {
-  std::string out;
-  out.reserve(64 + e.stream.size() + e.type.size() + e.payload.size());
+void append_content(std::string& out, const NewEvent& e) {
   out += encode_u64(e.position.value);
   out += encode_u64(e.version.value);
   out += encode_u64(static_cast<std::uint64_t>(e.recorded_at_micros));
@@ -62,6 +60,20 @@ std::string content(const RecordedEvent& e) {
   put_bytes(out, e.stream);
   put_bytes(out, e.type);
   put_bytes(out, e.payload);
+}
+
+NewEvent view_of(const RecordedEvent& e) {
+  return NewEvent{e.position, e.stream, e.version, e.type, e.schema, e.recorded_at_micros, e.payload};
+}
+
+std::size_t content_size(const NewEvent& e) {
+  return 3 * 8 + 4 * 4 + e.stream.size() + e.type.size() + e.payload.size();
+}
+
+std::string content(const RecordedEvent& e) {
+  std::string out;
+  out.reserve(content_size(view_of(e)));
+  append_content(out, view_of(e));
   return out;
 }
 
@@ -146,6 +158,21 @@ std::string encode_snapshot(StreamVersion version, std::string_view state) {
 std::optional<Snapshot> decode_snapshot(std::string_view stream, std::string_view bytes) {
   if (bytes.size() < 8) return std::nullopt;
   return Snapshot{std::string(stream), StreamVersion{decode_u64(bytes.substr(0, 8))}, std::string(bytes.substr(8))};
+}
+
+std::string encode_chained(const Hash& previous, const NewEvent& event, Hash& hash) {
+  // previous || content || room for the hash: hash the first two, then drop
+  // the previous hash and append the new one.
+  std::string out;
+  out.reserve(2 * previous.size() + content_size(event));
+  out.append(reinterpret_cast<const char*>(previous.data()), previous.size());
+  append_content(out, event);
+  Hash next{};
+  SHA256(reinterpret_cast<const unsigned char*>(out.data()), out.size(), next.data());
+  out.erase(0, previous.size());
+  out.append(reinterpret_cast<const char*>(next.data()), next.size());
+  hash = next;
+  return out;
 }
 
 }  // namespace tessera::eventstore::detail

@@ -34,4 +34,20 @@ std::optional<Snapshot> decode_snapshot(std::string_view stream, std::string_vie
 // hash = SHA-256(previous hash || the event's content, position included).
 Hash chain_hash(const Hash& previous, const RecordedEvent& event);
 
+// An event about to be appended, its strings borrowed from the request.
+struct NewEvent {
+  Position position;
+  std::string_view stream;
+  StreamVersion version;
+  std::string_view type;
+  std::uint16_t schema = 1;
+  std::int64_t recorded_at_micros = 0;
+  std::string_view payload;
+};
+
+// The record of a new event chained to `previous`, encoding its content once:
+// the same bytes as encode_record() of the event with hash = chain_hash(),
+// which it stores in `hash`.
+std::string encode_chained(const Hash& previous, const NewEvent& event, Hash& hash);
+
 }  // namespace tessera::eventstore::detail

@@ -36,6 +36,62 @@ Refusal key_reused() {
 
 }  // namespace
 
+namespace {
+
+// Fulfils a batch's futures on a thread of its own, in the order batches were
+// handed over. Waking each caller is a system call; meanwhile the sequencer
+// can take, decide and write the next batch. Handed answers are already
+// final: the batch's write is done (durable, or failed) before hand_over.
+// The destructor answers everything still held, then stops.
+class Completer {
+ public:
+  using Answers = std::vector<std::pair<std::promise<Outcome>, Outcome>>;
+
+  Completer() : thread_([this] { run(); }) {}
+  ~Completer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  Completer(const Completer&) = delete;
+  Completer& operator=(const Completer&) = delete;
+
+  void hand_over(Answers answers) {
+    {
+      std::lock_guard lock(mutex_);
+      queue_.push_back(std::move(answers));
+    }
+    wake_.notify_one();
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      std::deque<Answers> taken;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        taken.swap(queue_);
+      }
+      for (auto& answers : taken) {
+        for (auto& [promise, outcome] : answers) promise.set_value(std::move(outcome));
+      }
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Answers> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
 class Pipeline::Sequencer {
  public:
   Sequencer(eventstore::Log& log, const Sources& sources, CacheOptions cache)
@@ -50,6 +106,7 @@ class Pipeline::Sequencer {
     }
     wake_.notify_one();
     thread_.join();
+    // The completer's destructor, after this, answers what it still holds.
   }
 
   std::future<Outcome> submit(d::Command command, std::optional<Precondition> precondition,
@@ -187,23 +244,26 @@ class Pipeline::Sequencer {
     // commands, which were not durable until now. When the write failed, a
     // refusal that rested on it is not final: the caller is told to retry.
     const eventstore::Position head = log_.head();
+    Completer::Answers answers;
+    answers.reserve(decided.size());
     for (auto& item : decided) {
       auto& promise = batch[item.pending_index].promise;
       if (item.refusal) {
-        promise.set_value(write_failure && item.after_writes ? *write_failure : *item.refusal);
+        answers.emplace_back(std::move(promise), write_failure && item.after_writes ? *write_failure : *item.refusal);
       } else if (item.replay) {
-        promise.set_value(std::move(*item.replay));
+        answers.emplace_back(std::move(promise), std::move(*item.replay));
       } else if (item.same_as) {
-        promise.set_value(answer(decided[*item.same_as], results, /*replayed=*/true));
+        answers.emplace_back(std::move(promise), answer(decided[*item.same_as], results, /*replayed=*/true));
       } else if (!item.events.empty()) {
-        promise.set_value(answer(item, results, /*replayed=*/false));
+        answers.emplace_back(std::move(promise), answer(item, results, /*replayed=*/false));
       } else if (write_failure && item.after_writes) {
-        promise.set_value(*write_failure);
+        answers.emplace_back(std::move(promise), *write_failure);
       } else {
-        promise.set_value(Accepted{{head, head}, {}});
+        answers.emplace_back(std::move(promise), Accepted{{head, head}, {}});
       }
     }
-    // After the answers, so that no caller waits for it.
+    completer_.hand_over(std::move(answers));
+    // After the answers are handed over, so that no caller waits for it.
     cache_.settle(touched);
   }
 
@@ -440,6 +500,8 @@ class Pipeline::Sequencer {
     eventstore::AppendRequest request;
     request.recorded_at_micros = now.micros;
     std::unordered_map<std::string, std::size_t> write_of_stream;
+    write_of_stream.reserve(events.size());
+    request.writes.reserve(events.size());
     for (const auto& e : events) {
       auto loaded = cache_.load(e.stream);
       if (!loaded) return loaded.error();
@@ -462,6 +524,8 @@ class Pipeline::Sequencer {
   eventstore::Log& log_;
   const Sources& sources_;
   AggregateCache cache_;
+  // Declared before the sequencer's thread, so destroyed after it stops.
+  Completer completer_;
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -35,6 +35,16 @@ struct LogOptions {
   bool read_only = false;
 };
 
+// Counters of the log's writes since open, for benchmarks and metrics.
+struct LogStats {
+  // RocksDB writes made with sync = true (each append_batch call that had
+  // events to write, and each put_meta): the WAL fsyncs asked for.
+  std::uint64_t synced_writes = 0;
+  // append_batch calls that had events to write (group commits), whether
+  // RocksDB then took the write or failed it.
+  std::uint64_t batches_written = 0;
+};
+
 struct VerifyReport {
   Position checked;                // events verified
   std::optional<Position> broken;  // first position whose hash does not match
@@ -83,6 +93,10 @@ class Log {
 
   // Blocks until head() > `position` or `timeout` passes; returns head().
   virtual Position wait_beyond(Position position, std::chrono::milliseconds timeout) const = 0;
+
+  // Counters since open; cheap, callable from any thread at any time. A log
+  // that keeps no counters (a test double) reports zeros.
+  virtual LogStats stats() const { return {}; }
 
   // Walks the whole log recomputing the hash chain.
   virtual result<VerifyReport> verify() const = 0;
