@@ -19,7 +19,12 @@ eventstore::result<Loaded*> AggregateCache::load(const domain::StreamId& stream)
 
 eventstore::result<AggregateCache::Entry> AggregateCache::read(const std::string& stream) const {
   Entry entry;
-  auto snapshot = log_.get_snapshot(stream);
+  auto version = log_.stream_version(stream);
+  if (!version) return version.error();
+  if (version.value().value == 0) return entry;
+  // A stream shorter than snapshot_every has no snapshot worth the lookup.
+  eventstore::result<std::optional<eventstore::Snapshot>> snapshot = std::optional<eventstore::Snapshot>();
+  if (version.value().value >= options_.snapshot_every) snapshot = log_.get_snapshot(stream);
   if (!snapshot) return snapshot.error();
   if (snapshot.value()) {
     // An unreadable snapshot (another format) only means a longer fold.
