@@ -70,8 +70,7 @@ std::variant<std::optional<pipeline::Precondition>, Response> precondition(const
 
 std::variant<pipeline::Accepted, Response> execute(Call& call, domain::Command command,
                                                    std::optional<pipeline::Precondition> precondition) {
-  auto outcome =
-      call.services.pipeline->submit(std::move(command), std::move(precondition), call.idempotency).get();
+  auto outcome = call.services.pipeline->submit(std::move(command), std::move(precondition), call.idempotency).get();
   if (!outcome) return problem_for(outcome.error().code, outcome.error().detail);
   if (outcome.value().replayed) call.replayed = true;
   return std::move(outcome).value();

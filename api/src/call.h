@@ -82,9 +82,9 @@ std::variant<std::string, Response> code_key(std::string_view typed);
 
 // Binds `var` to the value of a std::variant<T, Response>, or returns the
 // Response (a problem) from the enclosing handler.
-#define TESSERA_TAKE(var, expr)                                              \
-  auto var##_taken = (expr);                                                 \
-  if (auto* var##_problem = std::get_if<Response>(&var##_taken)) {           \
-    return std::move(*var##_problem);                                        \
-  }                                                                          \
+#define TESSERA_TAKE(var, expr)                                    \
+  auto var##_taken = (expr);                                       \
+  if (auto* var##_problem = std::get_if<Response>(&var##_taken)) { \
+    return std::move(*var##_problem);                              \
+  }                                                                \
   auto& var = std::get<0>(var##_taken)

@@ -28,8 +28,8 @@ bool GuessLimiter::allowed(const std::string& address, Clock::time_point now, st
   std::lock_guard lock(mutex_);
   const Bucket& bucket = refilled(address, now);
   if (bucket.tokens >= 1) return true;
-  retry_after = std::chrono::seconds(
-      static_cast<std::int64_t>(std::ceil((1 - bucket.tokens) / limits_.refill_per_second)));
+  retry_after =
+      std::chrono::seconds(static_cast<std::int64_t>(std::ceil((1 - bucket.tokens) / limits_.refill_per_second)));
   return false;
 }
 

@@ -116,9 +116,7 @@ bool matches(const Route& route, const std::vector<std::string>& path) {
   return true;
 }
 
-Response healthz() {
-  return detail::json_response(http::status::ok, {{"status", "ok"}});
-}
+Response healthz() { return detail::json_response(http::status::ok, {{"status", "ok"}}); }
 
 Response status(const Services& services) {
   json body = services.status ? services.status() : json::object();
@@ -146,9 +144,7 @@ Response metrics(const Services& services) {
 }
 
 // Redemptions and claims are where codes and tokens get guessed.
-bool guessable(const Route& route) {
-  return route.handle == detail::redeem || route.handle == detail::claim;
-}
+bool guessable(const Route& route) { return route.handle == detail::redeem || route.handle == detail::claim; }
 
 bool looks_like_guessing(const Response& response) {
   if (response.result() != http::status::not_found && response.result() != http::status::unprocessable_entity) {
@@ -156,8 +152,7 @@ bool looks_like_guessing(const Response& response) {
   }
   const auto body = json::parse(response.body(), nullptr, /*allow_exceptions=*/false);
   const std::string type = body.is_object() ? body.value("type", std::string()) : std::string();
-  return type.ends_with("/code-unknown") || type.ends_with("/code-malformed") ||
-         type.ends_with("/invitation-unknown");
+  return type.ends_with("/code-unknown") || type.ends_with("/code-malformed") || type.ends_with("/invitation-unknown");
 }
 
 Response run_limited(const Route& route, Call& call, GuessLimiter& guesses, const std::string& client) {

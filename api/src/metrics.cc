@@ -35,9 +35,9 @@ std::string sample_value(double value) {
 std::string prometheus_text(std::span<const Metric> metrics) {
   std::string out;
   for (const Metric& metric : metrics) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", metric.name, escape_help(metric.help),
-                       metric.name, metric.kind == Metric::Kind::counter ? "counter" : "gauge",
-                       metric.name, sample_value(metric.value));
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", metric.name, escape_help(metric.help), metric.name,
+                       metric.kind == Metric::Kind::counter ? "counter" : "gauge", metric.name,
+                       sample_value(metric.value));
   }
   return out;
 }

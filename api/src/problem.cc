@@ -15,17 +15,21 @@ http::status status_of(domain::errc e) {
   using domain::errc;
   switch (e) {
     case errc::validation:
-    case errc::code_malformed: return http::status::unprocessable_entity;
+    case errc::code_malformed:
+      return http::status::unprocessable_entity;
     case errc::code_unknown:
     case errc::contract_unknown:
     case errc::session_unknown:
     case errc::invitation_unknown:
-    case errc::registration_unknown: return http::status::not_found;
+    case errc::registration_unknown:
+      return http::status::not_found;
     case errc::code_expired:
-    case errc::invitation_not_pending: return http::status::gone;
+    case errc::invitation_not_pending:
+      return http::status::gone;
     case errc::code_restricted:
     case errc::code_assigned_elsewhere:
-    case errc::invitation_bound: return http::status::forbidden;
+    case errc::invitation_bound:
+      return http::status::forbidden;
     case errc::code_exhausted:
     case errc::code_not_yet_valid:
     case errc::code_archived:
@@ -35,7 +39,8 @@ http::status status_of(domain::errc e) {
     case errc::capacity_below_occupancy:
     case errc::already_exists:
     case errc::registration_not_active:
-    case errc::code_invited: return http::status::conflict;
+    case errc::code_invited:
+      return http::status::conflict;
   }
   return http::status::internal_server_error;
 }

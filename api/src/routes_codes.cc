@@ -14,9 +14,8 @@ namespace d = tessera::domain;
 constexpr std::size_t kDefaultPage = 100;
 constexpr std::size_t kMaxPage = 1000;
 
-const std::vector<std::string> kCodeColumns = {"code",       "status",     "uses",       "max_uses",
-                                               "price",      "currency",   "email",      "name",
-                                               "batch_id",   "session_id", "valid_until"};
+const std::vector<std::string> kCodeColumns = {"code",  "status", "uses",     "max_uses",   "price",      "currency",
+                                               "email", "name",   "batch_id", "session_id", "valid_until"};
 
 std::string text_of(const json& value) {
   if (value.is_null()) return {};
@@ -30,10 +29,9 @@ std::vector<std::string> code_row(const json& code) {
   auto field = [](const json& object, const char* key) {
     return object.is_object() && object.contains(key) ? text_of(object[key]) : std::string();
   };
-  return {field(code, "code"),          field(code, "status"),     field(code, "uses"),
-          field(code, "max_uses"),      field(price, "amount"),    field(price, "currency"),
-          field(participant, "email"),  field(participant, "name"), field(code, "batch_id"),
-          field(code, "session_id"),    field(code, "valid_until")};
+  return {field(code, "code"),     field(code, "status"),     field(code, "uses"),         field(code, "max_uses"),
+          field(price, "amount"),  field(price, "currency"),  field(participant, "email"), field(participant, "name"),
+          field(code, "batch_id"), field(code, "session_id"), field(code, "valid_until")};
 }
 
 Response code_now(const Call& call, const std::string& key, const pipeline::Accepted& accepted) {
@@ -71,9 +69,8 @@ Response list_codes(Call& call) {
   }
   auto page = call.services.models.codes(call.org, filter, call.query_value("cursor"), limit);
   if (!page) return problem_for(page.error(), "the read models cannot be read");
-  return json_response(http::status::ok,
-                       {{"items", page.value().items},
-                        {"next", page.value().next ? json(*page.value().next) : json(nullptr)}});
+  return json_response(http::status::ok, {{"items", page.value().items},
+                                          {"next", page.value().next ? json(*page.value().next) : json(nullptr)}});
 }
 
 Response get_code(Call& call) {
@@ -86,8 +83,8 @@ Response edit_code(Call& call) {
   TESSERA_TAKE(key, code_key(call.segment(4)));
   TESSERA_TAKE(body, read_json(call));
   BodyReader in(body);
-  d::EditCode command{call.org, key, in.optional_text("note"), in.money("price"), in.time("valid_from"),
-                      in.time("valid_until")};
+  d::EditCode command{
+      call.org, key, in.optional_text("note"), in.money("price"), in.time("valid_from"), in.time("valid_until")};
   if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
   TESSERA_TAKE(condition, precondition(call, d::code_stream(key)));
   TESSERA_TAKE(accepted, execute(call, std::move(command), condition));

@@ -49,8 +49,8 @@ json batch_json(const d::BatchGenerated& e, const d::Events& events) {
 }
 
 // The participants CSV's columns, in order.
-const std::vector<std::string> kParticipantColumns = {"email", "name", "group", "region", "external_id", "code",
-                                                      "status"};
+const std::vector<std::string> kParticipantColumns = {"email",       "name", "group", "region",
+                                                      "external_id", "code", "status"};
 
 }  // namespace
 
@@ -71,8 +71,7 @@ Response create_contract(Call& call) {
 
 Response get_contract(Call& call) {
   wait_for_models(call);
-  return document_response(call.services.models.contract(call.org, contract_id(call)), "contract-unknown",
-                           "contract");
+  return document_response(call.services.models.contract(call.org, contract_id(call)), "contract-unknown", "contract");
 }
 
 Response configure_contract(Call& call) {
@@ -168,9 +167,10 @@ std::variant<std::vector<ParticipantRow>, Response> read_participants(const std:
   std::vector<ParticipantRow> rows;
   for (std::size_t i = 1; i < records->size(); ++i) {
     const CsvRecord& r = (*records)[i];
-    ParticipantRow row{r.line, {cell(r, "email"), cell(r, "name"), cell(r, "group"), cell(r, "region"),
-                                cell(r, "external_id")},
-                       std::nullopt, {}};
+    ParticipantRow row{r.line,
+                       {cell(r, "email"), cell(r, "name"), cell(r, "group"), cell(r, "region"), cell(r, "external_id")},
+                       std::nullopt,
+                       {}};
     if (!d::plausible_email(row.participant.email)) row.error = "email must be an email address";
     const std::string amount = cell(r, "price");
     if (!amount.empty()) {
@@ -257,9 +257,8 @@ Response assign_from_pool(Call& call, const std::vector<ParticipantRow>& rows) {
     }
     while (next < pool.value().size()) {
       std::string key = pool.value()[next++];
-      auto outcome = call.services.pipeline->submit(d::AssignCode{call.org, key, row.participant}, std::nullopt,
-                                                   row_key)
-                         .get();
+      auto outcome =
+          call.services.pipeline->submit(d::AssignCode{call.org, key, row.participant}, std::nullopt, row_key).get();
       if (outcome) {
         if (outcome.value().replayed) {
           // A concurrent retry of the upload assigned this row first.

@@ -101,8 +101,8 @@ Response redeem(Call& call) {
 
 Response get_registration(Call& call) {
   wait_for_models(call);
-  return document_response(call.services.models.registration(call.org, registration_id(call)),
-                           "registration-unknown", "registration");
+  return document_response(call.services.models.registration(call.org, registration_id(call)), "registration-unknown",
+                           "registration");
 }
 
 Response cancel_registration(Call& call) {

@@ -40,9 +40,12 @@ json invitation_view(const Call& call, json body) {
 Response create_session(Call& call) {
   TESSERA_TAKE(body, read_json(call));
   BodyReader in(body);
-  d::CreateSession command{call.org,          d::SessionId{call.services.pipeline->new_id()},
-                           in.text("name", true), in.count("capacity", std::nullopt),
-                           std::nullopt,      in.time("opens_at")};
+  d::CreateSession command{call.org,
+                           d::SessionId{call.services.pipeline->new_id()},
+                           in.text("name", true),
+                           in.count("capacity", std::nullopt),
+                           std::nullopt,
+                           in.time("opens_at")};
   if (auto contract = in.optional_text("contract_id")) command.contract = d::ContractId{*contract};
   if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
   d::SessionId id = command.session;
@@ -75,10 +78,9 @@ Response session_seats(Call& call) {
   if (!found) return problem_for(found.error(), "the read models cannot be read");
   if (!found.value()) return problem(http::status::not_found, "session-unknown", "no session " + call.segment(4));
   const auto& s = *found.value();
-  return json_response(http::status::ok, {{"capacity", s.capacity},
-                                          {"reserved", s.reserved},
-                                          {"registered", s.registered},
-                                          {"available", s.available()}});
+  return json_response(
+      http::status::ok,
+      {{"capacity", s.capacity}, {"reserved", s.reserved}, {"registered", s.registered}, {"available", s.available()}});
 }
 
 Response session_roster(Call& call) {
@@ -114,8 +116,7 @@ Response invite(Call& call) {
   wait_for_models(call, accepted.positions.last);
   auto found = call.services.models.invitation(id);
   if (!found || !found.value()) return problem_for(found ? std::error_code() : found.error(), "not yet readable");
-  return created(invitation_view(call, found.value()->body),
-                 "/v1/orgs/" + call.org.str() + "/invitations/" + id.str());
+  return created(invitation_view(call, found.value()->body), "/v1/orgs/" + call.org.str() + "/invitations/" + id.str());
 }
 
 }  // namespace tessera::api::detail

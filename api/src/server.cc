@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -11,7 +12,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
-#include <spdlog/spdlog.h>
 
 #include <thread>
 #include <vector>
@@ -150,8 +150,7 @@ class Server::Impl {
   tcp::acceptor acceptor_;
 };
 
-Server::Server(const Handler& handler, ServerOptions options)
-    : impl_(std::make_unique<Impl>(handler, options)) {}
+Server::Server(const Handler& handler, ServerOptions options) : impl_(std::make_unique<Impl>(handler, options)) {}
 Server::~Server() = default;
 std::uint16_t Server::port() const { return impl_->port(); }
 void Server::run() { impl_->run(); }

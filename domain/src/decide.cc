@@ -111,8 +111,7 @@ void take_use(Events& events, const std::string& code_key, const CodeState& code
 
 // A code serves its own batch's session, or, when the batch names none, any
 // session of the organisation that is not bound to another contract.
-Result<void> check_session_fits(const BatchGenerated& terms, const SessionId& session_id,
-                                const SessionState& session) {
+Result<void> check_session_fits(const BatchGenerated& terms, const SessionId& session_id, const SessionState& session) {
   if (terms.session && *terms.session != session_id) {
     return reject(errc::validation, "this code is for session " + terms.session->str());
   }
@@ -181,8 +180,8 @@ Result<Events> decide(const ChangeCapacity& command, const SessionState& session
   }
   if (command.capacity > kMaxCapacity) return reject(errc::validation, "capacity must be at most 1000000");
   if (command.capacity < session.occupied()) {
-    return reject(errc::capacity_below_occupancy, std::to_string(session.occupied()) +
-                                                      " seats are reserved or registered: capacity cannot go below");
+    return reject(errc::capacity_below_occupancy,
+                  std::to_string(session.occupied()) + " seats are reserved or registered: capacity cannot go below");
   }
   if (command.capacity == session.capacity) return Events{};
   return Events{{session_stream(command.org, command.session), SessionCapacityChanged{command.capacity}}};
@@ -198,8 +197,7 @@ Result<Events> decide(const GenerateBatch& command, const BatchState& batch, con
     return reject(errc::session_unknown, "no session " + command.session->str());
   }
   const bool assigned = !command.participants.empty();
-  const std::uint32_t quantity =
-      assigned ? static_cast<std::uint32_t>(command.participants.size()) : command.quantity;
+  const std::uint32_t quantity = assigned ? static_cast<std::uint32_t>(command.participants.size()) : command.quantity;
   if (assigned && command.quantity != 0 && command.quantity != quantity) {
     return reject(errc::validation, "quantity must match the number of participants, or be left out");
   }
@@ -247,9 +245,9 @@ Result<Events> decide(const GenerateBatch& command, const BatchState& batch, con
     std::optional<Money> price;
     if (assigned) assignee = normalized(command.participants[i]);
     if (!command.participant_prices.empty()) price = command.participant_prices[i];
-    events.push_back({code_stream(command.codes[i].key),
-                      CodeIssued{command.org, command.codes[i].display, command.batch, std::move(assignee),
-                                 std::move(price)}});
+    events.push_back(
+        {code_stream(command.codes[i].key),
+         CodeIssued{command.org, command.codes[i].display, command.batch, std::move(assignee), std::move(price)}});
   }
   return events;
 }
@@ -280,9 +278,9 @@ Result<Events> decide(const EditCode& command, const CodeContext& context) {
   }
   BOOST_OUTCOME_TRY(check_price("price", command.price));
   const auto& terms = context.batch.terms;
-  BOOST_OUTCOME_TRY(check_window(command.valid_from ? command.valid_from : effective(code.valid_from, terms.valid_from),
-                                 command.valid_until ? command.valid_until
-                                                     : effective(code.valid_until, terms.valid_until)));
+  BOOST_OUTCOME_TRY(
+      check_window(command.valid_from ? command.valid_from : effective(code.valid_from, terms.valid_from),
+                   command.valid_until ? command.valid_until : effective(code.valid_until, terms.valid_until)));
   if (!command.note && !command.price && !command.valid_from && !command.valid_until) return Events{};
   return Events{{code_stream(command.code_key),
                  CodeEdited{command.note, command.price, command.valid_from, command.valid_until}}};
@@ -409,8 +407,8 @@ Result<Events> decide(const ClaimInvitation& command, const ClaimContext& contex
   std::optional<Money> price;
   Events events;
   events.push_back({invitation_stream(command.invitation), InvitationAccepted{command.registration, command.now}});
-  events.push_back({session_stream(invited.org, invited.session),
-                    SeatRegistered{command.registration, command.invitation}});
+  events.push_back(
+      {session_stream(invited.org, invited.session), SeatRegistered{command.registration, command.invitation}});
   if (invited.code) {
     const CodeState& code = context.code;
     if (!owned(code, invited.org)) return reject(errc::code_unknown, "the invitation's code is gone");
@@ -423,8 +421,8 @@ Result<Events> decide(const ClaimInvitation& command, const ClaimContext& contex
     price = context.contract.terms.default_price;
   }
   events.push_back({registration_stream(invited.org, command.registration),
-                    RegistrationCreated{invited.org, command.registration, invited.session, invited.code,
-                                        participant, price, command.now, std::nullopt, command.invitation}});
+                    RegistrationCreated{invited.org, command.registration, invited.session, invited.code, participant,
+                                        price, command.now, std::nullopt, command.invitation}});
   return events;
 }
 
@@ -453,10 +451,10 @@ Result<Events> decide(const Redeem& command, const RedeemContext& context) {
   take_use(events, command.code_key, code, terms, command.registration, participant, *session_id, command.now,
            std::nullopt);
   events.push_back({session_stream(command.org, *session_id), SeatRegistered{command.registration, std::nullopt}});
-  events.push_back({registration_stream(command.org, command.registration),
-                    RegistrationCreated{command.org, command.registration, *session_id, code.code, participant,
-                                        resolve_price(code, terms, context.contract), command.now, std::nullopt,
-                                        std::nullopt}});
+  events.push_back(
+      {registration_stream(command.org, command.registration),
+       RegistrationCreated{command.org, command.registration, *session_id, code.code, participant,
+                           resolve_price(code, terms, context.contract), command.now, std::nullopt, std::nullopt}});
   return events;
 }
 
@@ -467,8 +465,7 @@ Result<void> check_active(const RegistrationState& registration, const OrgId& or
     return reject(errc::registration_unknown, "no registration " + id.str());
   }
   if (registration.status != RegistrationStatus::active) {
-    return reject(errc::registration_not_active,
-                  "this registration is " + std::string(to_string(registration.status)));
+    return reject(errc::registration_not_active, "this registration is " + std::string(to_string(registration.status)));
   }
   return outcome::success();
 }
@@ -481,8 +478,8 @@ Result<Events> decide(const CancelRegistration& command, const CancelContext& co
   const auto& terms = registration.terms;
   const bool reusable = terms.code && context.contract.exists && context.contract.terms.reuse_cancelled_codes;
   Events events;
-  events.push_back({registration_stream(command.org, command.registration),
-                    RegistrationCancelled{command.now, reusable}});
+  events.push_back(
+      {registration_stream(command.org, command.registration), RegistrationCancelled{command.now, reusable}});
   events.push_back({session_stream(command.org, terms.session), SeatFreed{command.registration}});
   if (reusable) {
     events.push_back({code_stream(code_key_of(*terms.code)), CodeUseReleased{command.registration, false}});
@@ -508,8 +505,8 @@ Result<Events> decide(const ChangeAccess& command, const RegistrationState& regi
     return reject(errc::validation, "access_until must come after access_from");
   }
   if (command.access_until == registration.terms.access_until) return Events{};
-  return Events{{registration_stream(command.org, command.registration),
-                 RegistrationAccessChanged{command.access_until}}};
+  return Events{
+      {registration_stream(command.org, command.registration), RegistrationAccessChanged{command.access_until}}};
 }
 
 }  // namespace tessera::domain

@@ -82,7 +82,9 @@ CodeState evolve(CodeState state, const Event& event) {
                  },
                  [&](const CodeArchived&) { state.archived = true; },
                  [&](const CodeDeleted&) { state.deleted = true; },
-                 [&](const CodeInvitationAttached& e) { state.pending.push_back({e.invitation, e.session}); },
+                 [&](const CodeInvitationAttached& e) {
+                   state.pending.push_back({e.invitation, e.session});
+                 },
                  [&](const CodeInvitationDetached& e) { detach(e.invitation); },
                  [&](const CodeRedeemed& e) {
                    ++state.uses;
@@ -154,20 +156,28 @@ AggregateState evolve(AggregateState state, const Event& event) {
 
 std::string_view to_string(InvitationStatus status) {
   switch (status) {
-    case InvitationStatus::pending: return "pending";
-    case InvitationStatus::accepted: return "accepted";
-    case InvitationStatus::cancelled: return "cancelled";
-    case InvitationStatus::superseded: return "superseded";
-    case InvitationStatus::expired: return "expired";
+    case InvitationStatus::pending:
+      return "pending";
+    case InvitationStatus::accepted:
+      return "accepted";
+    case InvitationStatus::cancelled:
+      return "cancelled";
+    case InvitationStatus::superseded:
+      return "superseded";
+    case InvitationStatus::expired:
+      return "expired";
   }
   return "unknown";
 }
 
 std::string_view to_string(RegistrationStatus status) {
   switch (status) {
-    case RegistrationStatus::active: return "active";
-    case RegistrationStatus::cancelled: return "cancelled";
-    case RegistrationStatus::revoked: return "revoked";
+    case RegistrationStatus::active:
+      return "active";
+    case RegistrationStatus::cancelled:
+      return "cancelled";
+    case RegistrationStatus::revoked:
+      return "revoked";
   }
   return "unknown";
 }

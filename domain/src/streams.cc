@@ -20,20 +20,14 @@ StreamId contract_stream(const OrgId& org, const ContractId& contract) {
 StreamId session_stream(const OrgId& org, const SessionId& session) {
   return join("session", org.str(), session.str());
 }
-StreamId batch_stream(const OrgId& org, const BatchId& batch) {
-  return join("batch", org.str(), batch.str());
-}
+StreamId batch_stream(const OrgId& org, const BatchId& batch) { return join("batch", org.str(), batch.str()); }
 StreamId registration_stream(const OrgId& org, const RegistrationId& registration) {
   return join("registration", org.str(), registration.str());
 }
 StreamId code_stream(std::string_view code_key) { return StreamId("code-" + std::string(code_key)); }
 
-StreamId invitation_stream(const InvitationId& invitation) {
-  return StreamId("invitation-" + invitation.str());
-}
+StreamId invitation_stream(const InvitationId& invitation) { return StreamId("invitation-" + invitation.str()); }
 
-std::string_view stream_category(std::string_view stream) {
-  return stream.substr(0, stream.find('-'));
-}
+std::string_view stream_category(std::string_view stream) { return stream.substr(0, stream.find('-')); }
 
 }  // namespace tessera::domain

@@ -130,8 +130,12 @@ class RocksLog final : public Log {
       for (const auto& write : request.writes) {
         StreamVersion& version = versions[write.stream];
         for (const auto& proposed : write.events) {
-          const detail::NewEvent event{Position{next.value + 1},     write.stream,    StreamVersion{version.value + 1},
-                                       proposed.type,                proposed.schema, request.recorded_at_micros,
+          const detail::NewEvent event{Position{next.value + 1},
+                                       write.stream,
+                                       StreamVersion{version.value + 1},
+                                       proposed.type,
+                                       proposed.schema,
+                                       request.recorded_at_micros,
                                        proposed.payload};
           const std::string record = detail::encode_chained(hash, event, hash);
           next = event.position;
@@ -197,8 +201,8 @@ class RocksLog final : public Log {
     std::vector<RecordedEvent> out;
     // A stream with nothing after `after` (above all one that does not exist
     // yet, as every fresh contract or code is when first loaded) answers
-    // from a bloom-filtered point lookup, without an iterator. The heads entry is written in the same batch as the events,
-    // so it never lags them.
+    // from a bloom-filtered point lookup, without an iterator. The heads entry is written in the same batch as the
+    // events, so it never lags them.
     auto current = stream_version(stream);
     if (!current) return current.error();
     if (current.value() <= after) return out;
@@ -309,8 +313,7 @@ class RocksLog final : public Log {
   }
 
   LogStats stats() const override {
-    return LogStats{synced_writes_.load(std::memory_order_relaxed),
-                    batches_written_.load(std::memory_order_relaxed)};
+    return LogStats{synced_writes_.load(std::memory_order_relaxed), batches_written_.load(std::memory_order_relaxed)};
   }
 
  private:

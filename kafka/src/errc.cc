@@ -46,8 +46,6 @@ const tessera::error_category& kafka_category() noexcept {
   return category;
 }
 
-std::error_code make_kafka_error(int rd_kafka_resp_err) noexcept {
-  return {rd_kafka_resp_err, kafka_category()};
-}
+std::error_code make_kafka_error(int rd_kafka_resp_err) noexcept { return {rd_kafka_resp_err, kafka_category()}; }
 
 }  // namespace tessera::kafka

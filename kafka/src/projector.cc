@@ -29,8 +29,8 @@ constexpr auto kRetryWait = 500ms;
 constexpr auto kStatusInterval = 50ms;
 
 // The categories whose streams the read models fold (projections/src/fold.cc).
-constexpr std::array<std::string_view, 6> kFoldedCategories = {
-    "contract", "session", "batch", "code", "invitation", "registration"};
+constexpr std::array<std::string_view, 6> kFoldedCategories = {"contract", "session",    "batch",
+                                                               "code",     "invitation", "registration"};
 
 constexpr std::string_view kTypePrefix = "tessera.";
 
@@ -45,8 +45,7 @@ std::optional<Int> parse_decimal(std::string_view text) {
 std::optional<std::string_view> header(rd_kafka_headers_t* headers, const char* name) {
   const void* value = nullptr;
   std::size_t size = 0;
-  if (headers == nullptr ||
-      rd_kafka_header_get_last(headers, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (headers == nullptr || rd_kafka_header_get_last(headers, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return std::nullopt;
   }
   if (value == nullptr) return std::string_view();
@@ -54,8 +53,7 @@ std::optional<std::string_view> header(rd_kafka_headers_t* headers, const char* 
 }
 
 std::string_view bytes(const void* data, std::size_t size) {
-  return data == nullptr ? std::string_view()
-                         : std::string_view(static_cast<const char*>(data), size);
+  return data == nullptr ? std::string_view() : std::string_view(static_cast<const char*>(data), size);
 }
 
 // The event a relay's message carries (relay.h), or why it carries none.
@@ -141,26 +139,23 @@ class Projector::Consumer {
     if (topics.empty()) {
       for (const auto category : kFoldedCategories) topics.push_back(topic_for_category(category));
     }
-    rd_kafka_topic_partition_list_t* list =
-        rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
-    for (const auto& topic : topics)
-      rd_kafka_topic_partition_list_add(list, topic.c_str(), RD_KAFKA_PARTITION_UA);
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
+    for (const auto& topic : topics) rd_kafka_topic_partition_list_add(list, topic.c_str(), RD_KAFKA_PARTITION_UA);
     const auto err = rd_kafka_subscribe(consumer_.get(), list);
     rd_kafka_topic_partition_list_destroy(list);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       spdlog::warn("kafka projector: cannot subscribe: {}", rd_kafka_err2str(err));
       return make_kafka_error(err);
     }
-    spdlog::info("kafka projector: group {} reading {} topic(s) from {}", o.group, topics.size(),
-                 o.bootstrap);
+    spdlog::info("kafka projector: group {} reading {} topic(s) from {}", o.group, topics.size(), o.bootstrap);
     return boost::outcome_v2::success();
   }
 
   void run() {
     while (!owner_.stopping_.load()) {
       const bool holding = pending_messages_ > 0;
-      rd_kafka_message_t* message = rd_kafka_consumer_poll(
-          consumer_.get(), holding ? 0 : static_cast<int>(kIdlePoll.count()));
+      rd_kafka_message_t* message =
+          rd_kafka_consumer_poll(consumer_.get(), holding ? 0 : static_cast<int>(kIdlePoll.count()));
       if (message == nullptr) {
         // Nothing more at hand: what was gathered becomes one write batch.
         if (holding) flush();
@@ -201,8 +196,8 @@ class Projector::Consumer {
     auto event = to_event(message);
     if (auto* why = std::get_if<std::string>(&event)) {
       ++malformed_;
-      spdlog::warn("kafka projector: skipping {} [{}] at offset {}: {}", where.first, where.second,
-                   message.offset, *why);
+      spdlog::warn("kafka projector: skipping {} [{}] at offset {}: {}", where.first, where.second, message.offset,
+                   *why);
       return;
     }
     events_.push_back(std::move(std::get<eventstore::RecordedEvent>(event)));
@@ -218,8 +213,7 @@ class Projector::Consumer {
     for (const auto& [where, next] : pending_offsets_) {
       const auto stored = stored_.find(where);
       // Never move a stored offset back (a re-read after a rebalance).
-      offsets.push_back({where.first, where.second,
-                         stored == stored_.end() ? next : std::max(next, stored->second)});
+      offsets.push_back({where.first, where.second, stored == stored_.end() ? next : std::max(next, stored->second)});
     }
     for (;;) {
       auto applied = owner_.models_.apply_from_kafka(events_, offsets);
@@ -244,12 +238,10 @@ class Projector::Consumer {
   // The group's committed offsets follow the stored ones, for tools that
   // watch a group's lag; nothing reads them back.
   void commit_to_group(const std::vector<projections::PartitionOffset>& offsets) {
-    rd_kafka_topic_partition_list_t* list =
-        rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
     for (const auto& offset : offsets) {
       if (!assigned_.contains({offset.topic, offset.partition})) continue;
-      rd_kafka_topic_partition_list_add(list, offset.topic.c_str(), offset.partition)->offset =
-          offset.next;
+      rd_kafka_topic_partition_list_add(list, offset.topic.c_str(), offset.partition)->offset = offset.next;
     }
     if (list->cnt > 0) (void)rd_kafka_commit(consumer_.get(), list, /*async=*/1);
     rd_kafka_topic_partition_list_destroy(list);
@@ -263,8 +255,7 @@ class Projector::Consumer {
       spdlog::error("kafka projector: cannot read the stored offsets: {}; reading from the start",
                     stored.error().message());
     } else {
-      for (const auto& offset : stored.value())
-        stored_[{offset.topic, offset.partition}] = offset.next;
+      for (const auto& offset : stored.value()) stored_[{offset.topic, offset.partition}] = offset.next;
     }
     assigned_.clear();
     for (int i = 0; i < partitions->cnt; ++i) {
@@ -276,8 +267,7 @@ class Projector::Consumer {
     }
     const auto err = rd_kafka_assign(consumer_.get(), partitions);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      spdlog::error("kafka projector: cannot take the assigned partitions: {}",
-                    rd_kafka_err2str(err));
+      spdlog::error("kafka projector: cannot take the assigned partitions: {}", rd_kafka_err2str(err));
     }
     spdlog::info("kafka projector: assigned {} partition(s)", partitions->cnt);
     publish_status(true);
@@ -301,8 +291,7 @@ class Projector::Consumer {
     status.malformed = malformed_;
     for (const auto& [topic, partition] : assigned_) {
       PartitionProgress progress{topic, partition, 0, std::nullopt};
-      if (const auto it = stored_.find({topic, partition}); it != stored_.end())
-        progress.next = it->second;
+      if (const auto it = stored_.find({topic, partition}); it != stored_.end()) progress.next = it->second;
       std::int64_t low = 0;
       std::int64_t high = RD_KAFKA_OFFSET_INVALID;
       if (consumer_ &&
@@ -318,8 +307,8 @@ class Projector::Consumer {
     owner_.status_ = std::move(status);
   }
 
-  static void on_rebalance(rd_kafka_t*, rd_kafka_resp_err_t err,
-                           rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  static void on_rebalance(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+                           void* opaque) {
     auto& self = *static_cast<Consumer*>(opaque);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       self.on_assign(partitions);
@@ -333,8 +322,7 @@ class Projector::Consumer {
     // librdkafka recovers from these by itself (a broker down, a timeout);
     // a failed connection it has already logged.
     spdlog::log(err == RD_KAFKA_RESP_ERR__TRANSPORT ? spdlog::level::debug : spdlog::level::warn,
-                "kafka projector: {} ({})", reason,
-                rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)));
+                "kafka projector: {} ({})", reason, rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)));
   }
 
   Projector& owner_;

@@ -16,8 +16,7 @@ spdlog::level::level_enum to_spdlog(int syslog_level) {
 }
 
 void log_to_spdlog(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
-  spdlog::log(to_spdlog(level), "rdkafka {} {}: {}", rk != nullptr ? rd_kafka_name(rk) : "-",
-              facility, message);
+  spdlog::log(to_spdlog(level), "rdkafka {} {}: {}", rk != nullptr ? rd_kafka_name(rk) : "-", facility, message);
 }
 
 }  // namespace

@@ -104,8 +104,7 @@ class Relay::Session {
         // librdkafka backs off up to 10 s between reconnects by default; a
         // shorter ceiling ends an outage's delay soon after the brokers return.
         {"reconnect.backoff.max.ms", "1000"},
-        {"queue.buffering.max.messages",
-         std::to_string(std::max<std::size_t>(o.max_in_flight * 2, 1000))},
+        {"queue.buffering.max.messages", std::to_string(std::max<std::size_t>(o.max_in_flight * 2, 1000))},
         {"api.version.request", "true"},  // the default, and rd_kafka_clusterid needs it
     }};
     for (const auto& [name, value] : settings) {
@@ -146,8 +145,7 @@ class Relay::Session {
       if (failed_) return SessionEnd::rebuild;
       persist_checkpoint(false);
 
-      if (unsent_.empty() && in_flight_ < relay_.options_.max_in_flight &&
-          relay_.log_.head().value > next_read_) {
+      if (unsent_.empty() && in_flight_ < relay_.options_.max_in_flight && relay_.log_.head().value > next_read_) {
         if (!read_more()) {
           relay_.sleep_unless_stopping(kIdleWait);
           continue;
@@ -185,9 +183,8 @@ class Relay::Session {
     if (!producer_ || in_flight_ == 0 || failed_) return;
     const auto err = rd_kafka_flush(producer_.get(), to_int_ms(relay_.options_.flush_timeout));
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      spdlog::warn(
-          "kafka relay: {} event(s) unacknowledged at stop ({}); the next start re-sends them",
-          in_flight_, rd_kafka_err2str(err));
+      spdlog::warn("kafka relay: {} event(s) unacknowledged at stop ({}); the next start re-sends them", in_flight_,
+                   rd_kafka_err2str(err));
     }
   }
 
@@ -211,8 +208,7 @@ class Relay::Session {
   bool read_more() {
     auto events = relay_.log_.read_all(eventstore::Position{next_read_}, kReadBatch);
     if (!events) {
-      spdlog::warn("kafka relay: cannot read the log after position {}: {}", next_read_,
-                   events.error().message());
+      spdlog::warn("kafka relay: cannot read the log after position {}: {}", next_read_, events.error().message());
       return false;
     }
     for (auto& event : events.value()) {
@@ -260,9 +256,8 @@ class Relay::Session {
       u.mem.size = event.payload.size();
     });
     // The delivery report brings the position back (rkmessage->_private).
-    add(RD_KAFKA_VTYPE_OPAQUE, [&](auto& u) {
-      u.ptr = reinterpret_cast<void*>(static_cast<std::uintptr_t>(event.position.value));
-    });
+    add(RD_KAFKA_VTYPE_OPAQUE,
+        [&](auto& u) { u.ptr = reinterpret_cast<void*>(static_cast<std::uintptr_t>(event.position.value)); });
     header("ce_specversion", "1.0");
     header("ce_id", id);
     header("ce_type", type);
@@ -304,11 +299,9 @@ class Relay::Session {
     const auto now = Clock::now();
     if (!force && now - last_persist_ < relay_.options_.checkpoint_interval) return;
     last_persist_ = now;
-    const auto stored =
-        relay_.log_.put_meta(checkpoint_key(cluster_id_), std::to_string(checkpoint));
+    const auto stored = relay_.log_.put_meta(checkpoint_key(cluster_id_), std::to_string(checkpoint));
     if (!stored) {
-      spdlog::warn("kafka relay: cannot store checkpoint {}: {}", checkpoint,
-                   stored.error().message());
+      spdlog::warn("kafka relay: cannot store checkpoint {}: {}", checkpoint, stored.error().message());
       return;
     }
     persisted_ = checkpoint;
@@ -316,8 +309,7 @@ class Relay::Session {
 
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
     auto& self = *static_cast<Session*>(opaque);
-    const auto position =
-        static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(message->_private));
+    const auto position = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(message->_private));
     if (self.in_flight_ > 0) --self.in_flight_;
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       self.progress_.acknowledged(position);
@@ -332,8 +324,7 @@ class Relay::Session {
       spdlog::warn(
           "kafka relay: delivery of position {} to {} failed: {}; restarting the producer from "
           "checkpoint {}",
-          position, rd_kafka_topic_name(message->rkt), rd_kafka_err2str(message->err),
-          self.progress_.checkpoint());
+          position, rd_kafka_topic_name(message->rkt), rd_kafka_err2str(message->err), self.progress_.checkpoint());
     }
     self.failed_ = true;
   }
@@ -343,9 +334,8 @@ class Relay::Session {
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
       char fatal[512];
       const auto cause = rd_kafka_fatal_error(rk, fatal, sizeof fatal);
-      spdlog::warn(
-          "kafka relay: fatal producer error {}: {}; restarting the producer from checkpoint {}",
-          rd_kafka_err2name(cause), fatal, self.progress_.checkpoint());
+      spdlog::warn("kafka relay: fatal producer error {}: {}; restarting the producer from checkpoint {}",
+                   rd_kafka_err2name(cause), fatal, self.progress_.checkpoint());
       self.failed_ = true;
       return;
     }
@@ -353,8 +343,7 @@ class Relay::Session {
     // them itself, the relay's events only wait. librdkafka has already
     // logged a failed connection (as FAIL), so that one is not repeated.
     spdlog::log(err == RD_KAFKA_RESP_ERR__TRANSPORT ? spdlog::level::debug : spdlog::level::warn,
-                "kafka relay: {} ({}); retrying", reason,
-                rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)));
+                "kafka relay: {} ({}); retrying", reason, rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)));
   }
 
   Relay& relay_;
@@ -371,14 +360,11 @@ class Relay::Session {
   Clock::time_point last_persist_;
 };
 
-Relay::Relay(eventstore::Log& log, RelayOptions options)
-    : log_(log), options_(std::move(options)) {}
+Relay::Relay(eventstore::Log& log, RelayOptions options) : log_(log), options_(std::move(options)) {}
 
 Relay::~Relay() { stop(); }
 
-std::string Relay::checkpoint_key(std::string_view cluster_id) {
-  return "relay.checkpoint." + std::string(cluster_id);
-}
+std::string Relay::checkpoint_key(std::string_view cluster_id) { return "relay.checkpoint." + std::string(cluster_id); }
 
 result<RelayLag> Relay::lag(std::chrono::system_clock::time_point now) const {
   // The checkpoint first: the head read after it can only be further on, so
@@ -389,8 +375,8 @@ result<RelayLag> Relay::lag(std::chrono::system_clock::time_point now) const {
   const auto next = log_.read_all(eventstore::Position{published}, 1);
   if (!next) return next.error();
   if (next.value().empty()) return RelayLag{head - published, 0};
-  const auto recorded = std::chrono::system_clock::time_point(
-      std::chrono::microseconds(next.value().front().recorded_at_micros));
+  const auto recorded =
+      std::chrono::system_clock::time_point(std::chrono::microseconds(next.value().front().recorded_at_micros));
   const std::chrono::duration<double> waited = now - recorded;
   return RelayLag{head - published, std::max(0.0, waited.count())};
 }
@@ -462,8 +448,7 @@ Relay::SessionEnd Relay::run_session() {
   } else {
     const auto stored = log_.get_meta(checkpoint_key(*id));
     if (!stored) {
-      spdlog::warn("kafka relay: cannot read the checkpoint for cluster {}: {}", *id,
-                   stored.error().message());
+      spdlog::warn("kafka relay: cannot read the checkpoint for cluster {}: {}", *id, stored.error().message());
       return SessionEnd::rebuild;
     }
     if (stored.value()) {
@@ -481,8 +466,7 @@ Relay::SessionEnd Relay::run_session() {
     // The log is older than what this cluster has seen (restored from a
     // backup?): go on from its end, and say so, since consumers that applied
     // the lost stream versions will skip the new events that reuse them.
-    spdlog::warn("kafka relay: checkpoint {} for cluster {} is beyond the log's end {}", from, *id,
-                 head);
+    spdlog::warn("kafka relay: checkpoint {} for cluster {} is beyond the log's end {}", from, *id, head);
     from = head;
   }
   fresh_start_ = false;
@@ -490,8 +474,7 @@ Relay::SessionEnd Relay::run_session() {
     std::lock_guard lock(cluster_mutex_);
     cluster_id_ = *id;
   }
-  spdlog::info("kafka relay: cluster {} at {}, publishing after position {}", *id,
-               options_.bootstrap, from);
+  spdlog::info("kafka relay: cluster {} at {}, publishing after position {}", *id, options_.bootstrap, from);
   session.begin(*id, from);
   const SessionEnd end = session.pump();
   if (end == SessionEnd::stopped) session.flush();

@@ -26,8 +26,6 @@ std::string plural(std::string_view word) {
 
 std::string topic_for_category(std::string_view category) { return "tessera." + plural(category); }
 
-std::string topic_for_stream(std::string_view stream) {
-  return topic_for_category(domain::stream_category(stream));
-}
+std::string topic_for_stream(std::string_view stream) { return topic_for_category(domain::stream_category(stream)); }
 
 }  // namespace tessera::kafka

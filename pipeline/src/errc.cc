@@ -10,15 +10,19 @@ class Category final : public tessera::error_category {
   const char* name() const noexcept override { return "tessera.pipeline"; }
   std::string message(int condition) const override {
     switch (static_cast<errc>(condition)) {
-      case errc::precondition_failed: return "version-conflict";
-      case errc::idempotency_key_reused: return "idempotency-key-reused";
+      case errc::precondition_failed:
+        return "version-conflict";
+      case errc::idempotency_key_reused:
+        return "idempotency-key-reused";
     }
     return "unknown";
   }
   retry advice(int condition) const noexcept override {
     switch (static_cast<errc>(condition)) {
-      case errc::precondition_failed: return retry::command;
-      case errc::idempotency_key_reused: return retry::no;
+      case errc::precondition_failed:
+        return retry::command;
+      case errc::idempotency_key_reused:
+        return retry::no;
     }
     return retry::no;
   }

@@ -363,9 +363,11 @@ class Pipeline::Sequencer {
           using C = std::decay_t<decltype(c)>;
           if constexpr (requires { c.now; }) c.now = now;
           if constexpr (std::is_same_v<C, d::CreateContract>) {
-            return load.finish(d::decide(c, load.template get<d::ContractState>(d::contract_stream(c.org, c.contract))));
+            return load.finish(
+                d::decide(c, load.template get<d::ContractState>(d::contract_stream(c.org, c.contract))));
           } else if constexpr (std::is_same_v<C, d::ConfigureContract>) {
-            return load.finish(d::decide(c, load.template get<d::ContractState>(d::contract_stream(c.org, c.contract))));
+            return load.finish(
+                d::decide(c, load.template get<d::ContractState>(d::contract_stream(c.org, c.contract))));
           } else if constexpr (std::is_same_v<C, d::CreateSession>) {
             const auto& session = load.template get<d::SessionState>(d::session_stream(c.org, c.session));
             const auto& contract =
@@ -382,8 +384,8 @@ class Pipeline::Sequencer {
             return load.finish(d::decide(c, batch, contract, session));
           } else if constexpr (std::is_same_v<C, d::AssignCode> || std::is_same_v<C, d::EditCode>) {
             const auto& code = load.template get<d::CodeState>(d::code_stream(c.code_key));
-            const auto& batch = code.exists ? load.template get<d::BatchState>(d::batch_stream(code.org, code.batch))
-                                            : no_batch;
+            const auto& batch =
+                code.exists ? load.template get<d::BatchState>(d::batch_stream(code.org, code.batch)) : no_batch;
             return load.finish(d::decide(c, d::CodeContext{code, batch}));
           } else if constexpr (std::is_same_v<C, d::ArchiveCode> || std::is_same_v<C, d::DeleteCode>) {
             return load.finish(d::decide(c, load.template get<d::CodeState>(d::code_stream(c.code_key))));
@@ -391,8 +393,8 @@ class Pipeline::Sequencer {
             const auto& invitation = load.template get<d::InvitationState>(d::invitation_stream(c.invitation));
             const auto& session = load.template get<d::SessionState>(d::session_stream(c.org, c.session));
             const auto& code = c.code_key ? load.template get<d::CodeState>(d::code_stream(*c.code_key)) : no_code;
-            const auto& batch = code.exists ? load.template get<d::BatchState>(d::batch_stream(code.org, code.batch))
-                                            : no_batch;
+            const auto& batch =
+                code.exists ? load.template get<d::BatchState>(d::batch_stream(code.org, code.batch)) : no_batch;
             return load.finish(d::decide(c, d::InviteContext{invitation, session, code, batch}));
           } else if constexpr (std::is_same_v<C, d::ResendInvitation> || std::is_same_v<C, d::CancelInvitation> ||
                                std::is_same_v<C, d::ExpireInvitation>) {
@@ -437,8 +439,8 @@ class Pipeline::Sequencer {
     static const d::SessionState kNoSession;
     const auto& invitation = load.get<d::InvitationState>(d::invitation_stream(c.invitation));
     if (!invitation.exists) {
-      return load.finish(d::decide(c, d::ClaimContext{invitation, kNoSession, kNoCode, kNoBatch, kNoContract,
-                                                      d::RegistrationState{}}));
+      return load.finish(d::decide(
+          c, d::ClaimContext{invitation, kNoSession, kNoCode, kNoBatch, kNoContract, d::RegistrationState{}}));
     }
     const auto& terms = invitation.terms;
     const auto& session = load.get<d::SessionState>(d::session_stream(terms.org, terms.session));
@@ -496,7 +498,7 @@ class Pipeline::Sequencer {
   // Turns decided events into one atomic append, each stream expected at the
   // version the decision saw, and folds them into the cache.
   eventstore::result<eventstore::AppendRequest> to_request(const d::Events& events, d::Timestamp now,
-                                                            std::vector<d::StreamId>& touched) {
+                                                           std::vector<d::StreamId>& touched) {
     eventstore::AppendRequest request;
     request.recorded_at_micros = now.micros;
     std::unordered_map<std::string, std::size_t> write_of_stream;

@@ -96,9 +96,9 @@ Entries invitation_entries(const json& rec) {
   if (b.at("status") != "pending") return entries;
   const auto id = b.at("id").get<std::string>();
   const auto pos = rec.at("x").at("pos").get<std::uint64_t>();
-  entries.emplace(keys::roster_invitations(b.at("org").get<std::string>(), b.at("session_id").get<std::string>()) +
-                      keys::be64(pos),
-                  id);
+  entries.emplace(
+      keys::roster_invitations(b.at("org").get<std::string>(), b.at("session_id").get<std::string>()) + keys::be64(pos),
+      id);
   if (const json& expires = rec.at("x").at("expires"); !expires.is_null()) {
     entries.emplace(keys::due(expires.get<std::int64_t>(), id), std::string());
   }

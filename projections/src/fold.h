@@ -9,8 +9,8 @@
 #include <rocksdb/utilities/write_batch_with_index.h>
 
 #include <map>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 

@@ -56,9 +56,7 @@ std::string summary(std::string_view org, std::string_view contract) {
 
 std::string codes_of_org(std::string_view org) { return join({"ix/o", org}); }
 std::string codes_of_org(std::string_view org, std::string_view status) { return join({"ix/os", org, status}); }
-std::string codes_of_contract(std::string_view org, std::string_view contract) {
-  return join({"ix/c", org, contract});
-}
+std::string codes_of_contract(std::string_view org, std::string_view contract) { return join({"ix/c", org, contract}); }
 std::string codes_of_contract(std::string_view org, std::string_view contract, std::string_view status) {
   return join({"ix/cs", org, contract, status});
 }

@@ -362,8 +362,7 @@ result<std::optional<json>> ReadModels::roster(const domain::OrgId& org, const d
     if (!scanned) return scanned.error();
     std::vector<std::string> registration_keys;
     scanned = reader.scan(keys::roster_registrations(org.str(), id.str()), {}, [&](auto, std::string_view value) {
-      registration_keys.push_back(
-          keys::doc(d::registration_stream(org, d::RegistrationId(std::string(value))).str()));
+      registration_keys.push_back(keys::doc(d::registration_stream(org, d::RegistrationId(std::string(value))).str()));
       return true;
     });
     if (!scanned) return scanned.error();
@@ -372,8 +371,8 @@ result<std::optional<json>> ReadModels::roster(const domain::OrgId& org, const d
     if (!invitations) return invitations.error();
     auto registrations = reader.bodies(registration_keys);
     if (!registrations) return registrations.error();
-    return std::optional<json>(json{{"invitations", std::move(invitations.value())},
-                                    {"registrations", std::move(registrations.value())}});
+    return std::optional<json>(
+        json{{"invitations", std::move(invitations.value())}, {"registrations", std::move(registrations.value())}});
   } catch (const json::exception&) {
     return fail(errc::corruption);
   }

@@ -44,11 +44,10 @@ class Admin : public ::testing::Test {
     auto log = es::Log::open(data_ / "log").value();
     for (int n = 1; n <= 5; ++n) {
       es::AppendRequest request;
-      request.writes.push_back(es::StreamWrite{
-          n % 2 == 1 ? "a" : "b",
-          std::nullopt,
-          {es::ProposedEvent{"Counted", 1,
-                             R"({"n":)" + std::to_string(n) + R"(,"text":"payload"})"}}});
+      request.writes.push_back(
+          es::StreamWrite{n % 2 == 1 ? "a" : "b",
+                          std::nullopt,
+                          {es::ProposedEvent{"Counted", 1, R"({"n":)" + std::to_string(n) + R"(,"text":"payload"})"}}});
       request.recorded_at_micros = 1'700'000'000'000'000 + n;
       EXPECT_TRUE(log->append(request));
     }
@@ -118,8 +117,7 @@ TEST_F(Admin, DumpPrintsOneJsonLinePerEvent) {
     EXPECT_EQ(line.at("stream"), event.stream);
     EXPECT_EQ(line.at("version"), event.version.value);
     EXPECT_EQ(line.at("type"), "Counted");
-    EXPECT_EQ(line.at("payload"), json::parse(event.payload))
-        << "the payload is JSON, not a string";
+    EXPECT_EQ(line.at("payload"), json::parse(event.payload)) << "the payload is JSON, not a string";
     EXPECT_EQ(line.at("hash"), hash);
   }
   EXPECT_EQ(lines[0].at("recorded_at"), "2023-11-14T22:13:20.000001Z");

@@ -213,9 +213,7 @@ Command next_command(World& w, std::mt19937& rng, const std::string& tag) {
     c.max_uses = pick(1, 3);
     c.contract = w.sessions[c.session].contract;
     c.target = kBase + "/contracts/" + c.contract + "/batches";
-    c.body = {{"quantity", c.quantity},
-              {"max_uses", c.max_uses},
-              {"session_id", w.sessions[c.session].id}};
+    c.body = {{"quantity", c.quantity}, {"max_uses", c.max_uses}, {"session_id", w.sessions[c.session].id}};
   } else if (roll < 70 || (roll >= 85 && !claimable)) {
     c.kind = Kind::redeem;
     const Code& code = recent(w.codes, 40, rng);
@@ -250,8 +248,7 @@ HttpResponse send(const HttpClient& http, const Command& c) {
 // Records an answer: a 201 is an acknowledgement, anything else a refusal.
 void absorb(World& w, const Command& c, const HttpResponse& r, Tally& tally) {
   std::lock_guard lock(w.mutex);
-  if (r.status >= 500)
-    w.problems.push_back(cat(c.target, " answered ", std::to_string(r.status), " ", r.body));
+  if (r.status >= 500) w.problems.push_back(cat(c.target, " answered ", std::to_string(r.status), " ", r.body));
   if (r.status != 201) {
     ++tally.refused[outcome_of(r)];
     return;
@@ -275,8 +272,8 @@ void absorb(World& w, const Command& c, const HttpResponse& r, Tally& tally) {
     case Kind::batch: {
       const json codes = b.value("codes", json::array());
       if (codes.size() != static_cast<std::size_t>(c.quantity)) {
-        w.problems.push_back(cat(c.target, " generated ", std::to_string(codes.size()),
-                                 " codes of ", std::to_string(c.quantity), ": ", r.body));
+        w.problems.push_back(cat(c.target, " generated ", std::to_string(codes.size()), " codes of ",
+                                 std::to_string(c.quantity), ": ", r.body));
       }
       for (const auto& code : codes) w.codes.push_back({code.at("code"), c.session, c.max_uses});
       w.generated[c.contract] += static_cast<int>(codes.size());
@@ -314,8 +311,8 @@ class CrashTest : public ::testing::Test {
 
   // K clients send commands until the server dies under them; the server
   // gets SIGKILL after `load`. Commands without an answer go to unanswered_.
-  void load_and_kill(ServerProcess& server, int trial, std::chrono::milliseconds load,
-                     std::uint32_t seed, Tally& tally) {
+  void load_and_kill(ServerProcess& server, int trial, std::chrono::milliseconds load, std::uint32_t seed,
+                     Tally& tally) {
     std::atomic<bool> stop{false};
     std::barrier start(kClients + 1);
     std::mutex unanswered_mutex;
@@ -330,8 +327,7 @@ class CrashTest : public ::testing::Test {
         // Bounded by the kill: once the server is gone every send fails.
         for (int seq = 0; !stop.load(); ++seq) {
           const Command command = next_command(
-              world_, rng,
-              cat("t", std::to_string(trial), "-c", std::to_string(k), "-", std::to_string(seq)));
+              world_, rng, cat("t", std::to_string(trial), "-c", std::to_string(k), "-", std::to_string(seq)));
           ++mine.sent;
           HttpResponse answer;
           try {
@@ -387,13 +383,10 @@ class CrashTest : public ::testing::Test {
       const d::OrgId org{kOrg};
       const auto in_log = [&](const d::StreamId& stream, const std::string& what) {
         const auto version = log.stream_version(stream.str());
-        EXPECT_TRUE(version && version.value().value >= 1)
-            << "acknowledged " << what << " is not in the log";
+        EXPECT_TRUE(version && version.value().value >= 1) << "acknowledged " << what << " is not in the log";
       };
-      for (const auto& id : world_.contracts)
-        in_log(d::contract_stream(org, d::ContractId{id}), "contract " + id);
-      for (const auto& s : world_.sessions)
-        in_log(d::session_stream(org, d::SessionId{s.id}), "session " + s.id);
+      for (const auto& id : world_.contracts) in_log(d::contract_stream(org, d::ContractId{id}), "contract " + id);
+      for (const auto& s : world_.sessions) in_log(d::session_stream(org, d::SessionId{s.id}), "session " + s.id);
       for (const auto& c : world_.codes) {
         const auto parsed = d::parse_code(c.value);
         EXPECT_TRUE(parsed) << "acknowledged code " << c.value << " does not parse";
@@ -409,8 +402,7 @@ class CrashTest : public ::testing::Test {
     const auto verified = run_command({TESSERA_ADMIN_PATH, "verify", "--data-dir", data_.string()});
     EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
     const json report = json::parse(verified.out, nullptr, /*allow_exceptions=*/false);
-    EXPECT_EQ(report, (json{{"checked", head}, {"broken", nullptr}, {"head", head}}))
-        << verified.out;
+    EXPECT_EQ(report, (json{{"checked", head}, {"broken", nullptr}, {"head", head}})) << verified.out;
     return head;
   }
 
@@ -420,13 +412,11 @@ class CrashTest : public ::testing::Test {
   static json caught_up(const HttpClient& http) {
     const auto deadline = SteadyClock::now() + std::chrono::seconds(60);
     json status = status_of(http);
-    while (status.at("projection_position") != status.at("log_position") &&
-           SteadyClock::now() < deadline) {
+    while (status.at("projection_position") != status.at("log_position") && SteadyClock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
       status = status_of(http);
     }
-    EXPECT_EQ(status.at("projection_position"), status.at("log_position"))
-        << "the read models did not catch up";
+    EXPECT_EQ(status.at("projection_position"), status.at("log_position")) << "the read models did not catch up";
     return status;
   }
 
@@ -436,8 +426,7 @@ class CrashTest : public ::testing::Test {
     for (const auto& command : unanswered_) {
       const HttpResponse answer = send(http, command);
       if (answer.status == 201) {
-        ++(answer.headers.count("idempotent-replayed") != 0 ? tally.retried_replayed
-                                                            : tally.retried_applied);
+        ++(answer.headers.count("idempotent-replayed") != 0 ? tally.retried_replayed : tally.retried_applied);
       } else {
         ++tally.retried_refused;
       }
@@ -471,8 +460,7 @@ class CrashTest : public ::testing::Test {
       const json summary = read(http, kBase + "/contracts/" + contract + "/summary");
       const auto generated = w.generated.find(contract);
       EXPECT_EQ(summary.value("total", -1), generated == w.generated.end() ? 0 : generated->second)
-          << "contract " << contract
-          << " holds other codes than its acknowledged batches generated";
+          << "contract " << contract << " holds other codes than its acknowledged batches generated";
     }
     for (std::size_t i = from.sessions; i < w.sessions.size(); ++i) {
       const json session = read(http, kBase + "/sessions/" + w.sessions[i].id);
@@ -483,8 +471,7 @@ class CrashTest : public ::testing::Test {
       const json registration = read(http, kBase + "/registrations/" + r.id);
       EXPECT_EQ(registration.value("status", ""), "active") << r.id;
       EXPECT_EQ(registration.value("session_id", ""), w.sessions[r.session].id) << r.id;
-      EXPECT_EQ(registration.value("participant", json::object()).value("email", ""), r.email)
-          << r.id;
+      EXPECT_EQ(registration.value("participant", json::object()).value("email", ""), r.email) << r.id;
     }
     for (std::size_t i = from.invitations; i < w.invitations.size(); ++i) {
       const auto& inv = w.invitations[i];
@@ -516,24 +503,20 @@ class CrashTest : public ::testing::Test {
       for (const auto& r : roster.value("registrations", json::array())) {
         registered.insert(r.value("id", ""));
         const std::string email = r.value("participant", json::object()).value("email", "");
-        EXPECT_TRUE(emails.insert(email).second)
-            << email << " is registered or invited twice in " << session.id;
+        EXPECT_TRUE(emails.insert(email).second) << email << " is registered or invited twice in " << session.id;
         if (r.contains("code") && r["code"].is_string()) ++uses[r["code"]];
       }
       for (const auto& inv : roster.value("invitations", json::array())) {
         invited.insert(inv.value("id", ""));
         const std::string email = inv.value("participant", json::object()).value("email", "");
-        EXPECT_TRUE(emails.insert(email).second)
-            << email << " is registered or invited twice in " << session.id;
+        EXPECT_TRUE(emails.insert(email).second) << email << " is registered or invited twice in " << session.id;
       }
       std::set<std::string> acked_registrations;
       for (const auto* r : registrations[s]) acked_registrations.insert(r->id);
       EXPECT_EQ(registered, acked_registrations)
-          << "session " << session.id
-          << ": the roster's registrations are not the acknowledged ones";
-      EXPECT_EQ(invited, pending[s])
-          << "session " << session.id
-          << ": the roster's pending invitations are not the acknowledged ones";
+          << "session " << session.id << ": the roster's registrations are not the acknowledged ones";
+      EXPECT_EQ(invited, pending[s]) << "session " << session.id
+                                     << ": the roster's pending invitations are not the acknowledged ones";
       EXPECT_EQ(seats.value("registered", -1), static_cast<int>(registered.size())) << session.id;
       EXPECT_EQ(seats.value("reserved", -1), static_cast<int>(invited.size())) << session.id;
       EXPECT_EQ(seats.value("capacity", -1), session.capacity) << session.id;
@@ -565,8 +548,7 @@ TEST_F(CrashTest, KillNineUnderLoadLosesNothingAcknowledged) {
   const auto seed = seed_text != nullptr && *seed_text != '\0'
                         ? static_cast<std::uint32_t>(std::strtoul(seed_text, nullptr, 10))
                         : static_cast<std::uint32_t>(std::random_device{}());
-  std::printf("crash test: %d trials, %d clients, seed %u (TESSERA_CRASH_SEED replays it)\n",
-              trials, kClients, seed);
+  std::printf("crash test: %d trials, %d clients, seed %u (TESSERA_CRASH_SEED replays it)\n", trials, kClients, seed);
   std::mt19937 rng(seed);
   const std::vector<std::string> args{"--kafka", "none"};
   const auto started = SteadyClock::now();
@@ -579,8 +561,7 @@ TEST_F(CrashTest, KillNineUnderLoadLosesNothingAcknowledged) {
     ServerProcess server(TESSERAD_PATH, data_, args);
     const HttpClient http("127.0.0.1", server.port());
     const json restarted = caught_up(http);
-    EXPECT_EQ(restarted.at("log_position"), head)
-        << "tesserad restarted at another head than the log's";
+    EXPECT_EQ(restarted.at("log_position"), head) << "tesserad restarted at another head than the log's";
     Tally tally;
     retry_unanswered(http, tally);
     const bool last = trial == trials + 1;
@@ -589,8 +570,7 @@ TEST_F(CrashTest, KillNineUnderLoadLosesNothingAcknowledged) {
       std::printf(
           "  ... restart: log position %llu, in flight at the kill retried: %d replayed, %d "
           "applied, %d refused\n",
-          static_cast<unsigned long long>(head), tally.retried_replayed, tally.retried_applied,
-          tally.retried_refused);
+          static_cast<unsigned long long>(head), tally.retried_replayed, tally.retried_applied, tally.retried_refused);
       totals.retried_replayed += tally.retried_replayed;
       totals.retried_applied += tally.retried_applied;
       totals.retried_refused += tally.retried_refused;
@@ -604,17 +584,14 @@ TEST_F(CrashTest, KillNineUnderLoadLosesNothingAcknowledged) {
     if (last) {
       // A clean stop after the last check; the log must verify as a whole.
       const int status = server.stop(SIGTERM);
-      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-          << "tesserad stopped with " << status;
-      const auto verified =
-          run_command({TESSERA_ADMIN_PATH, "verify", "--data-dir", data_.string()});
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "tesserad stopped with " << status;
+      const auto verified = run_command({TESSERA_ADMIN_PATH, "verify", "--data-dir", data_.string()});
       EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
       std::printf("final: %s", verified.out.c_str());
       break;
     }
 
-    const std::chrono::milliseconds load(
-        std::uniform_int_distribution<int>(kMinLoadMs, kMaxLoadMs)(rng));
+    const std::chrono::milliseconds load(std::uniform_int_distribution<int>(kMinLoadMs, kMaxLoadMs)(rng));
     load_and_kill(server, trial, load, static_cast<std::uint32_t>(rng()), tally);
     head = check_log_after_kill();
     total_acked += tally.acked_total();
@@ -628,10 +605,9 @@ TEST_F(CrashTest, KillNineUnderLoadLosesNothingAcknowledged) {
         "trial %2d: SIGKILL after %3lld ms: sent %d, acked %d (contracts %d, sessions %d, batches "
         "%d, redemptions %d, "
         "invitations %d, claims %d), refused {%s}, in flight %d; log head %llu, verified\n",
-        trial, static_cast<long long>(load.count()), tally.sent, tally.acked_total(),
-        tally.acked[Kind::contract], tally.acked[Kind::session], tally.acked[Kind::batch],
-        tally.acked[Kind::redeem], tally.acked[Kind::invite], tally.acked[Kind::claim],
-        refused.c_str(), tally.in_flight, static_cast<unsigned long long>(head));
+        trial, static_cast<long long>(load.count()), tally.sent, tally.acked_total(), tally.acked[Kind::contract],
+        tally.acked[Kind::session], tally.acked[Kind::batch], tally.acked[Kind::redeem], tally.acked[Kind::invite],
+        tally.acked[Kind::claim], refused.c_str(), tally.in_flight, static_cast<unsigned long long>(head));
     std::fflush(stdout);
     if (HasFailure()) break;
   }
@@ -641,9 +617,9 @@ TEST_F(CrashTest, KillNineUnderLoadLosesNothingAcknowledged) {
       "at a kill "
       "(retried: %d replayed, %d applied, %d refused); %zu registrations, %zu codes, %zu sessions; "
       "nothing acknowledged missing: %s\n",
-      trials, seconds, totals.sent, total_acked, totals.in_flight, totals.retried_replayed,
-      totals.retried_applied, totals.retried_refused, world_.registrations.size(),
-      world_.codes.size(), world_.sessions.size(), HasFailure() ? "NO" : "yes");
+      trials, seconds, totals.sent, total_acked, totals.in_flight, totals.retried_replayed, totals.retried_applied,
+      totals.retried_refused, world_.registrations.size(), world_.codes.size(), world_.sessions.size(),
+      HasFailure() ? "NO" : "yes");
 }
 
 }  // namespace

@@ -159,8 +159,8 @@ TEST(ParseCode, DisplayIsCanonicalWhateverTheTypedLayout) {
 TEST(ParseCode, DashesAndSpacesAreLayout) {
   const CodeValue code = make_code(0x0123456789ABCDEULL, "");
   const std::string k = code.key;
-  EXPECT_TRUE(ParsesAs(k, code));                                      // no dashes at all
-  EXPECT_TRUE(ParsesAs(cat(k.substr(0, 6), "-", k.substr(6)), code));  // dashes in odd places
+  EXPECT_TRUE(ParsesAs(k, code));                                                   // no dashes at all
+  EXPECT_TRUE(ParsesAs(cat(k.substr(0, 6), "-", k.substr(6)), code));               // dashes in odd places
   EXPECT_TRUE(ParsesAs(cat("--", k.substr(0, 4), "---", k.substr(4), "-"), code));  // extra dashes
   EXPECT_TRUE(ParsesAs(cat(k.substr(0, 4), " ", k.substr(4, 4), " - ", k.substr(8)), code));
 }
@@ -174,8 +174,10 @@ TEST(ParseCode, LookAlikesFoldToOneAndZero) {
   const std::string zeros = "Oo";
   int one = 0, zero = 0;
   for (std::size_t i = 0; i < 14; ++i) {
-    if (typed[i] == '1') typed[i] = ones[static_cast<std::size_t>(one++) % ones.size()];
-    else if (typed[i] == '0') typed[i] = zeros[static_cast<std::size_t>(zero++) % zeros.size()];
+    if (typed[i] == '1')
+      typed[i] = ones[static_cast<std::size_t>(one++) % ones.size()];
+    else if (typed[i] == '0')
+      typed[i] = zeros[static_cast<std::size_t>(zero++) % zeros.size()];
   }
   ASSERT_NE(typed, code.display);
   const auto parsed = parse_code(typed);
@@ -220,21 +222,21 @@ TEST(ParseCode, MalformedShapesAreRejected) {
   const std::string k = code.key;
   EXPECT_TRUE(Malformed(""));
   EXPECT_TRUE(Malformed("----"));
-  EXPECT_TRUE(Malformed(k.substr(0, 12)));                 // check symbol missing
-  EXPECT_TRUE(Malformed(k.substr(0, 4)));                  // one group
+  EXPECT_TRUE(Malformed(k.substr(0, 12)));                             // check symbol missing
+  EXPECT_TRUE(Malformed(k.substr(0, 4)));                              // one group
   EXPECT_TRUE(Malformed(std::string(kMaxPrefixLength + 1, 'P') + k));  // prefix too long
-  EXPECT_TRUE(Malformed(cat("U", k.substr(1))));               // U is no symbol of the random part
-  EXPECT_TRUE(Malformed(cat("*", k.substr(1))));               // nor are the extra check symbols
+  EXPECT_TRUE(Malformed(cat("U", k.substr(1))));                       // U is no symbol of the random part
+  EXPECT_TRUE(Malformed(cat("*", k.substr(1))));                       // nor are the extra check symbols
   EXPECT_TRUE(Malformed(cat(k.substr(0, 4), "_", k.substr(4))));
   EXPECT_TRUE(Malformed(cat(k.substr(0, 4), ".", k.substr(4))));
   EXPECT_TRUE(Malformed(cat(k.substr(0, 4), "\t", k.substr(4))));
   EXPECT_TRUE(Malformed(k + "\n"));
-  EXPECT_TRUE(Malformed("G*LD" + k));                      // prefix of punctuation
-  EXPECT_TRUE(Malformed("G\xC3\x96LD" + k));               // non-ASCII
+  EXPECT_TRUE(Malformed("G*LD" + k));         // prefix of punctuation
+  EXPECT_TRUE(Malformed("G\xC3\x96LD" + k));  // non-ASCII
   EXPECT_TRUE(Malformed(std::string("\0", 1) + k));
   // A prefix of the longest length is fine.
-  EXPECT_TRUE(ParsesAs(std::string(kMaxPrefixLength, 'P') + k, make_code(0x0123456789ABCDEULL,
-                                                                          std::string(kMaxPrefixLength, 'P'))));
+  EXPECT_TRUE(ParsesAs(std::string(kMaxPrefixLength, 'P') + k,
+                       make_code(0x0123456789ABCDEULL, std::string(kMaxPrefixLength, 'P'))));
 }
 
 // ---------------------------------------------------------------------------

@@ -8,9 +8,9 @@
 
 #include <cstdint>
 #include <map>
-#include <set>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -100,9 +100,7 @@ class World {
   const SessionState& session(const OrgId& org, const SessionId& id) const {
     return get<SessionState>(session_stream(org, id));
   }
-  const BatchState& batch(const OrgId& org, const BatchId& id) const {
-    return get<BatchState>(batch_stream(org, id));
-  }
+  const BatchState& batch(const OrgId& org, const BatchId& id) const { return get<BatchState>(batch_stream(org, id)); }
   const CodeState& code(const std::string& key) const { return get<CodeState>(code_stream(key)); }
   const InvitationState& invitation(const InvitationId& id) const {
     return get<InvitationState>(invitation_stream(id));
@@ -250,7 +248,8 @@ Result<Events> when(const World& w, const ClaimInvitation& c) {
   const ContractState& contract =
       terms.code ? w.contract_of(code)
                  : (session.terms.contract ? w.contract(terms.org, *session.terms.contract) : kNoContract);
-  return decide(c, ClaimContext{inv, session, code, w.batch_of(code), contract, w.registration(terms.org, c.registration)});
+  return decide(
+      c, ClaimContext{inv, session, code, w.batch_of(code), contract, w.registration(terms.org, c.registration)});
 }
 
 Result<Events> when(const World& w, const CancelRegistration& c) {
@@ -320,17 +319,15 @@ TEST(CreateContract, InvalidFieldsAreValidationErrors) {
   EXPECT_TRUE(Rejected(decide(CreateContract{kOrg, ContractId{too_long_id}, "N", false, {}}, none), errc::validation));
   EXPECT_TRUE(Rejected(decide(CreateContract{kOrg, ContractId{"c/1"}, "N", false, {}}, none), errc::validation));
   EXPECT_TRUE(Rejected(decide(CreateContract{kOrg, kContract, "", false, {}}, none), errc::validation));
-  EXPECT_TRUE(Rejected(decide(CreateContract{kOrg, kContract, std::string(201, 'n'), false, {}}, none),
-                       errc::validation));
+  EXPECT_TRUE(
+      Rejected(decide(CreateContract{kOrg, kContract, std::string(201, 'n'), false, {}}, none), errc::validation));
   EXPECT_TRUE(Rejected(decide(CreateContract{kOrg, kContract, "N", false, eur(-1)}, none), errc::validation));
-  EXPECT_TRUE(Rejected(decide(CreateContract{kOrg, kContract, "N", false, Money{100, "eur"}}, none),
-                       errc::validation));
-  EXPECT_TRUE(Rejected(decide(CreateContract{kOrg, kContract, "N", false, Money{100, "EURO"}}, none),
-                       errc::validation));
+  EXPECT_TRUE(Rejected(decide(CreateContract{kOrg, kContract, "N", false, Money{100, "eur"}}, none), errc::validation));
+  EXPECT_TRUE(
+      Rejected(decide(CreateContract{kOrg, kContract, "N", false, Money{100, "EURO"}}, none), errc::validation));
   // The boundaries themselves are fine.
-  EXPECT_TRUE(Accepted(decide(CreateContract{kOrg, ContractId{std::string(64, 'a')}, std::string(200, 'n'), false,
-                                             eur(0)},
-                              none)));
+  EXPECT_TRUE(Accepted(
+      decide(CreateContract{kOrg, ContractId{std::string(64, 'a')}, std::string(200, 'n'), false, eur(0)}, none)));
 }
 
 // ===========================================================================
@@ -352,7 +349,8 @@ TEST(ConfigureContract, OnlyTheGivenSettingsChange) {
 TEST(ConfigureContract, DefaultPriceCanBeRemoved) {
   World w;
   w.given(contract_created(eur(1000)));
-  ConfigureContract c{kOrg, kContract, "Renamed", std::nullopt, std::optional<std::optional<Money>>(std::in_place, std::nullopt)};
+  ConfigureContract c{kOrg, kContract, "Renamed", std::nullopt,
+                      std::optional<std::optional<Money>>(std::in_place, std::nullopt)};
   const auto r = decide(c, w.contract(kOrg, kContract));
   ASSERT_TRUE(Accepted(r));
   w.given(r.value());
@@ -373,11 +371,11 @@ TEST(ConfigureContract, UnknownOrOtherOrganisationsContractIsContractUnknown) {
 TEST(ConfigureContract, InvalidSettingsAreValidationErrors) {
   World w;
   w.given(contract_created());
-  EXPECT_TRUE(Rejected(decide(ConfigureContract{kOrg, kContract, "", {}, {}}, w.contract(kOrg, kContract)),
-                       errc::validation));
-  EXPECT_TRUE(Rejected(decide(ConfigureContract{kOrg, kContract, {}, {}, std::optional<Money>(eur(-5))},
-                              w.contract(kOrg, kContract)),
-                       errc::validation));
+  EXPECT_TRUE(
+      Rejected(decide(ConfigureContract{kOrg, kContract, "", {}, {}}, w.contract(kOrg, kContract)), errc::validation));
+  EXPECT_TRUE(Rejected(
+      decide(ConfigureContract{kOrg, kContract, {}, {}, std::optional<Money>(eur(-5))}, w.contract(kOrg, kContract)),
+      errc::validation));
 }
 
 // ===========================================================================
@@ -389,8 +387,8 @@ TEST(CreateSession, NewSessionIsCreatedWithItsCapacity) {
   const CreateSession c{kOrg, kSession, "Spring course", 25, kContract, kNow};
   const auto r = decide(c, w.session(kOrg, kSession), w.contract(kOrg, kContract));
   ASSERT_TRUE(Accepted(r));
-  const Events expected = {{session_stream(kOrg, kSession),
-                            SessionCreated{kOrg, kSession, "Spring course", 25, kContract, kNow}}};
+  const Events expected = {
+      {session_stream(kOrg, kSession), SessionCreated{kOrg, kSession, "Spring course", 25, kContract, kNow}}};
   EXPECT_EQ(r.value(), expected);
   w.given(r.value());
   EXPECT_EQ(w.session(kOrg, kSession).capacity, 25U);
@@ -408,15 +406,14 @@ TEST(CreateSession, UnknownContractIsContractUnknown) {
   const CreateSession c{kOrg, kSession, "S", 5, kContract, std::nullopt};
   EXPECT_TRUE(Rejected(decide(c, w.session(kOrg, kSession), w.contract(kOrg, kContract)), errc::contract_unknown));
   w.given(contract_created(std::nullopt, false, kOtherOrg));
-  EXPECT_TRUE(
-      Rejected(decide(c, w.session(kOrg, kSession), w.contract(kOtherOrg, kContract)), errc::contract_unknown));
+  EXPECT_TRUE(Rejected(decide(c, w.session(kOrg, kSession), w.contract(kOtherOrg, kContract)), errc::contract_unknown));
 }
 
 TEST(CreateSession, ExistingIdIsAlreadyExists) {
   World w;
   w.given(contract_created()).given(session_created());
-  EXPECT_TRUE(Rejected(decide(CreateSession{kOrg, kSession, "S", 5, kContract, std::nullopt},
-                              w.session(kOrg, kSession), w.contract(kOrg, kContract)),
+  EXPECT_TRUE(Rejected(decide(CreateSession{kOrg, kSession, "S", 5, kContract, std::nullopt}, w.session(kOrg, kSession),
+                              w.contract(kOrg, kContract)),
                        errc::already_exists));
 }
 
@@ -472,8 +469,8 @@ TEST(ChangeCapacity, BelowOccupancyIsRejected) {
   w.given(session_created(3)).given(used_by("r1")).given(used_by("r2", kCode2));
   w.given({session_stream(kOrg, kSession), SeatReserved{kInv, false}});
   ASSERT_EQ(w.session(kOrg, kSession).occupied(), 3U);
-  EXPECT_TRUE(Rejected(decide(ChangeCapacity{kOrg, kSession, 2}, w.session(kOrg, kSession)),
-                       errc::capacity_below_occupancy));
+  EXPECT_TRUE(
+      Rejected(decide(ChangeCapacity{kOrg, kSession, 2}, w.session(kOrg, kSession)), errc::capacity_below_occupancy));
   // Down to exactly the occupancy is allowed.
   EXPECT_TRUE(Accepted(decide(ChangeCapacity{kOrg, kSession, 4}, w.session(kOrg, kSession))));
 }
@@ -498,8 +495,9 @@ TEST(GenerateBatch, UnassignedCodesAreIssuedUnderTheBatchTerms) {
   const auto r = when(w, c);
   ASSERT_TRUE(Accepted(r));
 
-  BatchGenerated terms{kOrg, kBatch, kContract, kSession, 2, eur(900), "spring promo", kNow,
-                       plus_seconds(kNow, 3600), 3, Restrictions{}, ""};
+  BatchGenerated terms{
+      kOrg, kBatch,         kContract, kSession, 2, eur(900), "spring promo", kNow, plus_seconds(kNow, 3600),
+      3,    Restrictions{}, ""};
   // Restrictions are stored normalised: emails lower-cased and trimmed, domains without '@'.
   terms.restrictions = Restrictions{{"alice@example.com"}, {"example.com"}, {"EU"}, {"staff"}};
   const Events expected = {
@@ -695,8 +693,7 @@ TEST(EditCode, UnusedCodeIsEdited) {
   const EditCode c{kOrg, kCode.key, "vip", eur(500), std::nullopt, plus_seconds(kNow, 60)};
   const auto r = when(w, c);
   ASSERT_TRUE(Accepted(r));
-  const Events expected = {
-      {code_stream(kCode.key), CodeEdited{"vip", eur(500), std::nullopt, plus_seconds(kNow, 60)}}};
+  const Events expected = {{code_stream(kCode.key), CodeEdited{"vip", eur(500), std::nullopt, plus_seconds(kNow, 60)}}};
   EXPECT_EQ(r.value(), expected);
   w.given(r.value());
   EXPECT_EQ(w.code(kCode.key).price, eur(500));
@@ -714,8 +711,8 @@ TEST(EditCode, Rejections) {
   World w = standard();
   EXPECT_TRUE(Rejected(when(w, EditCode{kOrg, kCode2.key, "n", {}, {}, {}}), errc::code_unknown));
   EXPECT_TRUE(Rejected(when(w, EditCode{kOtherOrg, kCode.key, "n", {}, {}, {}}), errc::code_unknown));
-  EXPECT_TRUE(Rejected(when(w, EditCode{kOrg, kCode.key, std::string(kMaxNoteLength + 1, 'n'), {}, {}, {}}),
-                       errc::validation));
+  EXPECT_TRUE(
+      Rejected(when(w, EditCode{kOrg, kCode.key, std::string(kMaxNoteLength + 1, 'n'), {}, {}, {}}), errc::validation));
   EXPECT_TRUE(Rejected(when(w, EditCode{kOrg, kCode.key, {}, Money{1, "xx"}, {}, {}}), errc::validation));
   EXPECT_TRUE(Rejected(when(w, EditCode{kOrg, kCode.key, {}, {}, kNow, plus_seconds(kNow, -1)}), errc::validation));
 
@@ -848,8 +845,8 @@ TEST(Invite, Rejections) {
 // ===========================================================================
 // ResendInvitation, CancelInvitation, ExpireInvitation
 
-World invited(std::optional<Timestamp> expires_at = std::nullopt, bool bind = false,
-              const Participant& who = kAlice, const InvitationId& id = kInv, bool with_code = true) {
+World invited(std::optional<Timestamp> expires_at = std::nullopt, bool bind = false, const Participant& who = kAlice,
+              const InvitationId& id = kInv, bool with_code = true) {
   World w = standard();
   Invite c = invite_cmd(who, with_code ? std::optional<std::string>(kCode.key) : std::nullopt, id);
   c.expires_at = expires_at;
@@ -874,8 +871,7 @@ TEST(ResendInvitation, Rejections) {
   EXPECT_TRUE(Rejected(decide(ResendInvitation{kOrg, kInv, plus_seconds(kNow, 60)}, w.invitation(kInv)),
                        errc::invitation_not_pending));
   w.given(decide(CancelInvitation{kOrg, kInv, kNow}, w.invitation(kInv)).value());
-  EXPECT_TRUE(
-      Rejected(decide(ResendInvitation{kOrg, kInv, kNow}, w.invitation(kInv)), errc::invitation_not_pending));
+  EXPECT_TRUE(Rejected(decide(ResendInvitation{kOrg, kInv, kNow}, w.invitation(kInv)), errc::invitation_not_pending));
 }
 
 TEST(CancelInvitation, CancelFreesTheSeatAndTheCode) {
@@ -892,22 +888,19 @@ TEST(CancelInvitation, CancelFreesTheSeatAndTheCode) {
   EXPECT_EQ(w.session(kOrg, kSession).occupied(), 0U);
   EXPECT_TRUE(w.code(kCode.key).pending.empty());
   EXPECT_EQ(w.invitation(kInv).status, InvitationStatus::cancelled);
-  EXPECT_TRUE(
-      Rejected(decide(CancelInvitation{kOrg, kInv, kNow}, w.invitation(kInv)), errc::invitation_not_pending));
+  EXPECT_TRUE(Rejected(decide(CancelInvitation{kOrg, kInv, kNow}, w.invitation(kInv)), errc::invitation_not_pending));
 }
 
 TEST(CancelInvitation, UnknownInvitationIsInvitationUnknown) {
   const World w = invited();
   EXPECT_TRUE(Rejected(decide(CancelInvitation{kOrg, kInv2, kNow}, w.invitation(kInv2)), errc::invitation_unknown));
-  EXPECT_TRUE(
-      Rejected(decide(CancelInvitation{kOtherOrg, kInv, kNow}, w.invitation(kInv)), errc::invitation_unknown));
+  EXPECT_TRUE(Rejected(decide(CancelInvitation{kOtherOrg, kInv, kNow}, w.invitation(kInv)), errc::invitation_unknown));
 }
 
 TEST(ExpireInvitation, DueInvitationExpiresAtExactlyExpiresAt) {
   World w = invited(plus_seconds(kNow, 60));
-  EXPECT_TRUE(
-      Rejected(decide(ExpireInvitation{kInv, plus_micros(plus_seconds(kNow, 60), -1)}, w.invitation(kInv)),
-               errc::validation));
+  EXPECT_TRUE(Rejected(decide(ExpireInvitation{kInv, plus_micros(plus_seconds(kNow, 60), -1)}, w.invitation(kInv)),
+                       errc::validation));
   const auto r = decide(ExpireInvitation{kInv, plus_seconds(kNow, 60)}, w.invitation(kInv));
   ASSERT_TRUE(Accepted(r));
   const Events expected = {
@@ -924,8 +917,8 @@ TEST(ExpireInvitation, DueInvitationExpiresAtExactlyExpiresAt) {
 
 TEST(ExpireInvitation, Rejections) {
   const World w = invited();  // no expires_at
-  EXPECT_TRUE(Rejected(decide(ExpireInvitation{kInv, plus_seconds(kNow, 1'000'000)}, w.invitation(kInv)),
-                       errc::validation));
+  EXPECT_TRUE(
+      Rejected(decide(ExpireInvitation{kInv, plus_seconds(kNow, 1'000'000)}, w.invitation(kInv)), errc::validation));
   EXPECT_TRUE(Rejected(decide(ExpireInvitation{kInv2, kNow}, w.invitation(kInv2)), errc::invitation_unknown));
 }
 
@@ -1000,8 +993,7 @@ TEST(ClaimInvitation, Rejections) {
   World assigned = standard();
   assigned.given({code_stream(kCode.key), CodeAssigned{kBob}});
   assigned.given(when(assigned, invite_cmd(kBob, kCode.key)).value());
-  EXPECT_TRUE(
-      Rejected(when(assigned, ClaimInvitation{kInv, kAlice, kReg, kNow}), errc::code_assigned_elsewhere));
+  EXPECT_TRUE(Rejected(when(assigned, ClaimInvitation{kInv, kAlice, kReg, kNow}), errc::code_assigned_elsewhere));
 
   w.given(used_by("r1", kCode2));  // registration r1 exists already
   EXPECT_TRUE(Rejected(when(w, ClaimInvitation{kInv, std::nullopt, kReg, kNow}), errc::already_exists));
@@ -1017,9 +1009,8 @@ TEST(Redeem, CodeIsRedeemedAndTheSeatRegistered) {
   const Events expected = {
       {code_stream(kCode.key), CodeRedeemed{kReg, kAlice, kSession, kNow, std::nullopt, {}}},
       {session_stream(kOrg, kSession), SeatRegistered{kReg, std::nullopt}},
-      {registration_stream(kOrg, kReg),
-       RegistrationCreated{kOrg, kReg, kSession, kCode.display, kAlice, std::nullopt, kNow, std::nullopt,
-                           std::nullopt}},
+      {registration_stream(kOrg, kReg), RegistrationCreated{kOrg, kReg, kSession, kCode.display, kAlice, std::nullopt,
+                                                            kNow, std::nullopt, std::nullopt}},
   };
   EXPECT_EQ(r.value(), expected);
   w.given(r.value());
@@ -1113,8 +1104,8 @@ TEST(Redeem, NUseCodeIsExhaustedAfterNUses) {
   terms.max_uses = 3;
   World w = standard(terms);
   for (int i = 1; i <= 3; ++i) {
-    const auto r = when(w, redeem_cmd(person(cat("p", std::to_string(i), "@example.com")), kSession,
-                                      cat("r", std::to_string(i))));
+    const auto r =
+        when(w, redeem_cmd(person(cat("p", std::to_string(i), "@example.com")), kSession, cat("r", std::to_string(i))));
     ASSERT_TRUE(Accepted(r)) << "use " << i;
     w.given(r.value());
     EXPECT_EQ(w.code(kCode.key).uses, static_cast<std::uint32_t>(i));
@@ -1384,9 +1375,9 @@ TEST(RevokeRegistration, RevokeFreesSeatAndReturnsTheCodeToThePool) {
 
 TEST(RevokeRegistration, UnknownRegistrationIsRegistrationUnknown) {
   const World w = redeemed(false);
-  EXPECT_TRUE(Rejected(decide(RevokeRegistration{kOrg, RegistrationId{"r9"}, kNow},
-                              w.registration(kOrg, RegistrationId{"r9"})),
-                       errc::registration_unknown));
+  EXPECT_TRUE(
+      Rejected(decide(RevokeRegistration{kOrg, RegistrationId{"r9"}, kNow}, w.registration(kOrg, RegistrationId{"r9"})),
+               errc::registration_unknown));
 }
 
 TEST(ChangeAccess, AccessEndIsSetChangedOrLeftAlone) {
@@ -1406,9 +1397,9 @@ TEST(ChangeAccess, AccessEndIsSetChangedOrLeftAlone) {
 TEST(ChangeAccess, Rejections) {
   World w = redeemed(false);
   EXPECT_TRUE(Rejected(decide(ChangeAccess{kOrg, kReg, kNow}, w.registration(kOrg, kReg)), errc::validation));
-  EXPECT_TRUE(Rejected(decide(ChangeAccess{kOrg, RegistrationId{"r9"}, std::nullopt},
-                              w.registration(kOrg, RegistrationId{"r9"})),
-                       errc::registration_unknown));
+  EXPECT_TRUE(Rejected(
+      decide(ChangeAccess{kOrg, RegistrationId{"r9"}, std::nullopt}, w.registration(kOrg, RegistrationId{"r9"})),
+      errc::registration_unknown));
   w.given(decide(RevokeRegistration{kOrg, kReg, kNow}, w.registration(kOrg, kReg)).value());
   EXPECT_TRUE(Rejected(decide(ChangeAccess{kOrg, kReg, std::nullopt}, w.registration(kOrg, kReg)),
                        errc::registration_not_active));

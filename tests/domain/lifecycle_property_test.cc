@@ -114,8 +114,7 @@ const ContractState& contract_of_code(const Store& s, const CodeState& code) {
   return s.get<ContractState>(contract_stream(code.org, batch.terms.contract));
 }
 
-const ContractState& contract_of_registration(const Store& s,
-                                              const RegistrationState& registration) {
+const ContractState& contract_of_registration(const Store& s, const RegistrationState& registration) {
   if (!registration.exists || !registration.terms.code) return kNoContract;
   return contract_of_code(s, s.get<CodeState>(code_stream(code_key_of(*registration.terms.code))));
 }
@@ -127,20 +126,17 @@ Result<Events> decide_as_pipeline(const Store& s, const Command& command) {
         if constexpr (std::is_same_v<C, CreateContract> || std::is_same_v<C, ConfigureContract>) {
           return decide(c, s.get<ContractState>(contract_stream(c.org, c.contract)));
         } else if constexpr (std::is_same_v<C, CreateSession>) {
-          return decide(
-              c, s.get<SessionState>(session_stream(c.org, c.session)),
-              c.contract ? s.get<ContractState>(contract_stream(c.org, *c.contract)) : kNoContract);
+          return decide(c, s.get<SessionState>(session_stream(c.org, c.session)),
+                        c.contract ? s.get<ContractState>(contract_stream(c.org, *c.contract)) : kNoContract);
         } else if constexpr (std::is_same_v<C, ChangeCapacity>) {
           return decide(c, s.get<SessionState>(session_stream(c.org, c.session)));
         } else if constexpr (std::is_same_v<C, GenerateBatch>) {
-          return decide(
-              c, s.get<BatchState>(batch_stream(c.org, c.batch)),
-              s.get<ContractState>(contract_stream(c.org, c.contract)),
-              c.session ? s.get<SessionState>(session_stream(c.org, *c.session)) : kNoSession);
+          return decide(c, s.get<BatchState>(batch_stream(c.org, c.batch)),
+                        s.get<ContractState>(contract_stream(c.org, c.contract)),
+                        c.session ? s.get<SessionState>(session_stream(c.org, *c.session)) : kNoSession);
         } else if constexpr (std::is_same_v<C, AssignCode> || std::is_same_v<C, EditCode>) {
           const auto& code = s.get<CodeState>(code_stream(c.code_key));
-          const auto& batch =
-              code.exists ? s.get<BatchState>(batch_stream(code.org, code.batch)) : kNoBatch;
+          const auto& batch = code.exists ? s.get<BatchState>(batch_stream(code.org, code.batch)) : kNoBatch;
           return decide(c, CodeContext{code, batch});
         } else if constexpr (std::is_same_v<C, ArchiveCode> || std::is_same_v<C, DeleteCode>) {
           return decide(c, s.get<CodeState>(code_stream(c.code_key)));
@@ -148,33 +144,26 @@ Result<Events> decide_as_pipeline(const Store& s, const Command& command) {
           const auto& invitation = s.get<InvitationState>(invitation_stream(c.invitation));
           const auto& session = s.get<SessionState>(session_stream(c.org, c.session));
           const auto& code = c.code_key ? s.get<CodeState>(code_stream(*c.code_key)) : kNoCode;
-          const auto& batch =
-              code.exists ? s.get<BatchState>(batch_stream(code.org, code.batch)) : kNoBatch;
+          const auto& batch = code.exists ? s.get<BatchState>(batch_stream(code.org, code.batch)) : kNoBatch;
           return decide(c, InviteContext{invitation, session, code, batch});
-        } else if constexpr (std::is_same_v<C, ResendInvitation> ||
-                             std::is_same_v<C, CancelInvitation> ||
+        } else if constexpr (std::is_same_v<C, ResendInvitation> || std::is_same_v<C, CancelInvitation> ||
                              std::is_same_v<C, ExpireInvitation>) {
           return decide(c, s.get<InvitationState>(invitation_stream(c.invitation)));
         } else if constexpr (std::is_same_v<C, ClaimInvitation>) {
           const auto& invitation = s.get<InvitationState>(invitation_stream(c.invitation));
           if (!invitation.exists) {
-            return decide(c, ClaimContext{invitation, kNoSession, kNoCode, kNoBatch, kNoContract,
-                                          RegistrationState{}});
+            return decide(c, ClaimContext{invitation, kNoSession, kNoCode, kNoBatch, kNoContract, RegistrationState{}});
           }
           const auto& terms = invitation.terms;
           const auto& session = s.get<SessionState>(session_stream(terms.org, terms.session));
-          const auto& code =
-              terms.code ? s.get<CodeState>(code_stream(code_key_of(*terms.code))) : kNoCode;
-          const auto& batch =
-              code.exists ? s.get<BatchState>(batch_stream(code.org, code.batch)) : kNoBatch;
+          const auto& code = terms.code ? s.get<CodeState>(code_stream(code_key_of(*terms.code))) : kNoCode;
+          const auto& batch = code.exists ? s.get<BatchState>(batch_stream(code.org, code.batch)) : kNoBatch;
           const auto& contract =
               terms.code
                   ? contract_of_code(s, code)
-                  : (session.terms.contract
-                         ? s.get<ContractState>(contract_stream(terms.org, *session.terms.contract))
-                         : kNoContract);
-          const auto& registration =
-              s.get<RegistrationState>(registration_stream(terms.org, c.registration));
+                  : (session.terms.contract ? s.get<ContractState>(contract_stream(terms.org, *session.terms.contract))
+                                            : kNoContract);
+          const auto& registration = s.get<RegistrationState>(registration_stream(terms.org, c.registration));
           return decide(c, ClaimContext{invitation, session, code, batch, contract, registration});
         } else if constexpr (std::is_same_v<C, Redeem>) {
           const auto& code = s.get<CodeState>(code_stream(c.code_key));
@@ -182,15 +171,12 @@ Result<Events> decide_as_pipeline(const Store& s, const Command& command) {
           const auto& batch = ours ? s.get<BatchState>(batch_stream(c.org, code.batch)) : kNoBatch;
           const auto& contract = ours ? contract_of_code(s, code) : kNoContract;
           const auto session_id = c.session ? c.session : batch.terms.session;
-          const auto& session = (ours && session_id)
-                                    ? s.get<SessionState>(session_stream(c.org, *session_id))
-                                    : kNoSession;
-          const auto& registration =
-              s.get<RegistrationState>(registration_stream(c.org, c.registration));
+          const auto& session =
+              (ours && session_id) ? s.get<SessionState>(session_stream(c.org, *session_id)) : kNoSession;
+          const auto& registration = s.get<RegistrationState>(registration_stream(c.org, c.registration));
           return decide(c, RedeemContext{code, batch, contract, session, registration});
         } else if constexpr (std::is_same_v<C, CancelRegistration>) {
-          const auto& registration =
-              s.get<RegistrationState>(registration_stream(c.org, c.registration));
+          const auto& registration = s.get<RegistrationState>(registration_stream(c.org, c.registration));
           return decide(c, CancelContext{registration, contract_of_registration(s, registration)});
         } else {
           static_assert(std::is_same_v<C, RevokeRegistration> || std::is_same_v<C, ChangeAccess>);
@@ -204,14 +190,11 @@ Result<Events> decide_as_pipeline(const Store& s, const Command& command) {
 // Reading commands and results in a failure log.
 
 std::string show(const std::optional<Timestamp>& t) {
-  return t ? cat("T0", (t->micros >= kT0.micros ? "+" : ""),
-                 num((t->micros - kT0.micros) / kSecond), "s")
+  return t ? cat("T0", (t->micros >= kT0.micros ? "+" : ""), num((t->micros - kT0.micros) / kSecond), "s")
            : std::string("-");
 }
 std::string show(Timestamp t) { return show(std::optional<Timestamp>(t)); }
-std::string show(const std::optional<Money>& m) {
-  return m ? cat(num(m->amount), m->currency) : std::string("-");
-}
+std::string show(const std::optional<Money>& m) { return m ? cat(num(m->amount), m->currency) : std::string("-"); }
 std::string show(const Participant& p) { return cat(p.email, "/", p.group, "/", p.region); }
 
 std::string show(const Command& command) {
@@ -224,34 +207,28 @@ std::string show(const Command& command) {
                      " now=", show(c.now));
         } else if constexpr (std::is_same_v<C, Invite>) {
           return cat("Invite ", c.org.str(), " ", c.invitation.str(), " session=", c.session.str(),
-                     " to=", show(c.participant), " code=", c.code_key.value_or("-"),
-                     " expires=", show(c.expires_at), c.bind_to_email ? " bound" : "",
-                     c.confirm_over_capacity ? " confirm" : "", " now=", show(c.now));
+                     " to=", show(c.participant), " code=", c.code_key.value_or("-"), " expires=", show(c.expires_at),
+                     c.bind_to_email ? " bound" : "", c.confirm_over_capacity ? " confirm" : "", " now=", show(c.now));
         } else if constexpr (std::is_same_v<C, ResendInvitation>) {
           return cat("Resend ", c.org.str(), " ", c.invitation.str(), " now=", show(c.now));
         } else if constexpr (std::is_same_v<C, CancelInvitation>) {
-          return cat("CancelInvitation ", c.org.str(), " ", c.invitation.str(),
-                     " now=", show(c.now));
+          return cat("CancelInvitation ", c.org.str(), " ", c.invitation.str(), " now=", show(c.now));
         } else if constexpr (std::is_same_v<C, ExpireInvitation>) {
           return cat("Expire ", c.invitation.str(), " now=", show(c.now));
         } else if constexpr (std::is_same_v<C, ClaimInvitation>) {
-          return cat("Claim ", c.invitation.str(),
-                     " by=", c.participant ? show(*c.participant) : "(invitee)",
+          return cat("Claim ", c.invitation.str(), " by=", c.participant ? show(*c.participant) : "(invitee)",
                      " reg=", c.registration.str(), " now=", show(c.now));
         } else if constexpr (std::is_same_v<C, CancelRegistration>) {
-          return cat("CancelRegistration ", c.org.str(), " ", c.registration.str(),
-                     " now=", show(c.now));
+          return cat("CancelRegistration ", c.org.str(), " ", c.registration.str(), " now=", show(c.now));
         } else if constexpr (std::is_same_v<C, RevokeRegistration>) {
           return cat("Revoke ", c.org.str(), " ", c.registration.str(), " now=", show(c.now));
         } else if constexpr (std::is_same_v<C, ChangeAccess>) {
-          return cat("ChangeAccess ", c.org.str(), " ", c.registration.str(),
-                     " until=", show(c.access_until));
+          return cat("ChangeAccess ", c.org.str(), " ", c.registration.str(), " until=", show(c.access_until));
         } else if constexpr (std::is_same_v<C, AssignCode>) {
           return cat("Assign ", c.org.str(), " ", c.code_key, " to=", show(c.participant));
         } else if constexpr (std::is_same_v<C, EditCode>) {
-          return cat("Edit ", c.org.str(), " ", c.code_key, " note=", c.note ? "y" : "-",
-                     " price=", show(c.price), " from=", show(c.valid_from),
-                     " until=", show(c.valid_until));
+          return cat("Edit ", c.org.str(), " ", c.code_key, " note=", c.note ? "y" : "-", " price=", show(c.price),
+                     " from=", show(c.valid_from), " until=", show(c.valid_until));
         } else if constexpr (std::is_same_v<C, ArchiveCode>) {
           return cat("Archive ", c.org.str(), " ", c.code_key);
         } else if constexpr (std::is_same_v<C, DeleteCode>) {
@@ -259,24 +236,21 @@ std::string show(const Command& command) {
         } else if constexpr (std::is_same_v<C, ChangeCapacity>) {
           return cat("ChangeCapacity ", c.org.str(), " ", c.session.str(), " to=", num(c.capacity));
         } else if constexpr (std::is_same_v<C, ConfigureContract>) {
-          return cat("Configure ", c.org.str(), " ", c.contract.str(), " reuse=",
-                     c.reuse_cancelled_codes ? (*c.reuse_cancelled_codes ? "true" : "false") : "-",
+          return cat("Configure ", c.org.str(), " ", c.contract.str(),
+                     " reuse=", c.reuse_cancelled_codes ? (*c.reuse_cancelled_codes ? "true" : "false") : "-",
                      " default_price=", c.default_price ? show(*c.default_price) : "(unchanged)");
         } else if constexpr (std::is_same_v<C, CreateContract>) {
           return cat("CreateContract ", c.org.str(), " ", c.contract.str(),
-                     " reuse=", c.reuse_cancelled_codes ? "true" : "false",
-                     " default_price=", show(c.default_price));
+                     " reuse=", c.reuse_cancelled_codes ? "true" : "false", " default_price=", show(c.default_price));
         } else if constexpr (std::is_same_v<C, CreateSession>) {
-          return cat(
-              "CreateSession ", c.org.str(), " ", c.session.str(), " capacity=", num(c.capacity),
-              " contract=", c.contract ? c.contract->str() : "-", " opens_at=", show(c.opens_at));
+          return cat("CreateSession ", c.org.str(), " ", c.session.str(), " capacity=", num(c.capacity),
+                     " contract=", c.contract ? c.contract->str() : "-", " opens_at=", show(c.opens_at));
         } else {
           static_assert(std::is_same_v<C, GenerateBatch>);
-          std::string r =
-              cat("Generate ", c.org.str(), " ", c.batch.str(), " contract=", c.contract.str(),
-                  " session=", c.session ? c.session->str() : "-", " max_uses=", num(c.max_uses),
-                  " price=", show(c.price), " from=", show(c.valid_from),
-                  " until=", show(c.valid_until), " prefix=", c.prefix, " restrict[emails=");
+          std::string r = cat("Generate ", c.org.str(), " ", c.batch.str(), " contract=", c.contract.str(),
+                              " session=", c.session ? c.session->str() : "-", " max_uses=", num(c.max_uses),
+                              " price=", show(c.price), " from=", show(c.valid_from), " until=", show(c.valid_until),
+                              " prefix=", c.prefix, " restrict[emails=");
           for (const auto& e : c.restrictions.emails) r += cat(e, ",");
           r += " domains=";
           for (const auto& e : c.restrictions.email_domains) r += cat(e, ",");
@@ -337,8 +311,8 @@ bool listed(const std::vector<std::string>& list, const std::string& value, bool
 
 std::string why_restricted(const Restrictions& r, const Participant& who);
 
-std::string why_unusable(const CodeState& code, const BatchState& batch, const OrgId& org,
-                         const Participant& who, Timestamp now) {
+std::string why_unusable(const CodeState& code, const BatchState& batch, const OrgId& org, const Participant& who,
+                         Timestamp now) {
   if (!code.exists) return "no such code";
   if (code.deleted) return "deleted";
   if (code.org != org) return "another organisation's code";
@@ -350,8 +324,7 @@ std::string why_unusable(const CodeState& code, const BatchState& batch, const O
   const auto until = code.valid_until ? code.valid_until : t.valid_until;
   if (from && now < *from) return "not yet valid";
   if (until && now >= *until) return "expired";
-  if (code.assignee && lower(code.assignee->email) != lower(who.email))
-    return "assigned to another email";
+  if (code.assignee && lower(code.assignee->email) != lower(who.email)) return "assigned to another email";
   return why_restricted(t.restrictions, who);
 }
 
@@ -359,8 +332,7 @@ std::string why_restricted(const Restrictions& r, const Participant& who) {
   const std::string email = lower(who.email);
   if (!r.emails.empty() && !listed(r.emails, email, true)) return "email restriction";
   const std::string domain = email.substr(email.rfind('@') + 1);
-  if (!r.email_domains.empty() && !listed(r.email_domains, domain, true))
-    return "domain restriction";
+  if (!r.email_domains.empty() && !listed(r.email_domains, domain, true)) return "domain restriction";
   if (!r.regions.empty() && !listed(r.regions, who.region, false)) return "region restriction";
   if (!r.groups.empty() && !listed(r.groups, who.group, false)) return "group restriction";
   return {};
@@ -371,12 +343,9 @@ std::string why_restricted(const Restrictions& r, const Participant& who) {
 
 const std::vector<Participant>& pool() {
   static const std::vector<Participant> kPool = {
-      {"ann@example.com", "Ann", "staff", "EU", ""},
-      {"Bob@Example.COM", "Bob", "guests", "US", "x-2"},
-      {"cy@example.org", "Cy", "staff", "US", ""},
-      {"dee@example.org", "Dee", "guests", "EU", ""},
-      {"EVE@other.net", "Eve", "staff", "EU", ""},
-      {"fay@other.net", "Fay", "", "", ""},
+      {"ann@example.com", "Ann", "staff", "EU", ""},   {"Bob@Example.COM", "Bob", "guests", "US", "x-2"},
+      {"cy@example.org", "Cy", "staff", "US", ""},     {"dee@example.org", "Dee", "guests", "EU", ""},
+      {"EVE@other.net", "Eve", "staff", "EU", ""},     {"fay@other.net", "Fay", "", "", ""},
       {"zed@nowhere.io", "Zed", "guests", "APAC", ""},  // in no restriction list
   };
   return kPool;
@@ -442,8 +411,7 @@ World gen_world() {
     setup(w, CreateContract{kAcme, w.contracts.back(), cat("Contract ", num(c)), reuse,
                             priced ? std::optional<Money>(Money{1000 * c, "EUR"}) : std::nullopt});
   }
-  setup(w, CreateContract{kGlobex, ContractId("c1"), "Globex", *rc::gen::arbitrary<bool>(),
-                          Money{500, "USD"}});
+  setup(w, CreateContract{kGlobex, ContractId("c1"), "Globex", *rc::gen::arbitrary<bool>(), Money{500, "USD"}});
 
   // Sessions: acme s0.. with small capacities, opening before or after T0.
   const int n_sessions = *rc::gen::inRange(2, 4);
@@ -453,13 +421,12 @@ World gen_world() {
     const int contract = *rc::gen::inRange(0, 3);  // 0: none
     w.sessions.emplace_back(cat("s", num(s)));
     setup(w, CreateSession{kAcme, w.sessions.back(), cat("Session ", num(s)), capacity,
-                           contract ? std::optional<ContractId>(
-                                          w.contracts[static_cast<std::size_t>(contract - 1)])
+                           contract ? std::optional<ContractId>(w.contracts[static_cast<std::size_t>(contract - 1)])
                                     : std::nullopt,
                            opens_at});
   }
-  setup(w, CreateSession{kGlobex, SessionId("s0"), "Globex session",
-                         *rc::gen::inRange<std::uint32_t>(0, 5), ContractId("c1"), std::nullopt});
+  setup(w, CreateSession{kGlobex, SessionId("s0"), "Globex session", *rc::gen::inRange<std::uint32_t>(0, 5),
+                         ContractId("c1"), std::nullopt});
 
   // Batches: acme b0.. with random terms, some codes assigned at once.
   std::uint64_t bits = 0;
@@ -489,8 +456,7 @@ World gen_world() {
         g.participants.push_back(pool()[*rc::gen::inRange<std::size_t>(0, pool().size())]);
       }
       if (*rc::gen::arbitrary<bool>()) {
-        for (int i = 0; i < assigned; ++i)
-          g.participant_prices.push_back(Money{10 * (i + 1), "EUR"});
+        for (int i = 0; i < assigned; ++i) g.participant_prices.push_back(Money{10 * (i + 1), "EUR"});
       }
     } else {
       g.quantity = *rc::gen::inRange<std::uint32_t>(1, 4);
@@ -540,29 +506,28 @@ enum Kind : int {
 using Step = std::tuple<int, int, int, int, int, int, int>;  // kind, a, b, c, d, flags, dt
 
 rc::Gen<Step> gen_step() {
-  return rc::gen::tuple(rc::gen::weightedElement<int>({{20, kRedeem},
-                                                       {12, kInvite},
-                                                       {2, kResend},
-                                                       {4, kCancelInvitation},
-                                                       {4, kExpire},
-                                                       {12, kClaim},
-                                                       {6, kCancelRegistration},
-                                                       {4, kRevoke},
-                                                       {2, kChangeAccess},
-                                                       {4, kAssign},
-                                                       {2, kEdit},
-                                                       {1, kArchive},
-                                                       {1, kDelete},
-                                                       {4, kChangeCapacity},
-                                                       {2, kConfigure}}),
-                        rc::gen::inRange(0, 1000), rc::gen::inRange(0, 1000),
-                        rc::gen::inRange(0, 1000), rc::gen::inRange(0, 1000),
-                        rc::gen::inRange(0, 256),
-                        // Mostly small, sometimes hours, so that validity windows and expiries
-                        // get crossed; and sometimes exactly to the next deadline (6) or to the
-                        // instant before it (7), so that their boundaries get hit.
-                        rc::gen::weightedElement<int>(
-                            {{3, 0}, {2, 1}, {3, 2}, {3, 3}, {2, 4}, {1, 5}, {2, 6}, {1, 7}}));
+  return rc::gen::tuple(
+      rc::gen::weightedElement<int>({{20, kRedeem},
+                                     {12, kInvite},
+                                     {2, kResend},
+                                     {4, kCancelInvitation},
+                                     {4, kExpire},
+                                     {12, kClaim},
+                                     {6, kCancelRegistration},
+                                     {4, kRevoke},
+                                     {2, kChangeAccess},
+                                     {4, kAssign},
+                                     {2, kEdit},
+                                     {1, kArchive},
+                                     {1, kDelete},
+                                     {4, kChangeCapacity},
+                                     {2, kConfigure}}),
+      rc::gen::inRange(0, 1000), rc::gen::inRange(0, 1000), rc::gen::inRange(0, 1000), rc::gen::inRange(0, 1000),
+      rc::gen::inRange(0, 256),
+      // Mostly small, sometimes hours, so that validity windows and expiries
+      // get crossed; and sometimes exactly to the next deadline (6) or to the
+      // instant before it (7), so that their boundaries get hit.
+      rc::gen::weightedElement<int>({{3, 0}, {2, 1}, {3, 2}, {3, 3}, {2, 4}, {1, 5}, {2, 6}, {1, 7}}));
 }
 
 constexpr std::int64_t kSteps[] = {0, kSecond, kMinute, 10 * kMinute, kHour, 6 * kHour};
@@ -583,8 +548,7 @@ std::optional<Timestamp> next_deadline(const Store& s, Timestamp now) {
       consider(c->valid_until);
     } else if (const auto* se = std::get_if<SessionState>(&state)) {
       consider(se->terms.opens_at);
-    } else if (const auto* i = std::get_if<InvitationState>(&state);
-               i && i->status == InvitationStatus::pending) {
+    } else if (const auto* i = std::get_if<InvitationState>(&state); i && i->status == InvitationStatus::pending) {
       consider(i->terms.expires_at);
     }
   }
@@ -604,9 +568,7 @@ const T& pick(const std::vector<T>& v, int i) {
 }
 
 // One command in ten goes to the other organisation.
-const OrgId& flip(const OrgId& org, int d) {
-  return d % 10 == 0 ? (org == kAcme ? kGlobex : kAcme) : org;
-}
+const OrgId& flip(const OrgId& org, int d) { return d % 10 == 0 ? (org == kAcme ? kGlobex : kAcme) : org; }
 
 // A code of the world, or (one time in sixteen) one never issued.
 CodeRef code_ref(const World& w, int i) {
@@ -634,8 +596,7 @@ Command build(const World& w, const Step& step, std::size_t index, Timestamp now
     }
     if (i % 3 != 0 && !pending.empty()) return pick(pending, i / 3);
     const auto n = static_cast<int>(w.invitations.size());
-    return i % (n + 1) < n ? w.invitations[static_cast<std::size_t>(i % (n + 1))]
-                           : InvitationId("i_none");
+    return i % (n + 1) < n ? w.invitations[static_cast<std::size_t>(i % (n + 1))] : InvitationId("i_none");
   };
   auto invitation_org = [&](const InvitationId& id) {
     const auto& inv = w.store.get<InvitationState>(invitation_stream(id));
@@ -645,8 +606,7 @@ Command build(const World& w, const Step& step, std::size_t index, Timestamp now
   auto registration = [&](int i) {
     std::vector<std::pair<OrgId, RegistrationId>> active;
     for (const auto& r : w.registrations) {
-      if (w.store.get<RegistrationState>(registration_stream(r.first, r.second)).status ==
-          RegistrationStatus::active) {
+      if (w.store.get<RegistrationState>(registration_stream(r.first, r.second)).status == RegistrationStatus::active) {
         active.push_back(r);
       }
     }
@@ -758,15 +718,11 @@ Command build(const World& w, const Step& step, std::size_t index, Timestamp now
     }
     case kEdit: {
       const CodeRef code = code_ref(w, a);
-      EditCode e{flip(code.org, d), code.key,     std::nullopt,
-                 std::nullopt,      std::nullopt, std::nullopt};
+      EditCode e{flip(code.org, d), code.key, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
       if (flags & 1) e.note = "edited";
       if (flags & 2) e.price = Money{c, "EUR"};
-      if (flags & 4)
-        e.valid_from = plus(now, std::array<std::int64_t, 3>{-kHour, kHour, kDay}[c % 3]);
-      if (flags & 8)
-        e.valid_until =
-            plus(now, std::array<std::int64_t, 3>{-kMinute, 2 * kHour, 2 * kDay}[b % 3]);
+      if (flags & 4) e.valid_from = plus(now, std::array<std::int64_t, 3>{-kHour, kHour, kDay}[c % 3]);
+      if (flags & 8) e.valid_until = plus(now, std::array<std::int64_t, 3>{-kMinute, 2 * kHour, 2 * kDay}[b % 3]);
       return e;
     }
     case kArchive: {
@@ -814,8 +770,7 @@ OrgId org_of_stream(const Store& s, const std::string& stream) {
 
 // Checks on one accepted command against the states it was decided on
 // (`before`) and the states after its events (`after`).
-void check_accepted(const Store& before, const Store& after, const Command& command,
-                    const Events& events) {
+void check_accepted(const Store& before, const Store& after, const Command& command, const Events& events) {
   // Invariant 4 for a redemption.
   if (const auto* c = std::get_if<Redeem>(&command)) {
     const auto& code = before.get<CodeState>(code_stream(c->code_key));
@@ -828,17 +783,14 @@ void check_accepted(const Store& before, const Store& after, const Command& comm
     CHECK(session.exists, "redeemed into an unknown session");
     CHECK(!batch.terms.session || *batch.terms.session == *session_id,
           "redeemed into another session than the batch's");
-    CHECK(!session.terms.opens_at || c->now >= *session.terms.opens_at,
-          "redeemed before the session opened");
+    CHECK(!session.terms.opens_at || c->now >= *session.terms.opens_at, "redeemed before the session opened");
     CHECK(session.occupied() < session.capacity, "redeemed into a full session");
   }
   // Invariant 4 for a claim.
   if (const auto* c = std::get_if<ClaimInvitation>(&command)) {
     const auto& inv = before.get<InvitationState>(invitation_stream(c->invitation));
-    CHECK(inv.exists && inv.status == InvitationStatus::pending,
-          "claimed an invitation that was not pending");
-    CHECK(!inv.terms.expires_at || c->now < *inv.terms.expires_at,
-          "claimed an invitation past its expires_at");
+    CHECK(inv.exists && inv.status == InvitationStatus::pending, "claimed an invitation that was not pending");
+    CHECK(!inv.terms.expires_at || c->now < *inv.terms.expires_at, "claimed an invitation past its expires_at");
     const Participant who = c->participant ? *c->participant : inv.terms.participant;
     CHECK(!inv.terms.bind_to_email || lower(who.email) == lower(inv.terms.participant.email),
           "a bound invitation claimed with another email");
@@ -853,25 +805,21 @@ void check_accepted(const Store& before, const Store& after, const Command& comm
     const auto& session = before.get<SessionState>(session_stream(c->org, c->session));
     CHECK(session.exists, "invited to an unknown session");
     CHECK(!c->expires_at || *c->expires_at > c->now, "invited with an expires_at already past");
-    CHECK(session.occupied() < session.capacity || c->confirm_over_capacity,
-          "invited into a full session unconfirmed");
+    CHECK(session.occupied() < session.capacity || c->confirm_over_capacity, "invited into a full session unconfirmed");
     if (c->code_key) {
       const auto& code = before.get<CodeState>(code_stream(*c->code_key));
       const auto& batch = before.get<BatchState>(batch_stream(code.org, code.batch));
       const std::string why = why_unusable(code, batch, c->org, c->participant, c->now);
       CHECK(why.empty(), cat("invited with a code that is ", why));
-      CHECK(!batch.terms.session || *batch.terms.session == c->session,
-            "invited with a code for another session");
+      CHECK(!batch.terms.session || *batch.terms.session == c->session, "invited with a code for another session");
     }
   }
   if (const auto* c = std::get_if<AssignCode>(&command); c && !events.empty()) {
     const auto& code = before.get<CodeState>(code_stream(c->code_key));
     const auto& batch = before.get<BatchState>(batch_stream(code.org, code.batch));
-    CHECK(code.exists && !code.deleted && code.org == c->org,
-          "assigned another organisation's or a deleted code");
+    CHECK(code.exists && !code.deleted && code.org == c->org, "assigned another organisation's or a deleted code");
     CHECK(!code.assignee, "assigned a code already assigned");
-    CHECK(!code.archived && code.uses < batch.terms.max_uses,
-          "assigned an archived or exhausted code");
+    CHECK(!code.archived && code.uses < batch.terms.max_uses, "assigned an archived or exhausted code");
     const std::string why = why_restricted(batch.terms.restrictions, c->participant);
     CHECK(why.empty(), cat("assigned to a participant who fails the ", why));
   }
@@ -892,24 +840,20 @@ void check_accepted(const Store& before, const Store& after, const Command& comm
     if (reg.terms.code) {
       const auto& code = before.get<CodeState>(code_stream(code_key_of(*reg.terms.code)));
       const auto& batch = before.get<BatchState>(batch_stream(code.org, code.batch));
-      reuse = before.get<ContractState>(contract_stream(code.org, batch.terms.contract))
-                  .terms.reuse_cancelled_codes;
+      reuse = before.get<ContractState>(contract_stream(code.org, batch.terms.contract)).terms.reuse_cancelled_codes;
     }
     bool flagged = false;
     bool released = false;
     for (const auto& e : events) {
-      if (const auto* rc = std::get_if<RegistrationCancelled>(&e.event))
-        flagged = rc->code_reusable;
+      if (const auto* rc = std::get_if<RegistrationCancelled>(&e.event)) flagged = rc->code_reusable;
       if (std::holds_alternative<CodeUseReleased>(e.event)) released = true;
     }
-    CHECK(flagged == reuse && released == reuse,
-          cat("cancellation gave the use back: ", released ? "yes" : "no",
-              ", the contract's reuse policy: ", reuse ? "yes" : "no"));
+    CHECK(flagged == reuse && released == reuse, cat("cancellation gave the use back: ", released ? "yes" : "no",
+                                                     ", the contract's reuse policy: ", reuse ? "yes" : "no"));
   }
   if (const auto* c = std::get_if<ExpireInvitation>(&command)) {
     const auto& inv = before.get<InvitationState>(invitation_stream(c->invitation));
-    CHECK(inv.status == InvitationStatus::pending && inv.terms.expires_at &&
-              c->now >= *inv.terms.expires_at,
+    CHECK(inv.status == InvitationStatus::pending && inv.terms.expires_at && c->now >= *inv.terms.expires_at,
           "expired an invitation not due");
   }
   if (const auto* c = std::get_if<CancelInvitation>(&command)) {
@@ -931,8 +875,7 @@ void check_accepted(const Store& before, const Store& after, const Command& comm
       command);
   for (const auto& e : events) {
     CHECK(org_of_stream(after, e.stream.str()) == org,
-          cat("event ", event_type(e.event), " on ", e.stream.str(), " for a command of ",
-              org.str()));
+          cat("event ", event_type(e.event), " on ", e.stream.str(), " for a command of ", org.str()));
   }
 
   // Capacity rises only through a confirmed over-capacity invitation on a
@@ -971,17 +914,15 @@ void check_rejected(const Store& s, const Command& command, const Rejection& rej
     if (why == "expired") want = "code-expired";
     if (why == "assigned to another email") want = "code-assigned-elsewhere";
     if (why.ends_with("restriction")) want = "code-restricted";
-    if (why == "no such code" || why == "deleted" || why == "another organisation's code" ||
-        why == "no batch") {
+    if (why == "no such code" || why == "deleted" || why == "another organisation's code" || why == "no batch") {
       want = "code-unknown";
     }
-    CHECK(got == want, cat("rejected with ", got, " (", rejection.detail, ") but the code is ",
-                           why.empty() ? "usable" : why));
+    CHECK(got == want,
+          cat("rejected with ", got, " (", rejection.detail, ") but the code is ", why.empty() ? "usable" : why));
   };
   auto is_code_slug = [&] {
-    return code == errc::code_archived || code == errc::code_exhausted ||
-           code == errc::code_not_yet_valid || code == errc::code_expired ||
-           code == errc::code_assigned_elsewhere || code == errc::code_restricted ||
+    return code == errc::code_archived || code == errc::code_exhausted || code == errc::code_not_yet_valid ||
+           code == errc::code_expired || code == errc::code_assigned_elsewhere || code == errc::code_restricted ||
            code == errc::code_unknown;
   };
   if (const auto* c = std::get_if<Redeem>(&command)) {
@@ -996,8 +937,7 @@ void check_rejected(const Store& s, const Command& command, const Rejection& rej
       if (code == errc::session_full) {
         CHECK(session.occupied() >= session.capacity, "rejected as full with a seat left");
       } else {
-        CHECK(session.terms.opens_at && c->now < *session.terms.opens_at,
-              "rejected as not open when open");
+        CHECK(session.terms.opens_at && c->now < *session.terms.opens_at, "rejected as not open when open");
       }
     }
   }
@@ -1018,8 +958,7 @@ void check_rejected(const Store& s, const Command& command, const Rejection& rej
     const bool claimable = inv.exists && inv.status == InvitationStatus::pending &&
                            !(inv.terms.expires_at && c->now >= *inv.terms.expires_at);
     CHECK((code == errc::invitation_not_pending) == (inv.exists && !claimable),
-          cat("claim rejected with ", got, " of an invitation ",
-              inv.exists ? to_string(inv.status) : "unknown"));
+          cat("claim rejected with ", got, " of an invitation ", inv.exists ? to_string(inv.status) : "unknown"));
     const Participant who = c->participant ? *c->participant : inv.terms.participant;
     if (code == errc::invitation_bound) {
       CHECK(inv.terms.bind_to_email && lower(who.email) != lower(inv.terms.participant.email),
@@ -1043,8 +982,7 @@ void check_rejected(const Store& s, const Command& command, const Rejection& rej
             "assignment rejected as restricted to a participant who passes");
     }
   }
-  if (const auto* c = std::get_if<ChangeCapacity>(&command);
-      c && code == errc::capacity_below_occupancy) {
+  if (const auto* c = std::get_if<ChangeCapacity>(&command); c && code == errc::capacity_below_occupancy) {
     CHECK(c->capacity < s.get<SessionState>(session_stream(c->org, c->session)).occupied(),
           "capacity change rejected though it holds every seat taken");
   }
@@ -1060,8 +998,7 @@ void check_store(const World& w) {
     if (const auto* c = std::get_if<CodeState>(&state)) codes[stream] = c;
     if (const auto* s = std::get_if<SessionState>(&state)) sessions[stream] = s;
     if (const auto* i = std::get_if<InvitationState>(&state)) invitations.push_back(i);
-    if (const auto* r = std::get_if<RegistrationState>(&state))
-      registrations.emplace_back(stream, r);
+    if (const auto* r = std::get_if<RegistrationState>(&state)) registrations.emplace_back(stream, r);
   }
 
   // Recounts from the invitations and registrations.
@@ -1074,12 +1011,10 @@ void check_store(const World& w) {
     if (i->status != InvitationStatus::pending) continue;
     ++reserved[session_stream(i->terms.org, i->terms.session).str()];
     if (i->terms.code)
-      pending_of_code[code_stream(code_key_of(*i->terms.code)).str()].insert(
-          i->terms.invitation.str());
+      pending_of_code[code_stream(code_key_of(*i->terms.code)).str()].insert(i->terms.invitation.str());
   }
   for (const auto& [stream, r] : registrations) {
-    if (r->status == RegistrationStatus::active)
-      ++registered[session_stream(r->terms.org, r->terms.session).str()];
+    if (r->status == RegistrationStatus::active) ++registered[session_stream(r->terms.org, r->terms.session).str()];
     if (!r->terms.code) continue;
     const std::string code = code_stream(code_key_of(*r->terms.code)).str();
     ++ever[code];
@@ -1092,40 +1027,33 @@ void check_store(const World& w) {
     // Invariant 1.
     CHECK(code->uses <= batch.terms.max_uses,
           cat(stream, " uses ", num(code->uses), " > max_uses ", num(batch.terms.max_uses)));
-    CHECK(code->uses == uses[stream], cat(stream, " uses ", num(code->uses), " but ",
-                                          num(uses[stream]), " registrations hold a use"));
+    CHECK(code->uses == uses[stream],
+          cat(stream, " uses ", num(code->uses), " but ", num(uses[stream]), " registrations hold a use"));
     CHECK(code->redemptions_ever == ever[stream],
-          cat(stream, " redemptions_ever ", num(code->redemptions_ever), " but ", num(ever[stream]),
-              " registrations"));
+          cat(stream, " redemptions_ever ", num(code->redemptions_ever), " but ", num(ever[stream]), " registrations"));
     // The pending list holds exactly the code's pending invitations.
     std::set<std::string> listed;
     for (const auto& p : code->pending) {
       const auto& inv = w.store.get<InvitationState>(invitation_stream(p.invitation));
       CHECK(inv.exists && inv.status == InvitationStatus::pending,
-            cat(stream, " lists ", p.invitation.str(), " which is ",
-                inv.exists ? to_string(inv.status) : "unknown"));
+            cat(stream, " lists ", p.invitation.str(), " which is ", inv.exists ? to_string(inv.status) : "unknown"));
       CHECK(inv.terms.code && code_stream(code_key_of(*inv.terms.code)).str() == stream &&
                 inv.terms.session == p.session && inv.terms.org == code->org,
             cat(stream, " lists ", p.invitation.str(), " which is for another code or session"));
-      CHECK(listed.insert(p.invitation.str()).second,
-            cat(stream, " lists ", p.invitation.str(), " twice"));
+      CHECK(listed.insert(p.invitation.str()).second, cat(stream, " lists ", p.invitation.str(), " twice"));
     }
-    CHECK(listed == pending_of_code[stream],
-          cat(stream, " does not list all its pending invitations"));
-    CHECK(!code->deleted || (code->uses == 0 && code->pending.empty()),
-          cat(stream, " deleted but in use"));
+    CHECK(listed == pending_of_code[stream], cat(stream, " does not list all its pending invitations"));
+    CHECK(!code->deleted || (code->uses == 0 && code->pending.empty()), cat(stream, " deleted but in use"));
   }
   for (const auto& [stream, session] : sessions) {
     // Invariant 2.
     CHECK(session->occupied() <= session->capacity,
-          cat(stream, " reserved ", num(session->reserved), " + registered ",
-              num(session->registered), " > capacity ", num(session->capacity)));
+          cat(stream, " reserved ", num(session->reserved), " + registered ", num(session->registered), " > capacity ",
+              num(session->capacity)));
     CHECK(session->reserved == reserved[stream],
-          cat(stream, " reserved ", num(session->reserved), " but ", num(reserved[stream]),
-              " pending invitations"));
-    CHECK(session->registered == registered[stream],
-          cat(stream, " registered ", num(session->registered), " but ", num(registered[stream]),
-              " active registrations"));
+          cat(stream, " reserved ", num(session->reserved), " but ", num(reserved[stream]), " pending invitations"));
+    CHECK(session->registered == registered[stream], cat(stream, " registered ", num(session->registered), " but ",
+                                                         num(registered[stream]), " active registrations"));
   }
 }
 
@@ -1133,14 +1061,12 @@ void check_store(const World& w) {
 void accept(World& w, const Events& events) {
   w.store.apply(events);
   for (const auto& e : events) {
-    if (const auto* sent = std::get_if<InvitationSent>(&e.event))
-      w.invitations.push_back(sent->invitation);
+    if (const auto* sent = std::get_if<InvitationSent>(&e.event)) w.invitations.push_back(sent->invitation);
     if (const auto* created = std::get_if<RegistrationCreated>(&e.event)) {
       w.registrations.emplace_back(created->org, created->registration);
     }
     if (std::holds_alternative<RegistrationRevoked>(e.event)) w.released.insert(e.stream.str());
-    if (const auto* cancelled = std::get_if<RegistrationCancelled>(&e.event);
-        cancelled && cancelled->code_reusable) {
+    if (const auto* cancelled = std::get_if<RegistrationCancelled>(&e.event); cancelled && cancelled->code_reusable) {
       w.released.insert(e.stream.str());
     }
   }
@@ -1178,8 +1104,7 @@ RC_GTEST_PROP(LifecycleInvariants, HoldAfterEveryStepOfAnyCommandSequence, ()) {
   World w = gen_world();
   // Up to 200 steps: rapidcheck's sizes run 0..99, a container's length 0..size.
   const auto steps = *rc::gen::withSize([](int size) {
-    return rc::gen::resize(std::min(200, 4 * size + 20),
-                           rc::gen::container<std::vector<Step>>(gen_step()));
+    return rc::gen::resize(std::min(200, 4 * size + 20), rc::gen::container<std::vector<Step>>(gen_step()));
   });
   check_store(w);
   run(w, steps, false);

@@ -68,15 +68,15 @@ RC_GTEST_PROP(RedemptionInvariants, UsesAndSeatsNeverExceedTheirLimits, ()) {
   const auto n_sessions = *rc::gen::inRange<std::size_t>(1, 4);
   const auto n_codes = *rc::gen::inRange<std::size_t>(1, 6);
   const auto n_people = *rc::gen::inRange<std::size_t>(1, 8);
-  const auto capacities = *rc::gen::container<std::vector<std::uint32_t>>(n_sessions, rc::gen::inRange<std::uint32_t>(0, 6));
+  const auto capacities =
+      *rc::gen::container<std::vector<std::uint32_t>>(n_sessions, rc::gen::inRange<std::uint32_t>(0, 6));
   const auto max_uses = *rc::gen::container<std::vector<std::uint32_t>>(n_codes, rc::gen::inRange<std::uint32_t>(1, 5));
   const bool reuse = *rc::gen::arbitrary<bool>();
   // (kind, code, session, person, target): kind 0..5 redeem, 6 change capacity, 7..8 cancel, 9 revoke.
   using Step = std::tuple<int, std::size_t, std::size_t, std::size_t, std::size_t>;
-  const auto steps = *rc::gen::container<std::vector<Step>>(
-      rc::gen::tuple(rc::gen::inRange(0, 10), rc::gen::inRange<std::size_t>(0, n_codes),
-                     rc::gen::inRange<std::size_t>(0, n_sessions), rc::gen::inRange<std::size_t>(0, n_people),
-                     rc::gen::inRange<std::size_t>(0, 1000)));
+  const auto steps = *rc::gen::container<std::vector<Step>>(rc::gen::tuple(
+      rc::gen::inRange(0, 10), rc::gen::inRange<std::size_t>(0, n_codes), rc::gen::inRange<std::size_t>(0, n_sessions),
+      rc::gen::inRange<std::size_t>(0, n_people), rc::gen::inRange<std::size_t>(0, 1000)));
 
   Store store;
   store.apply(decide(CreateContract{kOrg, kContract, "Contract", reuse, std::nullopt}, ContractState{}).value());
@@ -97,8 +97,8 @@ RC_GTEST_PROP(RedemptionInvariants, UsesAndSeatsNeverExceedTheirLimits, ()) {
     g.max_uses = max_uses[c];
     g.codes = {make_code(1000 + c, "")};
     codes.push_back(g.codes.front());
-    store.apply(decide(g, BatchState{}, store.get<ContractState>(contract_stream(kOrg, kContract)), SessionState{})
-                    .value());
+    store.apply(
+        decide(g, BatchState{}, store.get<ContractState>(contract_stream(kOrg, kContract)), SessionState{}).value());
   }
 
   // The model.
@@ -113,12 +113,17 @@ RC_GTEST_PROP(RedemptionInvariants, UsesAndSeatsNeverExceedTheirLimits, ()) {
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const auto [kind, c, s, p, target] = steps[i];
     if (kind <= 5) {
-      const Redeem cmd{kOrg, codes[c].key, Participant{cat("p", std::to_string(p), "@example.com"), "", "", "", ""},
-                       sessions[s], RegistrationId(cat("r", std::to_string(i))), now};
+      const Redeem cmd{kOrg,
+                       codes[c].key,
+                       Participant{cat("p", std::to_string(p), "@example.com"), "", "", "", ""},
+                       sessions[s],
+                       RegistrationId(cat("r", std::to_string(i))),
+                       now};
       const auto& code = store.get<CodeState>(code_stream(cmd.code_key));
       const auto& batch = store.get<BatchState>(batch_stream(kOrg, code.batch));
-      const auto r = decide(cmd, RedeemContext{code, batch, contract, store.get<SessionState>(session_stream(kOrg, sessions[s])),
-                                               store.get<RegistrationState>(registration_stream(kOrg, cmd.registration))});
+      const auto r =
+          decide(cmd, RedeemContext{code, batch, contract, store.get<SessionState>(session_stream(kOrg, sessions[s])),
+                                    store.get<RegistrationState>(registration_stream(kOrg, cmd.registration))});
       std::string expected = "accepted";
       if (uses[c] >= max_uses[c]) {
         expected = "code-exhausted";
@@ -134,8 +139,8 @@ RC_GTEST_PROP(RedemptionInvariants, UsesAndSeatsNeverExceedTheirLimits, ()) {
       }
     } else if (kind == 6) {
       const auto wanted = static_cast<std::uint32_t>(target % 7);
-      const auto r = decide(ChangeCapacity{kOrg, sessions[s], wanted},
-                            store.get<SessionState>(session_stream(kOrg, sessions[s])));
+      const auto r =
+          decide(ChangeCapacity{kOrg, sessions[s], wanted}, store.get<SessionState>(session_stream(kOrg, sessions[s])));
       RC_ASSERT(show(r) == std::string(wanted < registered[s] ? "capacity-below-occupancy" : "accepted"));
       if (r) {
         store.apply(r.value());

@@ -94,16 +94,16 @@ TEST(ParseRfc3339, CalendarIsChecked) {
 TEST(ParseRfc3339, MalformedTextIsRejected) {
   EXPECT_TRUE(Invalid(""));
   EXPECT_TRUE(Invalid("2026-11-24"));
-  EXPECT_TRUE(Invalid("2026-11-24T10:15:30"));         // no offset
-  EXPECT_TRUE(Invalid("2026-11-24 10:15:30Z"));        // space for T
-  EXPECT_TRUE(Invalid("2026-11-24T10:15Z"));           // no seconds
-  EXPECT_TRUE(Invalid("2026-11-24T10:15:30.Z"));       // empty fraction
-  EXPECT_TRUE(Invalid("2026-11-24T10:15:30,5Z"));      // comma
-  EXPECT_TRUE(Invalid("2026-11-24T10:15:30+0200"));    // offset without colon
+  EXPECT_TRUE(Invalid("2026-11-24T10:15:30"));       // no offset
+  EXPECT_TRUE(Invalid("2026-11-24 10:15:30Z"));      // space for T
+  EXPECT_TRUE(Invalid("2026-11-24T10:15Z"));         // no seconds
+  EXPECT_TRUE(Invalid("2026-11-24T10:15:30.Z"));     // empty fraction
+  EXPECT_TRUE(Invalid("2026-11-24T10:15:30,5Z"));    // comma
+  EXPECT_TRUE(Invalid("2026-11-24T10:15:30+0200"));  // offset without colon
   EXPECT_TRUE(Invalid("2026-11-24T10:15:30+02"));
   EXPECT_TRUE(Invalid("2026-11-24T10:15:30+24:00"));
   EXPECT_TRUE(Invalid("2026-11-24T10:15:30+02:60"));
-  EXPECT_TRUE(Invalid("2026-11-24T10:15:30ZZ"));       // trailing text
+  EXPECT_TRUE(Invalid("2026-11-24T10:15:30ZZ"));  // trailing text
   EXPECT_TRUE(Invalid("2026-11-24T10:15:30Z "));
   EXPECT_TRUE(Invalid(" 2026-11-24T10:15:30Z"));
   EXPECT_TRUE(Invalid("2026/11/24T10:15:30Z"));

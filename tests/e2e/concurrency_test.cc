@@ -34,10 +34,10 @@ class ConcurrentRedemptions : public ::testing::Test {
   // A session of `capacity` seats and a batch of `codes` codes of `max_uses` uses for it.
   std::pair<std::string, std::vector<std::string>> setup(int capacity, int codes, int max_uses) {
     const auto contract = http_.post("/v1/orgs/acme/contracts", {{"name", "Acme"}}).json();
-    const auto session =
-        http_.post("/v1/orgs/acme/sessions", {{"name", "S"}, {"capacity", capacity}}).json();
-    const auto batch = http_.post("/v1/orgs/acme/contracts/" + contract["id"].get<std::string>() + "/batches",
-                                  {{"quantity", codes}, {"max_uses", max_uses}, {"session_id", session["id"]}})
+    const auto session = http_.post("/v1/orgs/acme/sessions", {{"name", "S"}, {"capacity", capacity}}).json();
+    const auto batch = http_
+                           .post("/v1/orgs/acme/contracts/" + contract["id"].get<std::string>() + "/batches",
+                                 {{"quantity", codes}, {"max_uses", max_uses}, {"session_id", session["id"]}})
                            .json();
     std::vector<std::string> values;
     for (const auto& c : batch["codes"]) values.push_back(c["code"]);
@@ -69,9 +69,7 @@ class ConcurrentRedemptions : public ::testing::Test {
     return tally;
   }
 
-  json seats(const std::string& session) {
-    return http_.get("/v1/orgs/acme/sessions/" + session + "/seats").json();
-  }
+  json seats(const std::string& session) { return http_.get("/v1/orgs/acme/sessions/" + session + "/seats").json(); }
 };
 
 TEST_F(ConcurrentRedemptions, FiftyClientsOneSingleUseCodeExactlyOneWins) {

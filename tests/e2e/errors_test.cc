@@ -16,12 +16,12 @@ std::string slug_of(const HttpResponse& r) {
   return type.substr(type.rfind('/') + 1);
 }
 
-#define EXPECT_PROBLEM(response, status_code, slug)                                   \
-  do {                                                                                \
-    const auto& r_ = (response);                                                      \
-    EXPECT_EQ(r_.status, status_code) << r_.body;                                     \
-    EXPECT_EQ(r_.headers.at("content-type"), "application/problem+json");             \
-    EXPECT_EQ(slug_of(r_), slug) << r_.body;                                          \
+#define EXPECT_PROBLEM(response, status_code, slug)                       \
+  do {                                                                    \
+    const auto& r_ = (response);                                          \
+    EXPECT_EQ(r_.status, status_code) << r_.body;                         \
+    EXPECT_EQ(r_.headers.at("content-type"), "application/problem+json"); \
+    EXPECT_EQ(slug_of(r_), slug) << r_.body;                              \
   } while (false)
 
 class Errors : public ::testing::Test {
@@ -57,8 +57,9 @@ TEST_F(Errors, RestrictionsAreEnforced) {
   EXPECT_EQ(redeem(by_domain.at(0), "ada@example.com").status, 201);
   const auto by_group = codes({{"restrictions", {{"groups", json::array({"scholars"})}}}});
   EXPECT_PROBLEM(redeem(by_group.at(0), "ada@example.com"), 403, "code-restricted");
-  const auto ok = http_.post("/v1/orgs/acme/redemptions",
-                             {{"code", by_group.at(0)}, {"participant", {{"email", "ada@example.com"}, {"group", "scholars"}}}});
+  const auto ok =
+      http_.post("/v1/orgs/acme/redemptions",
+                 {{"code", by_group.at(0)}, {"participant", {{"email", "ada@example.com"}, {"group", "scholars"}}}});
   EXPECT_EQ(ok.status, 201) << ok.body;
 }
 

@@ -202,11 +202,12 @@ TEST_F(Idempotency, WithoutAKeptAnswerEveryCreateRebuildsItFromTheFirstCommand) 
   };
   const json contract = send("/v1/orgs/acme/contracts", {{"name", "Acme"}}, "c");
   const std::string contract_id = contract.at("id");
-  const json session = send("/v1/orgs/acme/sessions", {{"name", "S"}, {"capacity", 5}, {"contract_id", contract_id}}, "s",
-                           /*changed_since=*/true);  // seats taken
+  const json session =
+      send("/v1/orgs/acme/sessions", {{"name", "S"}, {"capacity", 5}, {"contract_id", contract_id}}, "s",
+           /*changed_since=*/true);  // seats taken
   const std::string session_id = session.at("id");
-  const json batch = send("/v1/orgs/acme/contracts/" + contract_id + "/batches",
-                          {{"quantity", 3}, {"session_id", session_id}}, "b");
+  const json batch =
+      send("/v1/orgs/acme/contracts/" + contract_id + "/batches", {{"quantity", 3}, {"session_id", session_id}}, "b");
   send("/v1/orgs/acme/redemptions", {{"code", batch["codes"][0]["code"]}, {"participant", {{"email", "a@b.co"}}}}, "r");
   const json invitation = send("/v1/orgs/acme/sessions/" + session_id + "/invitations",
                                {{"participant", {{"email", "c@d.co"}}}, {"code", batch["codes"][1]["code"]}}, "i",
@@ -262,8 +263,8 @@ TEST_F(Idempotency, ARetriedUploadGivesEachRowTheCodeItWasGivenTheFirstTime) {
   const std::uint64_t written = log_position();
 
   crash_and_restart(/*lose_kept_answers=*/true);
-  for (const auto& [target, first, key] :
-       {std::tuple(participants, pool, "upload-1"), std::tuple(participants + "?mode=generate", generated, "upload-2")}) {
+  for (const auto& [target, first, key] : {std::tuple(participants, pool, "upload-1"),
+                                           std::tuple(participants + "?mode=generate", generated, "upload-2")}) {
     const auto retried = upload(target, csv, key);
     EXPECT_EQ(retried.status, 200) << retried.body;
     EXPECT_EQ(retried.body, first.body) << target;
@@ -283,14 +284,16 @@ TEST_F(Idempotency, ARetriedUploadGivesEachRowTheCodeItWasGivenTheFirstTime) {
 
 TEST_F(Idempotency, ARefusedKeyedRequestKeepsNothingSoItsRetryIsDecidedAgain) {
   const auto [session, codes] = setup(1, 2, 1);
-  ASSERT_EQ(http_.post("/v1/orgs/acme/redemptions", {{"code", codes[0]}, {"participant", {{"email", "a@b.co"}}}}).status,
-            201);
+  ASSERT_EQ(
+      http_.post("/v1/orgs/acme/redemptions", {{"code", codes[0]}, {"participant", {{"email", "a@b.co"}}}}).status,
+      201);
   const std::string body = json{{"code", codes[1]}, {"participant", {{"email", "c@d.co"}}}}.dump();
   const auto full = post("/v1/orgs/acme/redemptions", body, "late");
   EXPECT_EQ(full.status, 409);
   EXPECT_EQ(slug_of(full), "session-full");
-  ASSERT_EQ(http_.send("PATCH", "/v1/orgs/acme/sessions/" + session, json{{"capacity", 2}}.dump(),
-                       {{"content-type", "application/json"}})
+  ASSERT_EQ(http_
+                .send("PATCH", "/v1/orgs/acme/sessions/" + session, json{{"capacity", 2}}.dump(),
+                      {{"content-type", "application/json"}})
                 .status,
             200);
   const auto retried = post("/v1/orgs/acme/redemptions", body, "late");

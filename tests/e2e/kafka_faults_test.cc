@@ -41,8 +41,7 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 // Every category a redemption workload writes to.
-const std::vector<std::string> kTopics = {"tessera.contracts", "tessera.sessions",
-                                          "tessera.batches", "tessera.codes",
+const std::vector<std::string> kTopics = {"tessera.contracts", "tessera.sessions", "tessera.batches", "tessera.codes",
                                           "tessera.registrations"};
 
 // Concatenation without `"literal" + std::string&&`, on which GCC 12 at -O3
@@ -54,9 +53,7 @@ std::string cat(const Parts&... parts) {
   return out;
 }
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // Polls `condition` every 50 ms until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
@@ -76,13 +73,12 @@ std::vector<std::string> make_codes(const HttpClient& http, int sessions, int co
   const std::string contract_id = contract.json().at("id");
   std::vector<std::string> codes;
   for (int s = 0; s < sessions; ++s) {
-    const auto session = http.post("/v1/orgs/acme/sessions", {{"name", cat("S", std::to_string(s))},
-                                                              {"capacity", codes_per_session},
-                                                              {"contract_id", contract_id}});
+    const auto session = http.post(
+        "/v1/orgs/acme/sessions",
+        {{"name", cat("S", std::to_string(s))}, {"capacity", codes_per_session}, {"contract_id", contract_id}});
     EXPECT_EQ(session.status, 201) << session.body;
-    const auto batch =
-        http.post("/v1/orgs/acme/contracts/" + contract_id + "/batches",
-                  {{"quantity", codes_per_session}, {"session_id", session.json().at("id")}});
+    const auto batch = http.post("/v1/orgs/acme/contracts/" + contract_id + "/batches",
+                                 {{"quantity", codes_per_session}, {"session_id", session.json().at("id")}});
     EXPECT_EQ(batch.status, 201) << batch.body;
     const json answer = batch.json();  // alive while iterated
     for (const auto& code : answer.at("codes")) codes.push_back(code.at("code"));
@@ -95,8 +91,7 @@ std::vector<std::string> make_codes(const HttpClient& http, int sessions, int co
 // A request that meets no server (it was killed) stops its thread.
 class Redeemer {
  public:
-  Redeemer(std::uint16_t port, const std::vector<std::string>& codes, std::size_t first,
-           std::size_t end, int clients)
+  Redeemer(std::uint16_t port, const std::vector<std::string>& codes, std::size_t first, std::size_t end, int clients)
       : codes_(codes), end_(std::min(end, codes.size())), next_(first) {
     for (int c = 0; c < clients; ++c) {
       threads_.emplace_back([this, port] { run(port); });
@@ -169,8 +164,7 @@ json status_of(const HttpClient& http) {
 
 // Waits (up to `timeout`) until Kafka has acknowledged the whole log;
 // returns the seconds it took, or nullopt.
-std::optional<double> wait_until_published(const HttpClient& http,
-                                           std::chrono::milliseconds timeout) {
+std::optional<double> wait_until_published(const HttpClient& http, std::chrono::milliseconds timeout) {
   const auto start = Clock::now();
   const bool caught_up = eventually(
       [&] {
@@ -201,8 +195,7 @@ struct Published {
 // stream lives in one partition and its versions come as 1, 2, 3, ... where
 // only an event already seen may come again (a re-sent copy, which a
 // consumer skips by its version).
-Published check_published(const std::vector<ConsumedMessage>& messages,
-                          std::uint64_t log_position) {
+Published check_published(const std::vector<ConsumedMessage>& messages, std::uint64_t log_position) {
   Published out;
   out.messages = messages.size();
   std::map<std::uint64_t, const ConsumedMessage*> first_copy;
@@ -217,8 +210,8 @@ Published check_published(const std::vector<ConsumedMessage>& messages,
     const std::string version_text = header(m, "tessera_version");
     const std::string position_text = header(m, "tessera_position");
     if (version_text.empty() || position_text.empty()) {
-      report("a message without tessera_version or tessera_position at " + m.topic + "/" +
-             std::to_string(m.partition) + "@" + std::to_string(m.offset));
+      report("a message without tessera_version or tessera_position at " + m.topic + "/" + std::to_string(m.partition) +
+             "@" + std::to_string(m.offset));
       continue;
     }
     const std::uint64_t position = std::stoull(position_text);
@@ -226,8 +219,8 @@ Published check_published(const std::vector<ConsumedMessage>& messages,
     const std::string ce_id = header(m, "ce_id");
     ++out.arrivals[position];
     if (ce_id != m.key + "@" + version_text || header(m, "ce_subject") != m.key ||
-        header(m, "ce_specversion") != "1.0" || header(m, "ce_source").empty() ||
-        header(m, "ce_time").empty() || !header(m, "ce_type").starts_with("tessera.")) {
+        header(m, "ce_specversion") != "1.0" || header(m, "ce_source").empty() || header(m, "ce_time").empty() ||
+        !header(m, "ce_type").starts_with("tessera.")) {
       report("CloudEvents headers wrong on " + ce_id + " (key " + m.key + ")");
     }
     const auto [id_home, new_id] = position_of_id.try_emplace(ce_id, position);
@@ -238,10 +231,9 @@ Published check_published(const std::vector<ConsumedMessage>& messages,
     if (!is_first) {
       const ConsumedMessage& earlier = *first->second;
       if (header(earlier, "ce_id") != ce_id || earlier.key != m.key || earlier.value != m.value ||
-          header(earlier, "ce_type") != header(m, "ce_type") ||
-          header(earlier, "ce_time") != header(m, "ce_time")) {
-        report("position " + position_text +
-               " carries two different events: " + header(earlier, "ce_id") + " and " + ce_id);
+          header(earlier, "ce_type") != header(m, "ce_type") || header(earlier, "ce_time") != header(m, "ce_time")) {
+        report("position " + position_text + " carries two different events: " + header(earlier, "ce_id") + " and " +
+               ce_id);
       }
     }
     const auto [where, new_stream] = home.try_emplace(m.key, m.topic, m.partition);
@@ -252,9 +244,8 @@ Published check_published(const std::vector<ConsumedMessage>& messages,
     if (version == last + 1) {
       last = version;
     } else if (version > last + 1) {
-      report(m.key + ": version " + version_text + " after " + std::to_string(last) + " at " +
-             m.topic + "/" + std::to_string(m.partition) + "@" + std::to_string(m.offset) +
-             " (a gap, or reordered)");
+      report(m.key + ": version " + version_text + " after " + std::to_string(last) + " at " + m.topic + "/" +
+             std::to_string(m.partition) + "@" + std::to_string(m.offset) + " (a gap, or reordered)");
       last = version;
     }
     // version <= last: a copy of an event already delivered in order.
@@ -271,12 +262,10 @@ Published check_published(const std::vector<ConsumedMessage>& messages,
   std::map<std::pair<std::string, int>, std::int64_t> next_offset;
   for (const ConsumedMessage& m : messages) {
     std::int64_t& next = next_offset[{m.topic, m.partition}];
-    if (m.offset != next)
-      holes += cat(" ", m.topic, "/", std::to_string(m.partition), "@", std::to_string(next));
+    if (m.offset != next) holes += cat(" ", m.topic, "/", std::to_string(m.partition), "@", std::to_string(next));
     next = m.offset + 1;
   }
-  EXPECT_EQ(missing_count, 0) << "positions never published:" << missing
-                              << "; holes in what was read:" << holes;
+  EXPECT_EQ(missing_count, 0) << "positions never published:" << missing << "; holes in what was read:" << holes;
   out.events = first_copy.size();
   out.duplicates = out.messages - out.events;
   EXPECT_EQ(out.events, log_position) << "distinct events in Kafka against the log's";
@@ -290,8 +279,7 @@ Published check_published(const std::vector<ConsumedMessage>& messages,
   return out;
 }
 
-std::vector<ConsumedMessage> read_everything(const std::string& bootstrap,
-                                             std::uint64_t log_position) {
+std::vector<ConsumedMessage> read_everything(const std::string& bootstrap, std::uint64_t log_position) {
   return read_messages(bootstrap, kTopics, log_position, 90s);
 }
 
@@ -308,9 +296,7 @@ class KafkaFaults : public ::testing::Test {
     return std::make_unique<ServerProcess>(TESSERAD_PATH, dir_.path() / "data",
                                            std::vector<std::string>{"--kafka", kafka_.bootstrap()});
   }
-  std::unique_ptr<HttpClient> client() const {
-    return std::make_unique<HttpClient>("127.0.0.1", server_->port());
-  }
+  std::unique_ptr<HttpClient> client() const { return std::make_unique<HttpClient>("127.0.0.1", server_->port()); }
   void restart_after_kill() {
     server_->stop(SIGKILL);
     server_ = start_server();
@@ -323,8 +309,7 @@ class KafkaFaults : public ::testing::Test {
 };
 
 // The figures each drill prints (ctest shows them with --verbose).
-void print_figures(const std::string& drill,
-                   const std::vector<std::pair<std::string, double>>& figures) {
+void print_figures(const std::string& drill, const std::vector<std::pair<std::string, double>>& figures) {
   std::ostringstream line;
   line << "[figures] " << drill << ":";
   for (const auto& [name, value] : figures) line << " " << name << "=" << value;
@@ -347,8 +332,7 @@ TEST_F(KafkaFaults, TenThousandCommandsWhileEveryBrokerIsDownForSecondsReachKafk
   const std::size_t before_end = 3 * codes.size() / 10;
   const std::size_t during_end = 7 * codes.size() / 10;
   const auto load_start = Clock::now();
-  std::size_t redeemed =
-      Redeemer(server_->port(), codes, 0, before_end, kClients).redeemed_after_join();
+  std::size_t redeemed = Redeemer(server_->port(), codes, 0, before_end, kClients).redeemed_after_join();
   command("down");
   const auto outage_start = Clock::now();
   Redeemer during_outage(server_->port(), codes, before_end, during_end, kClients);
@@ -365,9 +349,8 @@ TEST_F(KafkaFaults, TenThousandCommandsWhileEveryBrokerIsDownForSecondsReachKafk
   // The backlog (every event written before `up`) goes out while the last
   // stretch of load comes in.
   const std::uint64_t backlog_end = before_up.at("log_position");
-  EXPECT_TRUE(eventually(
-      [&] { return status_of(*http_).at("relay_position").get<std::uint64_t>() >= backlog_end; },
-      120s));
+  EXPECT_TRUE(
+      eventually([&] { return status_of(*http_).at("relay_position").get<std::uint64_t>() >= backlog_end; }, 120s));
   const double backlog_published_after_up = seconds_since(up_at);
   redeemed += after_outage.redeemed_after_join();
   const double load_seconds = seconds_since(load_start);
@@ -379,8 +362,7 @@ TEST_F(KafkaFaults, TenThousandCommandsWhileEveryBrokerIsDownForSecondsReachKafk
   EXPECT_GE(during.at("relay_lag_seconds").get<double>(), 1.0) << during.dump();
   EXPECT_EQ(before_up.at("relay_position"), during.at("relay_position")) << before_up.dump();
   EXPECT_EQ(before_up.at("relay_lag_events").get<std::uint64_t>(),
-            before_up.at("log_position").get<std::uint64_t>() -
-                before_up.at("relay_position").get<std::uint64_t>())
+            before_up.at("log_position").get<std::uint64_t>() - before_up.at("relay_position").get<std::uint64_t>())
       << before_up.dump();
   EXPECT_GE(before_up.at("relay_lag_seconds").get<double>(), 4.0) << before_up.dump();
 
@@ -395,20 +377,19 @@ TEST_F(KafkaFaults, TenThousandCommandsWhileEveryBrokerIsDownForSecondsReachKafk
   const auto messages = read_everything(kafka_.bootstrap(), log_position);
   const double read_seconds = seconds_since(read_start);
   const Published published = check_published(messages, log_position);
-  print_figures("brokers-down",
-                {{"commands", static_cast<double>(codes.size() + 1 + 2 * kSessions)},
-                 {"events", static_cast<double>(log_position)},
-                 {"messages", static_cast<double>(published.messages)},
-                 {"duplicates", static_cast<double>(published.duplicates)},
-                 {"outage_s", outage_seconds},
-                 {"redeemed_during_outage", static_cast<double>(during_end - before_end)},
-                 {"lag_events_at_up", before_up.at("relay_lag_events").get<double>()},
-                 {"lag_seconds_at_up", before_up.at("relay_lag_seconds").get<double>()},
-                 {"backlog_published_after_up_s", backlog_published_after_up},
-                 {"all_published_after_up_s", catch_up_after_up},
-                 {"producer_restarts", status.at("relay_producer_restarts").get<double>()},
-                 {"load_s", load_seconds},
-                 {"read_back_s", read_seconds}});
+  print_figures("brokers-down", {{"commands", static_cast<double>(codes.size() + 1 + 2 * kSessions)},
+                                 {"events", static_cast<double>(log_position)},
+                                 {"messages", static_cast<double>(published.messages)},
+                                 {"duplicates", static_cast<double>(published.duplicates)},
+                                 {"outage_s", outage_seconds},
+                                 {"redeemed_during_outage", static_cast<double>(during_end - before_end)},
+                                 {"lag_events_at_up", before_up.at("relay_lag_events").get<double>()},
+                                 {"lag_seconds_at_up", before_up.at("relay_lag_seconds").get<double>()},
+                                 {"backlog_published_after_up_s", backlog_published_after_up},
+                                 {"all_published_after_up_s", catch_up_after_up},
+                                 {"producer_restarts", status.at("relay_producer_restarts").get<double>()},
+                                 {"load_s", load_seconds},
+                                 {"read_back_s", read_seconds}});
 }
 
 TEST_F(KafkaFaults, InjectedProduceErrorsCostDuplicatesNeverEventsNorOrder) {
@@ -423,12 +404,11 @@ TEST_F(KafkaFaults, InjectedProduceErrorsCostDuplicatesNeverEventsNorOrder) {
   // itself (6, NOT_LEADER_OR_FOLLOWER; 7, REQUEST_TIMED_OUT), and one that is
   // fatal to an idempotent producer (45, OUT_OF_ORDER_SEQUENCE_NUMBER: the
   // relay replaces its producer).
-  const std::vector<std::pair<std::size_t, std::string>> faults = {
-      {codes.size() / 5, "fail 3 10"},
-      {2 * codes.size() / 5, "fail 10 6"},
-      {codes.size() / 2, "fail 1 45"},
-      {3 * codes.size() / 5, "fail 10 7"},
-      {4 * codes.size() / 5, "fail 3 10"}};
+  const std::vector<std::pair<std::size_t, std::string>> faults = {{codes.size() / 5, "fail 3 10"},
+                                                                   {2 * codes.size() / 5, "fail 10 6"},
+                                                                   {codes.size() / 2, "fail 1 45"},
+                                                                   {3 * codes.size() / 5, "fail 10 7"},
+                                                                   {4 * codes.size() / 5, "fail 3 10"}};
   for (const auto& [at, line] : faults) {
     ASSERT_TRUE(eventually([&] { return load.redeemed() >= at; }, 120s));
     command(line);
@@ -443,14 +423,12 @@ TEST_F(KafkaFaults, InjectedProduceErrorsCostDuplicatesNeverEventsNorOrder) {
   const std::uint64_t log_position = status.at("log_position");
   EXPECT_GE(status.at("relay_producer_restarts").get<int>(), 3)
       << "each Produce error no client retries, and the fatal one, replaces the producer";
-  const Published published =
-      check_published(read_everything(kafka_.bootstrap(), log_position), log_position);
-  print_figures("produce-errors",
-                {{"events", static_cast<double>(log_position)},
-                 {"messages", static_cast<double>(published.messages)},
-                 {"duplicates", static_cast<double>(published.duplicates)},
-                 {"producer_restarts", status.at("relay_producer_restarts").get<double>()},
-                 {"catch_up_after_load_s", *caught_up}});
+  const Published published = check_published(read_everything(kafka_.bootstrap(), log_position), log_position);
+  print_figures("produce-errors", {{"events", static_cast<double>(log_position)},
+                                   {"messages", static_cast<double>(published.messages)},
+                                   {"duplicates", static_cast<double>(published.duplicates)},
+                                   {"producer_restarts", status.at("relay_producer_restarts").get<double>()},
+                                   {"catch_up_after_load_s", *caught_up}});
 }
 
 TEST_F(KafkaFaults, ARelayKilledMidStreamResumesFromItsCheckpointForThatCluster) {
@@ -486,8 +464,7 @@ TEST_F(KafkaFaults, ARelayKilledMidStreamResumesFromItsCheckpointForThatCluster)
   ASSERT_TRUE(caught_up) << status_of(*http_).dump();
   const json status = status_of(*http_);
   const std::uint64_t log_position = status.at("log_position");
-  const Published published =
-      check_published(read_everything(kafka_.bootstrap(), log_position), log_position);
+  const Published published = check_published(read_everything(kafka_.bootstrap(), log_position), log_position);
   // Resumed from the checkpoint stored for this cluster, not from the start:
   // what was acknowledged before the kill went out once.
   std::uint64_t sent_twice_below = 0;
@@ -517,9 +494,7 @@ TEST_F(KafkaFaults, StatusAndMetricsShowTheRelayLag) {
 
   command("down");
   for (int i = 0; i < 3; ++i) {
-    ASSERT_EQ(
-        http_->post("/v1/orgs/acme/contracts", {{"name", cat("B", std::to_string(i))}}).status,
-        201);
+    ASSERT_EQ(http_->post("/v1/orgs/acme/contracts", {{"name", cat("B", std::to_string(i))}}).status, 201);
   }
   std::this_thread::sleep_for(1200ms);
   status = status_of(*http_);
@@ -528,9 +503,7 @@ TEST_F(KafkaFaults, StatusAndMetricsShowTheRelayLag) {
 
   EXPECT_EQ(status.at("relay_lag_events"), 3) << status.dump();
   EXPECT_GE(status.at("relay_lag_seconds").get<double>(), 1.0) << status.dump();
-  EXPECT_EQ(status.at("log_position").get<std::uint64_t>() -
-                status.at("relay_position").get<std::uint64_t>(),
-            3U);
+  EXPECT_EQ(status.at("log_position").get<std::uint64_t>() - status.at("relay_position").get<std::uint64_t>(), 3U);
 
   ASSERT_EQ(metrics.status, 200);
   EXPECT_EQ(metrics.headers.at("content-type").rfind("text/plain; version=0.0.4", 0), 0U)

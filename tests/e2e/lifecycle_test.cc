@@ -208,9 +208,7 @@ class Lifecycle : public ::testing::Test {
   }
 
   // Resources.
-  std::string contract(const json& body = {{"name", "Acme 2027"}}) {
-    return create(org_ + "/contracts", body)["id"];
-  }
+  std::string contract(const json& body = {{"name", "Acme 2027"}}) { return create(org_ + "/contracts", body)["id"]; }
   std::string session(int capacity, json extra = json::object()) {
     extra["name"] = extra.value("name", "Onboarding");
     extra["capacity"] = capacity;
@@ -372,8 +370,9 @@ TEST_F(Lifecycle, AssignedCodesAreRedeemedOnlyByTheirAssignee) {
   EXPECT_EQ(counts(summary(k)), summary_of(4, 1, 2, 1, 0));
 
   // An assigned code cannot be assigned to someone else.
-  EXPECT_TRUE(IsProblem(http_.post(code_url(unassigned[0]) + "/assign", {{"participant", {{"email", "dan@example.com"}}}}),
-                        403, "code-assigned-elsewhere"));
+  EXPECT_TRUE(
+      IsProblem(http_.post(code_url(unassigned[0]) + "/assign", {{"participant", {{"email", "dan@example.com"}}}}), 403,
+                "code-assigned-elsewhere"));
   EXPECT_TRUE(IsProblem(redeem(unassigned[0], "dan@example.com"), 403, "code-assigned-elsewhere"));
 
   json carol = redeemed(unassigned[0], "carol@example.com");
@@ -449,8 +448,7 @@ TEST_F(Lifecycle, AFullSessionTakesAnInvitationOnlyOverCapacityConfirmed) {
                         409, "session-full"));
   EXPECT_EQ(seat_counts(seats(s)), seats_of(1, 1, 0, 0)) << "a refused invitation changes nothing";
 
-  json ben =
-      invited(s, {{"participant", {{"email", "ben@example.com"}}}, {"confirm_over_capacity", true}});
+  json ben = invited(s, {{"participant", {{"email", "ben@example.com"}}}, {"confirm_over_capacity", true}});
   EXPECT_EQ(ben["status"], "pending");
   EXPECT_EQ(seat_counts(seats(s)), seats_of(2, 2, 0, 0));
   EXPECT_EQ(read(org_ + "/sessions/" + s)["capacity"], 2);
@@ -536,15 +534,15 @@ TEST_F(Lifecycle, ABoundInvitationIsClaimedOnlyWithTheInviteesEmail) {
   EXPECT_EQ(invitation(bound["id"])["status"], "pending") << "a refused claim leaves the invitation pending";
   EXPECT_EQ(seat_counts(seats(s)), seats_of(5, 1, 0, 4));
 
-  json jo = must(claim(bound["claim_token"], json{{"participant", {{"email", "jo@example.com"}, {"name", "Jo"}}}}),
-                       201, "claim of a bound invitation with the invitee's email");
+  json jo = must(claim(bound["claim_token"], json{{"participant", {{"email", "jo@example.com"}, {"name", "Jo"}}}}), 201,
+                 "claim of a bound invitation with the invitee's email");
   EXPECT_EQ(email_of(jo), "jo@example.com");
 
   // An unbound invitation: a forwarded link registers whoever claims it.
   json open = invited(s, {{"participant", {{"email", "kim@example.com"}}}});
   EXPECT_EQ(open["bind_to_email"], false) << "bind_to_email defaults to false";
   json lee = must(claim(open["claim_token"], json{{"participant", {{"email", "lee@example.com"}}}}), 201,
-                        "claim of an unbound invitation with another email");
+                  "claim of an unbound invitation with another email");
   EXPECT_EQ(email_of(lee), "lee@example.com");
   EXPECT_EQ(seat_counts(seats(s)), seats_of(5, 0, 2, 3));
   json r = roster(s);
@@ -598,8 +596,8 @@ TEST_F(Lifecycle, ACancelledBookingFreesTheCodeOnlyUnderTheReusePolicy) {
   EXPECT_EQ(read(org_ + "/contracts/" + strict)["reuse_cancelled_codes"], false);
   const auto strict_codes = codes_of(batch(strict, {{"quantity", 1}, {"session_id", s}}));
   json first = redeemed(strict_codes[0], "oli@example.com");
-  json cancelled = must(action(org_ + "/registrations/" + first["id"].get<std::string>() + "/cancel"), 200,
-                              "cancel a registration");
+  json cancelled =
+      must(action(org_ + "/registrations/" + first["id"].get<std::string>() + "/cancel"), 200, "cancel a registration");
   EXPECT_EQ(cancelled["status"], "cancelled");
   EXPECT_EQ(seat_counts(seats(s)), seats_of(5, 0, 0, 5)) << "a cancelled booking frees its seat";
   EXPECT_FALSE(lists_id(roster(s)["registrations"], first["id"]));
@@ -608,8 +606,8 @@ TEST_F(Lifecycle, ACancelledBookingFreesTheCodeOnlyUnderTheReusePolicy) {
 
   // On.
   const std::string lenient = contract({{"name", "Lenient"}});
-  json configured = must(patch(org_ + "/contracts/" + lenient, {{"reuse_cancelled_codes", true}}), 200,
-                               "configure reuse");
+  json configured =
+      must(patch(org_ + "/contracts/" + lenient, {{"reuse_cancelled_codes", true}}), 200, "configure reuse");
   EXPECT_EQ(configured["reuse_cancelled_codes"], true);
   EXPECT_EQ(read(org_ + "/contracts/" + lenient)["reuse_cancelled_codes"], true);
 
@@ -673,14 +671,12 @@ TEST_F(Lifecycle, CodesDownloadAsCsvAndPageAsJson) {
   const std::string k = contract();
   const std::string other = contract({{"name", "Other"}});
   const std::string s = session(20);
-  json priced = batch(k, {{"quantity", 5},
-                                {"session_id", s},
-                                {"price", kEur4900},
-                                {"valid_until", "2099-01-01T00:00:00Z"}});
+  json priced =
+      batch(k, {{"quantity", 5}, {"session_id", s}, {"price", kEur4900}, {"valid_until", "2099-01-01T00:00:00Z"}});
   json named = batch(k, {{"session_id", s},
-                               {"participants",
-                                {{{"email", "uma@example.com"}, {"name", "Lovelace, Ada"}},
-                                 {{"email", "vic@example.com"}, {"name", "Vic \"the\" Great"}}}}});
+                         {"participants",
+                          {{{"email", "uma@example.com"}, {"name", "Lovelace, Ada"}},
+                           {{"email", "vic@example.com"}, {"name", "Vic \"the\" Great"}}}}});
   batch(other, {{"quantity", 3}, {"session_id", s}});
   const auto priced_codes = codes_of(priced);
   redeemed(priced_codes[0], "wes@example.com");
@@ -693,10 +689,9 @@ TEST_F(Lifecycle, CodesDownloadAsCsvAndPageAsJson) {
   EXPECT_TRUE(csv.crlf) << "RFC 4180 records end with CRLF";
   ASSERT_FALSE(csv.records.empty());
   EXPECT_EQ(csv.records.front(), (std::vector<std::string>{"code", "status", "uses", "max_uses", "price", "currency",
-                                                            "email", "name", "batch_id", "session_id",
-                                                            "valid_until"}));
-  EXPECT_TRUE(r.body.starts_with(
-      "code,status,uses,max_uses,price,currency,email,name,batch_id,session_id,valid_until\r\n"));
+                                                           "email", "name", "batch_id", "session_id", "valid_until"}));
+  EXPECT_TRUE(
+      r.body.starts_with("code,status,uses,max_uses,price,currency,email,name,batch_id,session_id,valid_until\r\n"));
   const auto rows = csv.rows();
   std::set<std::string> listed;
   for (const auto& row : rows) {
@@ -769,8 +764,8 @@ TEST_F(Lifecycle, ParticipantsUploadAssignsFromThePoolOrGeneratesCodes) {
   };
 
   json first = must(upload("email,name\r\nann@example.com,Ann\r\nnot-an-email,Bad\r\n"
-                                 "ben@example.com,\"Ben, Jr\"\r\n"),
-                          200, "upload participants");
+                           "ben@example.com,\"Ben, Jr\"\r\n"),
+                    200, "upload participants");
   ASSERT_TRUE(first.contains("rows") && first["rows"].size() == 3U) << first;
   json& rows = first["rows"];
   EXPECT_EQ(rows[0]["line"], 2);
@@ -794,9 +789,8 @@ TEST_F(Lifecycle, ParticipantsUploadAssignsFromThePoolOrGeneratesCodes) {
   EXPECT_EQ(counts(summary(k)), summary_of(3, 1, 2, 0, 0));
 
   // More rows than codes left.
-  json second =
-      must(upload("email,name\r\ncy@example.com,Cy\r\ndee@example.com,Dee\r\neli@example.com,Eli\r\n"), 200,
-           "upload more than the pool");
+  json second = must(upload("email,name\r\ncy@example.com,Cy\r\ndee@example.com,Dee\r\neli@example.com,Eli\r\n"), 200,
+                     "upload more than the pool");
   ASSERT_EQ(second["rows"].size(), 3U) << second;
   EXPECT_EQ(second["rows"][0]["result"], "assigned");
   const std::string cy_code = second["rows"][0]["code"];
@@ -809,9 +803,9 @@ TEST_F(Lifecycle, ParticipantsUploadAssignsFromThePoolOrGeneratesCodes) {
 
   // mode=generate: a new assigned code per row, priced per row.
   json generated = must(upload("email,name,price,currency\r\nfin@example.com,Fin,2500,EUR\r\n"
-                                     "gil@example.com,Gil,,\r\n",
-                                     "?mode=generate"),
-                              200, "upload in generate mode");
+                               "gil@example.com,Gil,,\r\n",
+                               "?mode=generate"),
+                        200, "upload in generate mode");
   ASSERT_EQ(generated["rows"].size(), 2U) << generated;
   for (const auto& row : generated["rows"]) {
     EXPECT_EQ(row["result"], "assigned") << row;
@@ -859,7 +853,7 @@ TEST_F(Lifecycle, EditArchiveAndDeleteFollowTheCodesHistory) {
   const auto c = codes_of(batch(k, {{"quantity", 4}, {"session_id", s}, {"note", "spring"}}));
 
   json edited = must(patch(code_url(c[0]), {{"price", {{"amount", 700}, {"currency", "EUR"}}}}), 200,
-                           "edit an unused code's price");
+                     "edit an unused code's price");
   EXPECT_EQ(edited["price"], (json{{"amount", 700}, {"currency", "EUR"}}));
   EXPECT_EQ(code(c[0])["price"], (json{{"amount", 700}, {"currency", "EUR"}}));
   EXPECT_EQ(redeemed(c[0], "ada@example.com")["price"], (json{{"amount", 700}, {"currency", "EUR"}}));
@@ -988,7 +982,8 @@ TEST_F(Lifecycle, AccessDatesValidityWindowsAndOpeningTimes) {
   EXPECT_EQ(registration(reg["id"])["access_until"], "2099-06-30T00:00:00Z");
   EXPECT_EQ(registration(reg["id"])["status"], "active");
 
-  const auto expired = codes_of(batch(k, {{"quantity", 1}, {"session_id", s}, {"valid_until", "2020-01-01T00:00:00Z"}}));
+  const auto expired =
+      codes_of(batch(k, {{"quantity", 1}, {"session_id", s}, {"valid_until", "2020-01-01T00:00:00Z"}}));
   EXPECT_TRUE(IsProblem(redeem(expired[0], "bob@example.com"), 410, "code-expired"));
 
   const auto future = codes_of(batch(k, {{"quantity", 1}, {"session_id", s}, {"valid_from", "2099-01-01T00:00:00Z"}}));

@@ -35,10 +35,11 @@ class WalkingSkeleton : public ::testing::Test {
 
 TEST_F(WalkingSkeleton, RedeemsOnceCountsSeatsAndPublishesEveryEvent) {
   const json contract = create("/v1/orgs/acme/contracts", {{"name", "Acme 2027"}});
-  const json session = create("/v1/orgs/acme/sessions",
-                              {{"name", "Onboarding"}, {"capacity", 10}, {"contract_id", contract["id"]}});
-  const json batch = create("/v1/orgs/acme/contracts/" + contract["id"].get<std::string>() + "/batches",
-                            {{"quantity", 5}, {"session_id", session["id"]}, {"price", {{"amount", 4900}, {"currency", "EUR"}}}});
+  const json session =
+      create("/v1/orgs/acme/sessions", {{"name", "Onboarding"}, {"capacity", 10}, {"contract_id", contract["id"]}});
+  const json batch =
+      create("/v1/orgs/acme/contracts/" + contract["id"].get<std::string>() + "/batches",
+             {{"quantity", 5}, {"session_id", session["id"]}, {"price", {{"amount", 4900}, {"currency", "EUR"}}}});
   ASSERT_EQ(batch["codes"].size(), 5U);
   std::set<std::string> distinct;
   for (const auto& c : batch["codes"]) distinct.insert(c["code"].get<std::string>());
@@ -65,10 +66,9 @@ TEST_F(WalkingSkeleton, RedeemsOnceCountsSeatsAndPublishesEveryEvent) {
   const auto status = http_.get("/v1/status").json();
   EXPECT_EQ(status["log_position"], 1 + 1 + 1 + 5 + 3);
   const std::string bootstrap = status.at("kafka_bootstrap");
-  const auto messages = read_messages(bootstrap,
-                                      {"tessera.contracts", "tessera.sessions", "tessera.batches", "tessera.codes",
-                                       "tessera.registrations"},
-                                      status["log_position"].get<std::size_t>(), std::chrono::seconds(30));
+  const auto messages = read_messages(
+      bootstrap, {"tessera.contracts", "tessera.sessions", "tessera.batches", "tessera.codes", "tessera.registrations"},
+      status["log_position"].get<std::size_t>(), std::chrono::seconds(30));
   std::set<std::uint64_t> positions;
   for (const auto& m : messages) positions.insert(std::stoull(m.headers.at("tessera_position")));
   EXPECT_EQ(positions.size(), status["log_position"].get<std::size_t>());
@@ -111,8 +111,7 @@ TEST_F(WalkingSkeleton, BadInputGetsAProblemAndChangesNothing) {
        "validation"},
       {"POST", "/v1/orgs/acme/sessions", R"({"name":"s"})", 422, "validation"},
       {"POST", "/v1/orgs/acme/sessions", R"({"name":"s","capacity":-1})", 422, "validation"},
-      {"POST", "/v1/orgs/acme/sessions", R"({"name":"s","capacity":2,"contract_id":"nope"})", 404,
-       "contract-unknown"},
+      {"POST", "/v1/orgs/acme/sessions", R"({"name":"s","capacity":2,"contract_id":"nope"})", 404, "contract-unknown"},
       {"POST", "/v1/orgs/acme/contracts/nope/batches", R"({"quantity":1})", 404, "contract-unknown"},
       {"POST", "/v1/orgs/acme/redemptions", R"({"code":"7K4Q-M9XD-2HFA-0","participant":{"email":"a@b.co"}})", 422,
        "code-malformed"},

@@ -89,16 +89,13 @@ class EventWriter {
                  {"opens_at", "2027-03-01T09:00:00Z"},
                  {"at", at}};
     } else {
-      static const char* const kTypes[] = {"CodeGenerated", "CodeAssigned", "CodeRedeemed",
-                                           "RegistrationCancelled"};
+      static const char* const kTypes[] = {"CodeGenerated", "CodeAssigned", "CodeRedeemed", "RegistrationCancelled"};
       type = kTypes[std::min<std::uint64_t>(version - 1, 3)];
-      payload = {
-          {"code", stream.substr(5)},
-          {"participant",
-           {{"email", "ada" + std::to_string(version) + "@example.com"}, {"name", "Ada L."}}},
-          {"uses", version},
-          {"price", {{"amount", 1250}, {"currency", "CHF"}}},
-          {"at", at}};
+      payload = {{"code", stream.substr(5)},
+                 {"participant", {{"email", "ada" + std::to_string(version) + "@example.com"}, {"name", "Ada L."}}},
+                 {"uses", version},
+                 {"price", {{"amount", 1250}, {"currency", "CHF"}}},
+                 {"at", at}};
     }
     return {type, 1, payload.dump()};
   }
@@ -190,10 +187,9 @@ std::string header(const ConsumedMessage& m, const std::string& name) {
 // versions it has applied seeing every version once. Returns how many times
 // each position arrived.
 std::map<std::uint64_t, int> check_published(const std::vector<ConsumedMessage>& messages,
-                                             const std::vector<RecordedEvent>& log,
-                                             bool duplicates_allowed) {
+                                             const std::vector<RecordedEvent>& log, bool duplicates_allowed) {
   std::map<std::uint64_t, int> arrivals;
-  std::map<std::string, std::uint64_t> applied;  // per stream: the version a consumer has applied
+  std::map<std::string, std::uint64_t> applied;             // per stream: the version a consumer has applied
   std::map<std::string, std::pair<std::string, int>> home;  // per stream: its topic and partition
   for (const auto& m : messages) {
     const std::uint64_t position = std::stoull(header(m, "tessera_position"));
@@ -210,22 +206,18 @@ std::map<std::uint64_t, int> check_published(const std::vector<ConsumedMessage>&
     EXPECT_EQ(header(m, "ce_type"), "tessera." + event.type);
     EXPECT_EQ(header(m, "ce_source"), "/tessera");
     EXPECT_EQ(header(m, "ce_subject"), event.stream);
-    EXPECT_EQ(header(m, "ce_time"),
-              codec::format_rfc3339(domain::Timestamp{event.recorded_at_micros}));
+    EXPECT_EQ(header(m, "ce_time"), codec::format_rfc3339(domain::Timestamp{event.recorded_at_micros}));
     EXPECT_EQ(header(m, "content-type"), "application/json");
     EXPECT_EQ(header(m, "tessera_version"), std::to_string(event.version.value));
 
     const auto [where, first] = home.try_emplace(event.stream, m.topic, m.partition);
-    EXPECT_EQ(where->second, std::make_pair(m.topic, m.partition))
-        << event.stream << " spans two partitions";
+    EXPECT_EQ(where->second, std::make_pair(m.topic, m.partition)) << event.stream << " spans two partitions";
     std::uint64_t& last = applied[event.stream];
     if (event.version.value <= last) {
-      EXPECT_TRUE(duplicates_allowed)
-          << event.id() << " at offset " << m.offset << " after version " << last;
+      EXPECT_TRUE(duplicates_allowed) << event.id() << " at offset " << m.offset << " after version " << last;
       continue;  // a re-sent copy, same ce_id: a consumer skips it
     }
-    EXPECT_EQ(event.version.value, last + 1)
-        << event.stream << " skipped or reordered at offset " << m.offset;
+    EXPECT_EQ(event.version.value, last + 1) << event.stream << " skipped or reordered at offset " << m.offset;
     last = event.version.value;
   }
   for (const auto& event : log) {
@@ -307,8 +299,7 @@ TEST_F(KafkaRelayTest, ARestartedRelayResumesFromItsCheckpoint) {
   const auto arrivals = check_published(read_back(log.size()), log, /*duplicates_allowed=*/true);
   // Resumed, not restarted: what the first relay had acknowledged was not sent again.
   for (std::uint64_t p = 1; p <= acknowledged.value; ++p) {
-    EXPECT_EQ(arrivals.at(p), 1) << "position " << p
-                                 << " re-sent although at or below the checkpoint";
+    EXPECT_EQ(arrivals.at(p), 1) << "position " << p << " re-sent although at or below the checkpoint";
   }
 }
 

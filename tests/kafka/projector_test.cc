@@ -32,9 +32,8 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-const std::vector<std::string> kTopics = {"tessera.contracts",   "tessera.sessions",
-                                          "tessera.batches",     "tessera.codes",
-                                          "tessera.invitations", "tessera.registrations"};
+const std::vector<std::string> kTopics = {"tessera.contracts", "tessera.sessions",    "tessera.batches",
+                                          "tessera.codes",     "tessera.invitations", "tessera.registrations"};
 // Both servers see the same Host, so the claim links they build agree.
 const std::map<std::string, std::string> kSameHost = {{"host", "tessera.test"}};
 
@@ -42,8 +41,8 @@ std::string enc(std::string_view text) { return tessera::testing::percent_encode
 
 json must(const HttpResponse& r, int status, const std::string& what) {
   if (r.status != status) {
-    throw std::runtime_error(what + ": expected " + std::to_string(status) + ", got " +
-                             std::to_string(r.status) + " " + r.body);
+    throw std::runtime_error(what + ": expected " + std::to_string(status) + ", got " + std::to_string(r.status) + " " +
+                             r.body);
   }
   return r.body.empty() ? json() : r.json();
 }
@@ -55,8 +54,7 @@ class RawProducer {
   explicit RawProducer(const std::string& bootstrap) {
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     char errstr[512];
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), errstr, sizeof errstr) !=
-        RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
       throw std::runtime_error(errstr);
     }
@@ -78,8 +76,7 @@ class RawProducer {
     }
     const auto err = rd_kafka_producev(
         producer_, RD_KAFKA_V_TOPIC(m.topic.c_str()), RD_KAFKA_V_PARTITION(m.partition),
-        RD_KAFKA_V_KEY(m.key.data(), m.key.size()),
-        RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
+        RD_KAFKA_V_KEY(m.key.data(), m.key.size()), RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       rd_kafka_headers_destroy(headers);
@@ -88,8 +85,7 @@ class RawProducer {
   }
 
   void flush() {
-    if (rd_kafka_flush(producer_, 10'000) != RD_KAFKA_RESP_ERR_NO_ERROR)
-      throw std::runtime_error("flush timed out");
+    if (rd_kafka_flush(producer_, 10'000) != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error("flush timed out");
   }
 
  private:
@@ -102,9 +98,8 @@ class ProjectorTest : public ::testing::Test {
     auto started = kafka::EmbeddedCluster::start();
     ASSERT_TRUE(started) << started.error().message();
     cluster_ = std::move(started).value();
-    server_ =
-        std::make_unique<ServerProcess>(TESSERAD_PATH, server_dir_.path() / "data",
-                                        std::vector<std::string>{"--kafka", cluster_->bootstrap()});
+    server_ = std::make_unique<ServerProcess>(TESSERAD_PATH, server_dir_.path() / "data",
+                                              std::vector<std::string>{"--kafka", cluster_->bootstrap()});
     http_ = std::make_unique<HttpClient>("127.0.0.1", server_->port());
     start_projector();
   }
@@ -113,14 +108,11 @@ class ProjectorTest : public ::testing::Test {
     projector_ = std::make_unique<ServerProcess>(
         TESSERA_PROJECTOR_PATH, projector_dir_.path() / "data",
         std::vector<std::string>{"--kafka", cluster_->bootstrap(), "--claim-key",
-                                 (server_dir_.path() / "data" / "claim.key").string(),
-                                 "--session-timeout-ms", "3000"});
+                                 (server_dir_.path() / "data" / "claim.key").string(), "--session-timeout-ms", "3000"});
     replica_ = std::make_unique<HttpClient>("127.0.0.1", projector_->port());
   }
 
-  json status(const HttpClient& client) {
-    return must(client.get("/v1/status"), 200, "GET /v1/status");
-  }
+  json status(const HttpClient& client) { return must(client.get("/v1/status"), 200, "GET /v1/status"); }
 
   // Waits until the projector has applied as many events as the server's
   // log holds (each event counts once), and the relay has published them all.
@@ -131,9 +123,7 @@ class ProjectorTest : public ::testing::Test {
       server_status = status(*http_);
       projector_status = status(*replica_);
       const auto head = server_status.at("log_position").get<std::uint64_t>();
-      if (server_status.at("relay_position") == head &&
-          projector_status.at("events_applied") == head)
-        return;
+      if (server_status.at("relay_position") == head && projector_status.at("events_applied") == head) return;
       std::this_thread::sleep_for(50ms);
     }
     FAIL() << "the projector did not catch up in 60 s\nserver: " << server_status.dump()
@@ -154,29 +144,28 @@ class ProjectorTest : public ::testing::Test {
   // superseded), assignment, archive, an edit, a capacity change.
   void busy_round(int round) {
     const std::string r = std::to_string(round);
-    const std::string c = create(
-        org_ + "/contracts", {{"name", "Contract " + r},
-                              {"reuse_cancelled_codes", round % 2 == 0},
-                              {"default_price", {{"amount", 4900}, {"currency", "EUR"}}}})["id"];
+    const std::string c =
+        create(org_ + "/contracts", {{"name", "Contract " + r},
+                                     {"reuse_cancelled_codes", round % 2 == 0},
+                                     {"default_price", {{"amount", 4900}, {"currency", "EUR"}}}})["id"];
     contracts_.push_back(c);
-    const std::string s = create(
-        org_ + "/sessions", {{"name", "Session " + r}, {"capacity", 6}, {"contract_id", c}})["id"];
+    const std::string s =
+        create(org_ + "/sessions", {{"name", "Session " + r}, {"capacity", 6}, {"contract_id", c}})["id"];
     sessions_.push_back(s);
-    const json batch = create(org_ + "/contracts/" + c + "/batches",
-                              {{"quantity", 8}, {"session_id", s}, {"note", "round " + r}});
+    const json batch =
+        create(org_ + "/contracts/" + c + "/batches", {{"quantity", 8}, {"session_id", s}, {"note", "round " + r}});
     std::vector<std::string> codes;
     for (const auto& code : batch.at("codes")) codes.push_back(code.at("code"));
-    const json assigned = create(org_ + "/contracts/" + c + "/batches",
-                                 {{"participants",
-                                   {{{"email", "ann" + r + "@example.com"}, {"name", "Ann"}},
-                                    {{"email", "bob" + r + "@example.com"}}}},
-                                  {"session_id", s},
-                                  {"price", {{"amount", 1500}, {"currency", "EUR"}}}});
+    const json assigned =
+        create(org_ + "/contracts/" + c + "/batches",
+               {{"participants",
+                 {{{"email", "ann" + r + "@example.com"}, {"name", "Ann"}}, {{"email", "bob" + r + "@example.com"}}}},
+                {"session_id", s},
+                {"price", {{"amount", 1500}, {"currency", "EUR"}}}});
     const std::string ann_code = assigned["codes"][0]["code"];
 
     const auto redeem = [&](const std::string& code, const std::string& email) -> std::string {
-      return create(org_ + "/redemptions",
-                    {{"code", code}, {"participant", {{"email", email}}}})["id"];
+      return create(org_ + "/redemptions", {{"code", code}, {"participant", {{"email", email}}}})["id"];
     };
     const std::string r1 = redeem(codes[0], "p1-" + r + "@example.com");
     const std::string r2 = redeem(codes[1], "p2-" + r + "@example.com");
@@ -185,38 +174,33 @@ class ProjectorTest : public ::testing::Test {
     post(org_ + "/registrations/" + r1 + "/cancel");
     post(org_ + "/registrations/" + r2 + "/revoke");
 
-    post(org_ + "/codes/" + enc(codes[2]) + "/assign",
-         {{"participant", {{"email", "cy" + r + "@example.com"}}}});
+    post(org_ + "/codes/" + enc(codes[2]) + "/assign", {{"participant", {{"email", "cy" + r + "@example.com"}}}});
     post(org_ + "/codes/" + enc(codes[3]) + "/archive");
     must(http_->send("PATCH", org_ + "/codes/" + enc(codes[4]), json{{"note", "edited"}}.dump(),
                      {{"content-type", "application/json"}}),
          200, "PATCH code");
 
     // Two invitations on one code: the first claim supersedes the other.
-    const json first =
-        create(org_ + "/sessions/" + s + "/invitations",
-               {{"participant", {{"email", "inv1-" + r + "@example.com"}}}, {"code", codes[5]}});
-    const json second =
-        create(org_ + "/sessions/" + s + "/invitations",
-               {{"participant", {{"email", "inv2-" + r + "@example.com"}}}, {"code", codes[5]}});
-    const json third = create(org_ + "/sessions/" + s + "/invitations",
-                              {{"participant", {{"email", "inv3-" + r + "@example.com"}}}});
-    const json fourth = create(org_ + "/sessions/" + s + "/invitations",
-                               {{"participant", {{"email", "inv4-" + r + "@example.com"}}}});
+    const json first = create(org_ + "/sessions/" + s + "/invitations",
+                              {{"participant", {{"email", "inv1-" + r + "@example.com"}}}, {"code", codes[5]}});
+    const json second = create(org_ + "/sessions/" + s + "/invitations",
+                               {{"participant", {{"email", "inv2-" + r + "@example.com"}}}, {"code", codes[5]}});
+    const json third =
+        create(org_ + "/sessions/" + s + "/invitations", {{"participant", {{"email", "inv3-" + r + "@example.com"}}}});
+    const json fourth =
+        create(org_ + "/sessions/" + s + "/invitations", {{"participant", {{"email", "inv4-" + r + "@example.com"}}}});
     invitations_.insert(invitations_.end(), {first["id"], second["id"], third["id"], fourth["id"]});
     const std::string claimed = must(
-        http_->send("POST", "/v1/claims/" + enc(first["claim_token"].get<std::string>()), "", {}),
-        201, "claim")["id"];
+        http_->send("POST", "/v1/claims/" + enc(first["claim_token"].get<std::string>()), "", {}), 201, "claim")["id"];
     registrations_.push_back(claimed);
     post(org_ + "/invitations/" + third["id"].get<std::string>() + "/cancel");
 
     must(http_->send("PATCH", org_ + "/sessions/" + s, json{{"capacity", 9}}.dump(),
                      {{"content-type", "application/json"}}),
          200, "PATCH session");
-    must(http_->send(
-             "PATCH", org_ + "/contracts/" + c,
-             json{{"name", "Contract " + r + " (renamed)"}, {"reuse_cancelled_codes", true}}.dump(),
-             {{"content-type", "application/json"}}),
+    must(http_->send("PATCH", org_ + "/contracts/" + c,
+                     json{{"name", "Contract " + r + " (renamed)"}, {"reuse_cancelled_codes", true}}.dump(),
+                     {{"content-type", "application/json"}}),
          200, "PATCH contract");
   }
 
@@ -226,8 +210,7 @@ class ProjectorTest : public ::testing::Test {
   std::vector<std::pair<std::string, std::string>> queries() const {
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& s : sessions_) {
-      for (const char* tail : {"/seats", "/roster", ""})
-        out.emplace_back(org_ + "/sessions/" + s + tail, "");
+      for (const char* tail : {"/seats", "/roster", ""}) out.emplace_back(org_ + "/sessions/" + s + tail, "");
     }
     for (const auto& c : contracts_) {
       out.emplace_back(org_ + "/contracts/" + c + "/summary", "");
@@ -280,12 +263,10 @@ TEST_F(ProjectorTest, AnswersTheQueriesExactlyAsTheServer) {
   expect_same_answers();
 
   // The scenario's seats and roster really are there (not two empty answers).
-  const json seats =
-      must(replica_->get(org_ + "/sessions/" + sessions_[0] + "/seats"), 200, "seats");
+  const json seats = must(replica_->get(org_ + "/sessions/" + sessions_[0] + "/seats"), 200, "seats");
   EXPECT_EQ(seats, json({{"capacity", 9}, {"reserved", 1}, {"registered", 2}, {"available", 6}}));
   const json roster =
-      must(replica_->send("GET", org_ + "/sessions/" + sessions_[0] + "/roster", "", kSameHost),
-           200, "roster");
+      must(replica_->send("GET", org_ + "/sessions/" + sessions_[0] + "/roster", "", kSameHost), 200, "roster");
   EXPECT_EQ(roster["invitations"].size(), 1U);
   EXPECT_EQ(roster["registrations"].size(), 2U);
   EXPECT_TRUE(roster["invitations"][0]["claim_token"].is_string()) << roster;
@@ -295,9 +276,7 @@ TEST_F(ProjectorTest, AnswersTheQueriesExactlyAsTheServer) {
   EXPECT_EQ(write.status, 405) << write.body;
   EXPECT_NE(write.body.find("method-not-allowed"), std::string::npos) << write.body;
   EXPECT_EQ(replica_->post(org_ + "/redemptions", json::object()).status, 405);
-  EXPECT_EQ(
-      replica_->post(org_ + "/sessions/" + sessions_[0] + "/invitations", json::object()).status,
-      405);
+  EXPECT_EQ(replica_->post(org_ + "/sessions/" + sessions_[0] + "/invitations", json::object()).status, 405);
   EXPECT_EQ(replica_->get("/healthz").status, 200);
   const json st = status(*replica_);
   EXPECT_EQ(st["kafka_bootstrap"], cluster_->bootstrap());
@@ -311,8 +290,7 @@ TEST_F(ProjectorTest, ARestartMidStreamAppliesNothingTwice) {
   busy_round(0);
   // Killed once it is applying, while the server writes on, as a crash would stop it.
   const auto deadline = Clock::now() + 30s;
-  while (status(*replica_)["events_applied"] == 0 && Clock::now() < deadline)
-    std::this_thread::sleep_for(20ms);
+  while (status(*replica_)["events_applied"] == 0 && Clock::now() < deadline) std::this_thread::sleep_for(20ms);
   ASSERT_GT(status(*replica_)["events_applied"].get<std::uint64_t>(), 0U);
   std::thread crash_writer([&] { busy_round(1); });
   std::this_thread::sleep_for(50ms);
@@ -361,19 +339,15 @@ TEST_F(ProjectorTest, EventsProducedTwiceAndStrayMessagesAreSkipped) {
   json after;
   while (Clock::now() < deadline) {
     after = status(*replica_)["consumer"];
-    if (after["messages"].get<std::uint64_t>() >=
-            before["messages"].get<std::uint64_t>() + resent + 1 &&
+    if (after["messages"].get<std::uint64_t>() >= before["messages"].get<std::uint64_t>() + resent + 1 &&
         after["lag"] == 0) {
       break;
     }
     std::this_thread::sleep_for(50ms);
   }
   EXPECT_EQ(after["lag"], 0) << after;
-  EXPECT_EQ(after["duplicates"].get<std::uint64_t>() - before["duplicates"].get<std::uint64_t>(),
-            resent)
-      << after;
-  EXPECT_EQ(after["malformed"].get<std::uint64_t>() - before["malformed"].get<std::uint64_t>(), 1U)
-      << after;
+  EXPECT_EQ(after["duplicates"].get<std::uint64_t>() - before["duplicates"].get<std::uint64_t>(), resent) << after;
+  EXPECT_EQ(after["malformed"].get<std::uint64_t>() - before["malformed"].get<std::uint64_t>(), 1U) << after;
   EXPECT_EQ(status(*replica_)["events_applied"], status(*http_)["log_position"]);
   expect_same_answers();
 }

@@ -29,9 +29,8 @@ class TempDir {
   TempDir() {
     static std::atomic<int> counter{0};
     std::random_device entropy;
-    path_ = std::filesystem::temp_directory_path() /
-            ("tessera-projections-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-             std::to_string(entropy()));
+    path_ = std::filesystem::temp_directory_path() / ("tessera-projections-" + std::to_string(::getpid()) + "-" +
+                                                      std::to_string(counter++) + "-" + std::to_string(entropy()));
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {
@@ -294,9 +293,7 @@ class Projections : public ::testing::Test {
     for (const auto& c : g.codes) out.push_back(c.key);
     return out;
   }
-  void assign(const std::string& key, const std::string& email) {
-    run(d::AssignCode{w.org, key, person(email)});
-  }
+  void assign(const std::string& key, const std::string& email) { run(d::AssignCode{w.org, key, person(email)}); }
   void redeem(const std::string& key, const std::string& email, const std::string& registration,
               std::optional<std::string> session_id = std::nullopt) {
     std::optional<d::SessionId> s;
@@ -314,9 +311,7 @@ class Projections : public ::testing::Test {
   void claim(const std::string& invitation, const std::string& registration) {
     run(d::ClaimInvitation{d::InvitationId(invitation), std::nullopt, d::RegistrationId(registration), w.now});
   }
-  void cancel_registration(const std::string& id) {
-    run(d::CancelRegistration{w.org, d::RegistrationId(id), w.now});
-  }
+  void cancel_registration(const std::string& id) { run(d::CancelRegistration{w.org, d::RegistrationId(id), w.now}); }
   void revoke(const std::string& id) { run(d::RevokeRegistration{w.org, d::RegistrationId(id), w.now}); }
 
   json code(const std::string& key) {
@@ -358,8 +353,8 @@ class Projections : public ::testing::Test {
 };
 
 json counts(int total, int available, int assigned, int used, int archived) {
-  return json{{"total", total}, {"available", available}, {"assigned", assigned}, {"used", used},
-              {"archived", archived}};
+  return json{
+      {"total", total}, {"available", available}, {"assigned", assigned}, {"used", used}, {"archived", archived}};
 }
 
 TEST_F(Projections, CodeDocumentCarriesItsBatchTerms) {
@@ -676,9 +671,10 @@ TEST_F(Projections, CodesPaginateInIssueOrderWithFilters) {
   EXPECT_EQ(codes_of(models->codes(w.org, {.status = "assigned"}, std::nullopt, 100).value()), assigned);
   EXPECT_EQ(codes_of(models->codes(w.org, {.contract = "c1", .status = "available"}, std::nullopt, 100).value()),
             available_b1);
-  EXPECT_EQ(codes_of(models->codes(w.org, {.contract = "c1", .batch = "b1", .status = "assigned"}, std::nullopt, 100)
-                         .value()),
-            assigned);
+  EXPECT_EQ(
+      codes_of(
+          models->codes(w.org, {.contract = "c1", .batch = "b1", .status = "assigned"}, std::nullopt, 100).value()),
+      assigned);
   EXPECT_TRUE(models->codes(w.org, {.contract = "c2", .batch = "b1"}, std::nullopt, 100).value().items.empty());
   EXPECT_TRUE(models->codes(w.org, {.status = "bogus"}, std::nullopt, 100).value().items.empty());
   EXPECT_TRUE(models->codes(d::OrgId("other"), {}, std::nullopt, 100).value().items.empty());
@@ -808,16 +804,16 @@ void random_day(World& w, std::uint64_t seed, int steps, const std::function<voi
       std::optional<d::Timestamp> expires;
       if (chance(50)) expires = d::Timestamp{w.now.micros + static_cast<std::int64_t>(1 + pick(30)) * kMinute};
       const auto before = w.log().size();
-      try_run(d::Invite{w.org, d::InvitationId(id), d::SessionId(sessions[pick(sessions.size())]), person(email()),
-                        key, expires, chance(20), chance(40), w.now});
+      try_run(d::Invite{w.org, d::InvitationId(id), d::SessionId(sessions[pick(sessions.size())]), person(email()), key,
+                        expires, chance(20), chance(40), w.now});
       if (w.log().size() > before) invitations.push_back(id);
     } else if (op < 65 && !invitations.empty()) {
       const auto id = fresh("r");
       std::optional<d::Participant> who;
       if (chance(20)) who = person(email());
       const auto before = w.log().size();
-      try_run(d::ClaimInvitation{d::InvitationId(invitations[pick(invitations.size())]), who,
-                                 d::RegistrationId(id), w.now});
+      try_run(d::ClaimInvitation{d::InvitationId(invitations[pick(invitations.size())]), who, d::RegistrationId(id),
+                                 w.now});
       if (w.log().size() > before) registrations.push_back(id);
     } else if (op < 70 && !invitations.empty()) {
       try_run(d::CancelInvitation{w.org, d::InvitationId(invitations[pick(invitations.size())]), w.now});
@@ -833,8 +829,8 @@ void random_day(World& w, std::uint64_t seed, int steps, const std::function<voi
       try_run(d::ChangeAccess{w.org, d::RegistrationId(registrations[pick(registrations.size())]),
                               d::Timestamp{w.now.micros + static_cast<std::int64_t>(pick(1000)) * kMinute}});
     } else if (op < 93) {
-      try_run(d::ChangeCapacity{w.org, d::SessionId(sessions[pick(sessions.size())]),
-                                static_cast<std::uint32_t>(pick(8))});
+      try_run(
+          d::ChangeCapacity{w.org, d::SessionId(sessions[pick(sessions.size())]), static_cast<std::uint32_t>(pick(8))});
     } else if (op < 95) {
       try_run(d::ArchiveCode{w.org, codes[pick(codes.size())]});
     } else if (op < 97) {
@@ -846,8 +842,8 @@ void random_day(World& w, std::uint64_t seed, int steps, const std::function<voi
       if (chance(50)) price = eur(static_cast<std::int64_t>(pick(10'000)));
       try_run(d::EditCode{w.org, codes[pick(codes.size())], note, price, std::nullopt, std::nullopt});
     } else {
-      try_run(d::ConfigureContract{w.org, d::ContractId(contracts[pick(contracts.size())]), std::nullopt,
-                                   chance(50), std::nullopt});
+      try_run(d::ConfigureContract{w.org, d::ContractId(contracts[pick(contracts.size())]), std::nullopt, chance(50),
+                                   std::nullopt});
     }
   }
 }
@@ -858,13 +854,20 @@ TEST_F(Projections, RandomDayAgreesWithTheDomainStates) {
   // The day exercised every kind of event.
   std::map<std::string, int> types;
   for (const auto& e : w.log()) ++types[e.type];
-  for (const char* type :
-       {"ContractCreated", "ContractConfigured", "SessionCreated", "SessionCapacityChanged", "SeatReserved",
-        "SeatReleased", "SeatRegistered", "SeatFreed", "BatchGenerated", "CodeIssued", "CodeAssigned", "CodeEdited",
-        "CodeArchived", "CodeDeleted", "CodeInvitationAttached", "CodeInvitationDetached", "CodeRedeemed",
-        "CodeUseReleased", "InvitationSent", "InvitationResent", "InvitationCancelled", "InvitationExpired",
-        "InvitationSuperseded", "InvitationAccepted", "RegistrationCreated", "RegistrationCancelled",
-        "RegistrationRevoked", "RegistrationAccessChanged"}) {
+  for (const char* type : {"ContractCreated",        "ContractConfigured",
+                           "SessionCreated",         "SessionCapacityChanged",
+                           "SeatReserved",           "SeatReleased",
+                           "SeatRegistered",         "SeatFreed",
+                           "BatchGenerated",         "CodeIssued",
+                           "CodeAssigned",           "CodeEdited",
+                           "CodeArchived",           "CodeDeleted",
+                           "CodeInvitationAttached", "CodeInvitationDetached",
+                           "CodeRedeemed",           "CodeUseReleased",
+                           "InvitationSent",         "InvitationResent",
+                           "InvitationCancelled",    "InvitationExpired",
+                           "InvitationSuperseded",   "InvitationAccepted",
+                           "RegistrationCreated",    "RegistrationCancelled",
+                           "RegistrationRevoked",    "RegistrationAccessChanged"}) {
     EXPECT_GT(types[type], 0) << type;
   }
   expect_agrees(*models, w);
@@ -883,7 +886,7 @@ TEST_F(Projections, ReapplyingAppliedEventsChangesNothing) {
   for (std::size_t i = 0; i < w.log().size(); i += 5) {
     const auto end = std::min(w.log().size(), i + 5);
     feed(*models, std::vector<RecordedEvent>(w.log().begin() + static_cast<std::ptrdiff_t>(i),
-                                              w.log().begin() + static_cast<std::ptrdiff_t>(end)));
+                                             w.log().begin() + static_cast<std::ptrdiff_t>(end)));
   }
   EXPECT_EQ(dump(*models, w), before);
   EXPECT_EQ(models->checkpoint(), checkpoint);
@@ -896,9 +899,8 @@ TEST_F(Projections, ReapplyingAppliedEventsChangesNothing) {
   invite("ix", "sx", "x@example.com", keys[0]);
   std::vector<RecordedEvent> mixed(w.log().end() - 10, w.log().end());
   w.now.micros += kMinute;
-  auto fresh = w.commit(w.decide(d::ClaimInvitation{d::InvitationId("ix"), std::nullopt, d::RegistrationId("rx"),
-                                                    w.now})
-                            .value());
+  auto fresh = w.commit(
+      w.decide(d::ClaimInvitation{d::InvitationId("ix"), std::nullopt, d::RegistrationId("rx"), w.now}).value());
   mixed.insert(mixed.end(), fresh.begin(), fresh.end());
   mixed.insert(mixed.end(), fresh.begin(), fresh.end());  // and twice over
   feed(*models, mixed);
@@ -947,8 +949,8 @@ TEST_F(Projections, AnyPerStreamOrderWithResendsGivesTheSameModels) {
       const auto which = rng() % live.size();
       const auto stream = live[which];
       const auto is_batch = [](const std::string& id) { return d::stream_category(id) == "batch"; };
-      const bool batches_wait = seed == 1 && is_batch(stream) && emitted < w.log().size() / 2 &&
-                                !std::ranges::all_of(live, is_batch);
+      const bool batches_wait =
+          seed == 1 && is_batch(stream) && emitted < w.log().size() / 2 && !std::ranges::all_of(live, is_batch);
       if (batches_wait) continue;
       auto& i = next[stream];
       const auto& events = by_stream[stream];
@@ -964,7 +966,7 @@ TEST_F(Projections, AnyPerStreamOrderWithResendsGivesTheSameModels) {
       const auto n = 1 + rng() % 64;
       const auto end = std::min(order.size(), i + n);
       feed(*kafka_fed, std::vector<RecordedEvent>(order.begin() + static_cast<std::ptrdiff_t>(i),
-                                                   order.begin() + static_cast<std::ptrdiff_t>(end)));
+                                                  order.begin() + static_cast<std::ptrdiff_t>(end)));
       i = end;
     }
     EXPECT_EQ(dump(*kafka_fed, w), expected);
@@ -1017,9 +1019,10 @@ TEST_F(Projections, KafkaOffsetsAndTheAppliedCountTravelWithTheDocuments) {
   kafka_fed.reset();
   kafka_fed = open_models(other.path());
   ASSERT_TRUE(kafka_fed);
-  EXPECT_EQ(kafka_fed->kafka_offsets().value(),
-            (std::vector<PartitionOffset>{
-                {"tessera.batches", 1, 9}, {"tessera.codes", 3, 200}, {"tessera.codes", 10, 50}, {"tessera.sessions", 0, 7}}));
+  EXPECT_EQ(kafka_fed->kafka_offsets().value(), (std::vector<PartitionOffset>{{"tessera.batches", 1, 9},
+                                                                              {"tessera.codes", 3, 200},
+                                                                              {"tessera.codes", 10, 50},
+                                                                              {"tessera.sessions", 0, 7}}));
   EXPECT_EQ(kafka_fed->applied_events(), log.size());
   EXPECT_EQ(kafka_fed->checkpoint().value, log.size());
   EXPECT_EQ(dump(*kafka_fed, w), expected);

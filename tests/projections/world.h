@@ -84,8 +84,8 @@ class World {
     return d::decide(c, state<d::ContractState>(d::contract_stream(c.org, c.contract)));
   }
   d::Result<d::Events> decide(const d::CreateSession& c) const {
-    const auto contract = c.contract ? state<d::ContractState>(d::contract_stream(c.org, *c.contract))
-                                     : d::ContractState{};
+    const auto contract =
+        c.contract ? state<d::ContractState>(d::contract_stream(c.org, *c.contract)) : d::ContractState{};
     return d::decide(c, state<d::SessionState>(d::session_stream(c.org, c.session)), contract);
   }
   d::Result<d::Events> decide(const d::ChangeCapacity& c) const {
@@ -144,8 +144,7 @@ class World {
     const auto batch = batch_of(code);
     const auto contract = state<d::ContractState>(d::contract_stream(c.org, batch.terms.contract));
     const auto session_id = c.session ? c.session : batch.terms.session;
-    const auto session =
-        session_id ? state<d::SessionState>(d::session_stream(c.org, *session_id)) : d::SessionState{};
+    const auto session = session_id ? state<d::SessionState>(d::session_stream(c.org, *session_id)) : d::SessionState{};
     const auto registration = state<d::RegistrationState>(d::registration_stream(c.org, c.registration));
     return d::decide(c, d::RedeemContext{code, batch, contract, session, registration});
   }

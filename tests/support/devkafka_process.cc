@@ -17,8 +17,7 @@ using Clock = std::chrono::steady_clock;
 
 }  // namespace
 
-DevKafkaProcess::DevKafkaProcess(const std::filesystem::path& binary,
-                                 std::vector<std::string> args) {
+DevKafkaProcess::DevKafkaProcess(const std::filesystem::path& binary, std::vector<std::string> args) {
   int in[2];
   int out[2];
   if (pipe(in) != 0) throw std::runtime_error("pipe failed");
@@ -91,8 +90,7 @@ std::string DevKafkaProcess::read_line(int timeout_ms) {
       pending_.erase(0, newline + 1);
       return line;
     }
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) throw std::runtime_error("tessera-devkafka did not answer in time");
     pollfd ready{from_child_, POLLIN, 0};
     if (poll(&ready, 1, static_cast<int>(left)) <= 0) continue;

@@ -25,9 +25,7 @@ struct HandleDeleter {
 using Consumer = std::unique_ptr<rd_kafka_t, HandleDeleter>;
 
 struct PartitionListDeleter {
-  void operator()(rd_kafka_topic_partition_list_t* list) const {
-    rd_kafka_topic_partition_list_destroy(list);
-  }
+  void operator()(rd_kafka_topic_partition_list_t* list) const { rd_kafka_topic_partition_list_destroy(list); }
 };
 
 void set(rd_kafka_conf_t* conf, const char* name, const std::string& value) {
@@ -89,21 +87,17 @@ std::map<std::string, std::string> headers_of(const rd_kafka_message_t* message)
   const char* name = nullptr;
   const void* value = nullptr;
   std::size_t size = 0;
-  for (std::size_t i = 0;
-       rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+  for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
        ++i) {
-    out[name] =
-        value != nullptr ? std::string(static_cast<const char*>(value), size) : std::string();
+    out[name] = value != nullptr ? std::string(static_cast<const char*>(value), size) : std::string();
   }
   return out;
 }
 
 }  // namespace
 
-std::vector<ConsumedMessage> read_messages(const std::string& bootstrap,
-                                           const std::vector<std::string>& topics,
-                                           std::size_t at_least,
-                                           std::chrono::milliseconds timeout) {
+std::vector<ConsumedMessage> read_messages(const std::string& bootstrap, const std::vector<std::string>& topics,
+                                           std::size_t at_least, std::chrono::milliseconds timeout) {
   using namespace std::chrono_literals;
   const auto deadline = Clock::now() + timeout;
   Consumer consumer = make_consumer(bootstrap);
@@ -116,8 +110,7 @@ std::vector<ConsumedMessage> read_messages(const std::string& bootstrap,
 
   const auto done = [&] {
     return messages.size() >= at_least &&
-           std::all_of(at_end.begin(), at_end.end(),
-                       [](const auto& entry) { return entry.second; });
+           std::all_of(at_end.begin(), at_end.end(), [](const auto& entry) { return entry.second; });
   };
 
   while (Clock::now() < deadline) {
@@ -131,8 +124,7 @@ std::vector<ConsumedMessage> read_messages(const std::string& bootstrap,
           continue;
         }
         for (int p = 0; p < partitions; ++p) {
-          rd_kafka_topic_partition_list_add(found.get(), it->c_str(), p)->offset =
-              RD_KAFKA_OFFSET_BEGINNING;
+          rd_kafka_topic_partition_list_add(found.get(), it->c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
           at_end[{*it, p}] = false;
         }
         it = unknown.erase(it);
@@ -150,8 +142,8 @@ std::vector<ConsumedMessage> read_messages(const std::string& bootstrap,
 
     rd_kafka_message_t* message = rd_kafka_consumer_poll(rk, 100);
     if (message == nullptr) continue;
-    const std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)> owned(
-        message, &rd_kafka_message_destroy);
+    const std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)> owned(message,
+                                                                                         &rd_kafka_message_destroy);
     if (message->rkt == nullptr) continue;  // a client-level error event: librdkafka retries
     const TopicPartition where{rd_kafka_topic_name(message->rkt), message->partition};
     if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -164,18 +156,15 @@ std::vector<ConsumedMessage> read_messages(const std::string& bootstrap,
     m.topic = where.first;
     m.partition = where.second;
     m.offset = message->offset;
-    if (message->key != nullptr)
-      m.key.assign(static_cast<const char*>(message->key), message->key_len);
-    if (message->payload != nullptr)
-      m.value.assign(static_cast<const char*>(message->payload), message->len);
+    if (message->key != nullptr) m.key.assign(static_cast<const char*>(message->key), message->key_len);
+    if (message->payload != nullptr) m.value.assign(static_cast<const char*>(message->payload), message->len);
     m.headers = headers_of(message);
     messages.push_back(std::move(m));
   }
 
-  std::sort(
-      messages.begin(), messages.end(), [](const ConsumedMessage& a, const ConsumedMessage& b) {
-        return std::tie(a.topic, a.partition, a.offset) < std::tie(b.topic, b.partition, b.offset);
-      });
+  std::sort(messages.begin(), messages.end(), [](const ConsumedMessage& a, const ConsumedMessage& b) {
+    return std::tie(a.topic, a.partition, a.offset) < std::tie(b.topic, b.partition, b.offset);
+  });
   return messages;
 }
 

@@ -27,8 +27,7 @@ struct ConsumedMessage {
 // A topic that does not exist yet counts as empty but is looked for again
 // until then. The result is sorted by topic, partition and offset.
 // Throws std::runtime_error if the consumer cannot be created.
-std::vector<ConsumedMessage> read_messages(const std::string& bootstrap,
-                                           const std::vector<std::string>& topics,
+std::vector<ConsumedMessage> read_messages(const std::string& bootstrap, const std::vector<std::string>& topics,
                                            std::size_t at_least, std::chrono::milliseconds timeout);
 
 }  // namespace tessera::testing

@@ -38,9 +38,7 @@ constexpr int kCannot = 2;
 // Events read per call while walking the log, to keep memory flat.
 constexpr std::size_t kPage = 1024;
 
-std::filesystem::path log_dir(const std::string& data_dir) {
-  return std::filesystem::path(data_dir) / "log";
-}
+std::filesystem::path log_dir(const std::string& data_dir) { return std::filesystem::path(data_dir) / "log"; }
 
 int fail(const std::string& what) {
   std::cerr << json{{"error", what}}.dump() << '\n';
@@ -75,8 +73,8 @@ std::string rfc3339(std::int64_t micros) {
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, fraction);
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, fraction);
   return buf;
 }
 
@@ -129,8 +127,7 @@ int dump(const std::string& data_dir, const DumpRange& range) {
   es::Position after{range.from == 0 ? 0 : range.from - 1};
   es::StreamVersion stream_after{0};
   while (room()) {
-    auto page = range.stream ? (*log)->read_stream(*range.stream, stream_after, kPage)
-                             : (*log)->read_all(after, kPage);
+    auto page = range.stream ? (*log)->read_stream(*range.stream, stream_after, kPage) : (*log)->read_all(after, kPage);
     if (!page) return fail("cannot read the log: " + page.error().message());
     if (page.value().empty()) break;
     for (const auto& event : page.value()) {
@@ -176,8 +173,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::string data_dir;
 
-  auto* verify_cmd =
-      app.add_subcommand("verify", "walk the log's hash chain and name the first broken link");
+  auto* verify_cmd = app.add_subcommand("verify", "walk the log's hash chain and name the first broken link");
   verify_cmd->add_option("--data-dir", data_dir, "tesserad's data directory")->required();
 
   DumpRange range;
@@ -187,10 +183,9 @@ int main(int argc, char** argv) {
   dump_cmd->add_option("--limit", range.limit, "print at most this many events");
   dump_cmd->add_option("--stream", range.stream, "only this stream's events");
 
-  auto* rebuild_cmd = app.add_subcommand(
-      "rebuild", "delete the read models; tesserad rebuilds them from the log when it starts");
-  rebuild_cmd->add_option("--data-dir", data_dir, "tesserad's data directory (tesserad stopped)")
-      ->required();
+  auto* rebuild_cmd =
+      app.add_subcommand("rebuild", "delete the read models; tesserad rebuilds them from the log when it starts");
+  rebuild_cmd->add_option("--data-dir", data_dir, "tesserad's data directory (tesserad stopped)")->required();
 
   try {
     app.parse(argc, argv);

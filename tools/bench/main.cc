@@ -67,12 +67,10 @@ class Workdir {
     std::random_device entropy;
     const auto base = std::filesystem::temp_directory_path();
     for (int attempt = 0; attempt < 100 && path_.empty(); ++attempt) {
-      const auto candidate =
-          base / ("tessera-bench-" + std::to_string(::getpid()) + "-" + std::to_string(entropy()));
+      const auto candidate = base / ("tessera-bench-" + std::to_string(::getpid()) + "-" + std::to_string(entropy()));
       if (std::filesystem::create_directory(candidate)) path_ = candidate;
     }
-    if (path_.empty())
-      throw std::runtime_error("cannot create a temporary directory under " + base.string());
+    if (path_.empty()) throw std::runtime_error("cannot create a temporary directory under " + base.string());
     owned_ = true;
   }
   ~Workdir() {
@@ -92,9 +90,7 @@ class Workdir {
 
 std::unique_ptr<es::Log> open_log(const std::filesystem::path& dir, bool sync) {
   auto log = es::Log::open(dir, es::LogOptions{.sync_writes = sync});
-  if (!log)
-    throw std::runtime_error("cannot open the log in " + dir.string() + ": " +
-                             log.error().message());
+  if (!log) throw std::runtime_error("cannot open the log in " + dir.string() + ": " + log.error().message());
   return std::move(log).value();
 }
 
@@ -109,8 +105,7 @@ d::CreateContract contract_command(std::string id) {
   return d::CreateContract{kOrg, d::ContractId{std::move(id)}, "Bench", false, std::nullopt};
 }
 
-d::GenerateBatch generate_command(std::string batch, const d::ContractId& contract,
-                                  std::uint32_t codes) {
+d::GenerateBatch generate_command(std::string batch, const d::ContractId& contract, std::uint32_t codes) {
   d::GenerateBatch g;
   g.org = kOrg;
   g.batch = d::BatchId{std::move(batch)};
@@ -148,9 +143,7 @@ long probe_fdatasyncs_per_s(const std::filesystem::path& dir, std::chrono::milli
   long syncs = 0;
   const auto start = Clock::now();
   while (Clock::now() - start < span) {
-    if (::write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size()) ||
-        ::fdatasync(fd) != 0)
-      break;
+    if (::write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size()) || ::fdatasync(fd) != 0) break;
     ++syncs;
   }
   const double seconds = seconds_between(start, Clock::now());
@@ -168,8 +161,7 @@ struct AppendOptions {
 };
 
 nlohmann::json bench_append(const AppendOptions& options, const Workdir& dir) {
-  const long disk_fdatasyncs_per_s =
-      probe_fdatasyncs_per_s(dir.path(), std::chrono::milliseconds(1000));
+  const long disk_fdatasyncs_per_s = probe_fdatasyncs_per_s(dir.path(), std::chrono::milliseconds(1000));
   auto log = open_log(dir.path() / "log", options.sync_writes);
   pl::Pipeline pipeline(*log, pl::system_sources());
 
@@ -193,9 +185,7 @@ nlohmann::json bench_append(const AppendOptions& options, const Workdir& dir) {
         const auto sent = Clock::now();
         if (sent >= until) break;
         // A fresh contract each time: one event on a new stream.
-        auto outcome =
-            pipeline.submit(contract_command("c" + std::to_string(c) + "_" + std::to_string(n)))
-                .get();
+        auto outcome = pipeline.submit(contract_command("c" + std::to_string(c) + "_" + std::to_string(n))).get();
         const auto answered = Clock::now();
         if (!outcome) {
           refused.fetch_add(1);
@@ -210,10 +200,9 @@ nlohmann::json bench_append(const AppendOptions& options, const Workdir& dir) {
   }
 
   const auto start = Clock::now();
-  const auto from = start + std::chrono::duration_cast<Clock::duration>(
-                                std::chrono::duration<double>(options.warmup_seconds));
-  const auto until = from + std::chrono::duration_cast<Clock::duration>(
-                                std::chrono::duration<double>(options.seconds));
+  const auto from =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.warmup_seconds));
+  const auto until = from + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.seconds));
   measure_from_ns = from.time_since_epoch().count();
   measure_until_ns = until.time_since_epoch().count();
   go = true;
@@ -260,15 +249,13 @@ nlohmann::json bench_append(const AppendOptions& options, const Workdir& dir) {
       {"max_us", all.empty() ? 0 : all.back()},
       {"fsyncs_per_s", std::llround(static_cast<double>(syncs) / window)},
       {"events_per_batch",
-       round_to(batches == 0 ? 0.0 : static_cast<double>(events) / static_cast<double>(batches),
-                2)},
+       round_to(batches == 0 ? 0.0 : static_cast<double>(events) / static_cast<double>(batches), 2)},
       {"refused", refused.load()},
       {"cpu_seconds", round_to(cpu_used, 2)},
       {"disk_fdatasyncs_per_s", disk_fdatasyncs_per_s},
       {"ceiling_commands_per_s", options.clients * disk_fdatasyncs_per_s},
       {"log_events", log->head().value},
-      {"hash_chain_verified",
-       verified && !verified.value().broken && verified.value().checked == log->head()},
+      {"hash_chain_verified", verified && !verified.value().broken && verified.value().checked == log->head()},
   };
 }
 
@@ -327,8 +314,7 @@ nlohmann::json bench_generate(std::uint32_t codes, const Workdir& dir) {
 std::uint64_t build_recover_data(const std::filesystem::path& root, std::uint64_t events) {
   auto log = open_log(root / "log", /*sync=*/false);
   if (log->head().value >= events) {
-    std::cerr << "recover: reusing the log in " << root << " (" << log->head().value
-              << " events)\n";
+    std::cerr << "recover: reusing the log in " << root << " (" << log->head().value << " events)\n";
   }
   auto models = pj::ReadModels::open(root / "readmodels");
   if (!models) throw std::runtime_error("cannot open the read models: " + models.error().message());
@@ -353,8 +339,7 @@ std::uint64_t build_recover_data(const std::filesystem::path& root, std::uint64_
     }
     const auto head = log->head();
     while (!models.value()->wait_for(head, std::chrono::seconds(10))) {
-      std::cerr << "recover: read models at " << models.value()->checkpoint().value << " of "
-                << head.value << "\n";
+      std::cerr << "recover: read models at " << models.value()->checkpoint().value << " of " << head.value << "\n";
     }
   }
   return log->head().value;
@@ -397,8 +382,7 @@ nlohmann::json bench_recover(std::uint64_t events, const Workdir& dir) {
   }
   const auto caught_up = Clock::now();
   auto last = log->read_all(es::Position{log->head().value - 1}, 1);
-  if (!last || last.value().size() != 1 ||
-      d::stream_category(last.value().front().stream) != "code") {
+  if (!last || last.value().size() != 1 || d::stream_category(last.value().front().stream) != "code") {
     throw std::runtime_error("the log does not end with a code");
   }
   const es::Position head = log->head();
@@ -433,8 +417,7 @@ int main(int argc, char** argv) {
                  "where to keep the data (default: a fresh temporary directory, removed after)");
 
   AppendOptions append;
-  auto* append_cmd =
-      app.add_subcommand("append", "closed-loop clients appending one-event commands");
+  auto* append_cmd = app.add_subcommand("append", "closed-loop clients appending one-event commands");
   append_cmd->add_option("--clients", append.clients, "client threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 4096));
@@ -460,8 +443,7 @@ int main(int argc, char** argv) {
   recover_cmd->add_option("--events", events, "events in the log (built first)")
       ->capture_default_str()
       ->check(CLI::Range(std::uint64_t{2}, std::uint64_t{1'000'000'000}));
-  recover_cmd->add_option("--data-dir", data_dir,
-                          "where to keep the data (an existing bench log is reused)");
+  recover_cmd->add_option("--data-dir", data_dir, "where to keep the data (an existing bench log is reused)");
 
   CLI11_PARSE(app, argc, argv);
 

@@ -37,8 +37,7 @@ using tessera::kafka::EmbeddedCluster;
 // The categories of the domain's streams (domain/streams.h): their topics are
 // made with --partitions partitions. Any other topic the mock makes on first
 // use, with 4.
-constexpr const char* kCategories[] = {"contract", "session",    "batch",
-                                       "code",     "invitation", "registration"};
+constexpr const char* kCategories[] = {"contract", "session", "batch", "code", "invitation", "registration"};
 
 // Answers go to stdout, one line each, flushed: a script or a test waits for them.
 void answer(const std::string& line) {
@@ -54,8 +53,7 @@ bool run_command(EmbeddedCluster& cluster, const std::string& line) {
   if (verb.empty()) return true;
   if (verb == "quit") return false;
   if (verb == "down" || verb == "up") {
-    const auto changed =
-        verb == "down" ? cluster.set_all_brokers_down() : cluster.set_all_brokers_up();
+    const auto changed = verb == "down" ? cluster.set_all_brokers_down() : cluster.set_all_brokers_up();
     if (!changed) {
       answer("error " + verb + ": " + changed.error().message());
       return true;
@@ -72,14 +70,12 @@ bool run_command(EmbeddedCluster& cluster, const std::string& line) {
       return true;
     }
     if (!(in >> error_code)) error_code = 10;
-    const auto injected =
-        cluster.fail_next_produce_requests(static_cast<std::size_t>(count), error_code);
+    const auto injected = cluster.fail_next_produce_requests(static_cast<std::size_t>(count), error_code);
     if (!injected) {
       answer("error fail: " + injected.error().message());
       return true;
     }
-    spdlog::info("tessera-devkafka: the next {} Produce request(s) fail with error {}", count,
-                 error_code);
+    spdlog::info("tessera-devkafka: the next {} Produce request(s) fail with error {}", count, error_code);
     answer("ok fail " + std::to_string(count) + " " + std::to_string(error_code));
     return true;
   }
@@ -90,13 +86,10 @@ bool run_command(EmbeddedCluster& cluster, const std::string& line) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
-      "tessera-devkafka: librdkafka's mock Kafka cluster for development and fault drills"};
+  CLI::App app{"tessera-devkafka: librdkafka's mock Kafka cluster for development and fault drills"};
   int brokers = 3;
   int partitions = 4;
-  app.add_option("--brokers", brokers, "brokers in the cluster")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 16));
+  app.add_option("--brokers", brokers, "brokers in the cluster")->capture_default_str()->check(CLI::Range(1, 16));
   app.add_option("--partitions", partitions, "partitions of each tessera.<category> topic")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
@@ -159,8 +152,7 @@ int main(int argc, char** argv) {
     // Logged under the lock: after main() the logger is gone with the cluster.
     std::lock_guard lock(shared->mutex);
     if (shared->cluster) {
-      spdlog::info(
-          "tessera-devkafka: no more commands (end of stdin); running until SIGINT or SIGTERM");
+      spdlog::info("tessera-devkafka: no more commands (end of stdin); running until SIGINT or SIGTERM");
     }
   }).detach();
 

@@ -24,12 +24,11 @@ using nlohmann::json;
 json consumer_status(const tessera::kafka::ProjectorStatus& s) {
   json partitions = json::array();
   for (const auto& p : s.partitions) {
-    partitions.push_back(
-        {{"topic", p.topic},
-         {"partition", p.partition},
-         {"offset", p.next},
-         {"end", p.end ? json(*p.end) : json(nullptr)},
-         {"lag", p.end ? json(std::max<std::int64_t>(0, *p.end - p.next)) : json(nullptr)}});
+    partitions.push_back({{"topic", p.topic},
+                          {"partition", p.partition},
+                          {"offset", p.next},
+                          {"end", p.end ? json(*p.end) : json(nullptr)},
+                          {"lag", p.end ? json(std::max<std::int64_t>(0, *p.end - p.next)) : json(nullptr)}});
   }
   return {{"lag", s.lag ? json(*s.lag) : json(nullptr)},
           {"messages", s.messages},
@@ -51,8 +50,7 @@ int main(int argc, char** argv) {
   int session_timeout_ms = 10'000;
   app.add_option("--kafka", kafka, "BROKERS (host:port,...) the relay publishes to")->required();
   app.add_option("--data-dir", data_dir, "where the read models live")->capture_default_str();
-  app.add_option("--listen", listen, "HOST:PORT to serve HTTP on (port 0: any free port)")
-      ->capture_default_str();
+  app.add_option("--listen", listen, "HOST:PORT to serve HTTP on (port 0: any free port)")->capture_default_str();
   app.add_option("--group", group, "Kafka consumer group (one per projector that serves queries)")
       ->capture_default_str();
   app.add_option("--claim-key", claim_key,
@@ -72,8 +70,7 @@ int main(int argc, char** argv) {
   const std::filesystem::path root(data_dir);
   auto models = tessera::projections::ReadModels::open(root / "readmodels");
   if (!models) {
-    spdlog::error("cannot open the read models in {}: {}", (root / "readmodels").string(),
-                  models.error().message());
+    spdlog::error("cannot open the read models in {}: {}", (root / "readmodels").string(), models.error().message());
     return 1;
   }
 
@@ -105,13 +102,13 @@ int main(int argc, char** argv) {
   }
 
   tessera::api::GuessLimiter guesses;
-  tessera::api::Handler handler(tessera::api::Services{
-      nullptr, nullptr, *models.value(), claims ? &*claims : nullptr, guesses, [&]() -> json {
-        return {{"kafka_bootstrap", kafka},
-                {"kafka_group", group},
-                {"events_applied", models.value()->applied_events()},
-                {"consumer", consumer_status(projector.status())}};
-      }});
+  tessera::api::Handler handler(
+      tessera::api::Services{nullptr, nullptr, *models.value(), claims ? &*claims : nullptr, guesses, [&]() -> json {
+                               return {{"kafka_bootstrap", kafka},
+                                       {"kafka_group", group},
+                                       {"events_applied", models.value()->applied_events()},
+                                       {"consumer", consumer_status(projector.status())}};
+                             }});
 
   std::unique_ptr<tessera::api::Server> server;
   try {
@@ -128,9 +125,8 @@ int main(int argc, char** argv) {
   std::thread signal_thread([&] { signals_io.run(); });
 
   // Tests and scripts read this line to learn the port when --listen asked for 0.
-  spdlog::info(
-      "tessera-projector listening on http://{}:{} (kafka {}, group {}, events applied {})",
-      endpoint->host, server->port(), kafka, group, models.value()->applied_events());
+  spdlog::info("tessera-projector listening on http://{}:{} (kafka {}, group {}, events applied {})", endpoint->host,
+               server->port(), kafka, group, models.value()->applied_events());
   server->run();
 
   signals_io.stop();

@@ -3,10 +3,10 @@
 // reverse order on SIGINT or SIGTERM.
 #include <utility>  // Boost 1.74's asio needs it first on GCC 12
 
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <filesystem>
@@ -86,11 +86,12 @@ int main(int argc, char** argv) {
   // Without a relay (--kafka none) its figures are null in /v1/status and
   // absent from /metrics.
   const auto relay_status = [&]() -> nlohmann::json {
-    nlohmann::json status = {{"kafka_bootstrap", bootstrap.empty() ? nlohmann::json(nullptr) : nlohmann::json(bootstrap)},
-                             {"relay_position", nullptr},
-                             {"relay_lag_events", nullptr},
-                             {"relay_lag_seconds", nullptr},
-                             {"relay_producer_restarts", nullptr}};
+    nlohmann::json status = {
+        {"kafka_bootstrap", bootstrap.empty() ? nlohmann::json(nullptr) : nlohmann::json(bootstrap)},
+        {"relay_position", nullptr},
+        {"relay_lag_events", nullptr},
+        {"relay_lag_seconds", nullptr},
+        {"relay_producer_restarts", nullptr}};
     if (!relay) return status;
     const auto published = relay->published().value;
     status["relay_position"] = published;
@@ -105,11 +106,11 @@ int main(int argc, char** argv) {
     using tessera::api::Metric;
     if (!relay) return {};
     std::vector<Metric> metrics = {
-        {"tessera_relay_position", "Position up to which every event is acknowledged by Kafka.",
-         Metric::Kind::gauge, static_cast<double>(relay->published().value)},
+        {"tessera_relay_position", "Position up to which every event is acknowledged by Kafka.", Metric::Kind::gauge,
+         static_cast<double>(relay->published().value)},
         {"tessera_relay_producer_restarts_total",
-         "Kafka producers the relay replaced after a failure, re-sending from its checkpoint.",
-         Metric::Kind::counter, static_cast<double>(relay->producer_restarts())},
+         "Kafka producers the relay replaced after a failure, re-sending from its checkpoint.", Metric::Kind::counter,
+         static_cast<double>(relay->producer_restarts())},
     };
     if (const auto lag = relay->lag(std::chrono::system_clock::now())) {
       metrics.push_back({"tessera_relay_lag_events", "Events in the log not yet acknowledged by Kafka.",
@@ -120,14 +121,13 @@ int main(int argc, char** argv) {
     }
     return metrics;
   };
-  tessera::api::Handler handler(tessera::api::Services{
-      &pipeline, log.value().get(), *models.value(), &claims.value(), guesses, relay_status, relay_metrics});
+  tessera::api::Handler handler(tessera::api::Services{&pipeline, log.value().get(), *models.value(), &claims.value(),
+                                                       guesses, relay_status, relay_metrics});
 
   std::unique_ptr<tessera::api::Server> server;
   try {
-    server = std::make_unique<tessera::api::Server>(handler,
-                                                    tessera::api::ServerOptions{.host = endpoint->host,
-                                                                                .port = endpoint->port});
+    server = std::make_unique<tessera::api::Server>(
+        handler, tessera::api::ServerOptions{.host = endpoint->host, .port = endpoint->port});
   } catch (const std::exception& e) {
     spdlog::error("cannot listen on {}: {}", listen, e.what());
     return 1;

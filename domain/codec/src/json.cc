@@ -244,7 +244,6 @@ void from_json(const json& j, RegistrationCreated& e) {
   get_optional_id(j, "invitation_id", e.invitation);
 }
 
-
 void to_json(json& j, const ContractConfigured& e) {
   j = json::object();
   j["name"] = e.name;
@@ -360,9 +359,7 @@ void from_json(const json& j, InvitationAccepted& e) {
   j.at("at").get_to(e.at);
 }
 
-void to_json(json& j, const RegistrationCancelled& e) {
-  j = json{{"at", e.at}, {"code_reusable", e.code_reusable}};
-}
+void to_json(json& j, const RegistrationCancelled& e) { j = json{{"at", e.at}, {"code_reusable", e.code_reusable}}; }
 void from_json(const json& j, RegistrationCancelled& e) {
   j.at("at").get_to(e.at);
   j.at("code_reusable").get_to(e.code_reusable);

@@ -1,8 +1,8 @@
 #include "tessera/codec/time.h"
 
+#include <fmt/format.h>
 #include <charconv>
 #include <chrono>
-#include <fmt/format.h>
 
 namespace tessera::codec {
 namespace {
@@ -38,12 +38,12 @@ std::string format_rfc3339(domain::Timestamp t) {
 
 std::optional<domain::Timestamp> parse_rfc3339(std::string_view text) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') ||
-      text[13] != ':' || text[16] != ':') {
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') || text[13] != ':' ||
+      text[16] != ':') {
     return std::nullopt;
   }
-  if (!read_int(text, 0, 4, y) || !read_int(text, 5, 2, mo) || !read_int(text, 8, 2, d) ||
-      !read_int(text, 11, 2, h) || !read_int(text, 14, 2, mi) || !read_int(text, 17, 2, s)) {
+  if (!read_int(text, 0, 4, y) || !read_int(text, 5, 2, mo) || !read_int(text, 8, 2, d) || !read_int(text, 11, 2, h) ||
+      !read_int(text, 14, 2, mi) || !read_int(text, 17, 2, s)) {
     return std::nullopt;
   }
   const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
@@ -75,8 +75,8 @@ std::optional<domain::Timestamp> parse_rfc3339(std::string_view text) {
     return std::nullopt;
   }
   if (pos != text.size()) return std::nullopt;
-  const auto since_epoch = sys_days{ymd}.time_since_epoch() + hours{h} + minutes{mi} + seconds{s} -
-                           seconds{offset_seconds};
+  const auto since_epoch =
+      sys_days{ymd}.time_since_epoch() + hours{h} + minutes{mi} + seconds{s} - seconds{offset_seconds};
   return domain::Timestamp{duration_cast<microseconds>(since_epoch).count() + micros};
 }
 

@@ -16,8 +16,8 @@
 namespace tessera::api {
 
 struct GuessLimits {
-  double burst = 10;            // failures an address may make at once
-  double refill_per_second = 1;  // and then at most this many per second
+  double burst = 10;                  // failures an address may make at once
+  double refill_per_second = 1;       // and then at most this many per second
   std::size_t max_tracked = 100'000;  // addresses remembered; full buckets are forgotten first
 };
 

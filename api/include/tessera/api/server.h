@@ -18,9 +18,9 @@ namespace tessera::api {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 8080;     // 0: any free port (see Server::port())
+  std::uint16_t port = 8080;  // 0: any free port (see Server::port())
   int io_threads = 2;
-  int worker_threads = 64;       // requests handled at once
+  int worker_threads = 64;  // requests handled at once
   std::size_t body_limit = 8 << 20;
 };
 
@@ -39,7 +39,7 @@ class Server {
   ~Server();
 
   std::uint16_t port() const;
-  void run();   // blocks until stop()
+  void run();  // blocks until stop()
   void stop();
 
  private:

@@ -159,10 +159,10 @@ struct ChangeAccess {
   std::optional<Timestamp> access_until;
 };
 
-using Command = std::variant<CreateContract, ConfigureContract, CreateSession, ChangeCapacity, GenerateBatch,
-                             AssignCode, EditCode, ArchiveCode, DeleteCode, Invite, ResendInvitation,
-                             CancelInvitation, ExpireInvitation, ClaimInvitation, Redeem, CancelRegistration,
-                             RevokeRegistration, ChangeAccess>;
+using Command =
+    std::variant<CreateContract, ConfigureContract, CreateSession, ChangeCapacity, GenerateBatch, AssignCode, EditCode,
+                 ArchiveCode, DeleteCode, Invite, ResendInvitation, CancelInvitation, ExpireInvitation, ClaimInvitation,
+                 Redeem, CancelRegistration, RevokeRegistration, ChangeAccess>;
 
 // Upper bounds that keep one command's events within one bounded write.
 inline constexpr std::uint32_t kMaxBatchQuantity = 1'000'000;

@@ -22,15 +22,14 @@ Result<Events> decide(const CreateContract& command, const ContractState& contra
 Result<Events> decide(const ConfigureContract& command, const ContractState& contract);
 
 // `contract` is consulted only when the command names one.
-Result<Events> decide(const CreateSession& command, const SessionState& session,
-                      const ContractState& contract);
+Result<Events> decide(const CreateSession& command, const SessionState& session, const ContractState& contract);
 Result<Events> decide(const ChangeCapacity& command, const SessionState& session);
 
 // `session` is consulted only when the command names one. Code uniqueness
 // across the store is the caller's (and the log's) duty; decide() checks the
 // values are distinct among themselves and that there is one per code.
-Result<Events> decide(const GenerateBatch& command, const BatchState& batch,
-                      const ContractState& contract, const SessionState& session);
+Result<Events> decide(const GenerateBatch& command, const BatchState& batch, const ContractState& contract,
+                      const SessionState& session);
 
 // A code and the terms of its batch.
 struct CodeContext {
