@@ -48,19 +48,13 @@ eventstore::result<AggregateCache::Entry> AggregateCache::read(const std::string
   return entry;
 }
 
-eventstore::result<bool> AggregateCache::exists(const domain::StreamId& stream) const {
-  if (auto it = entries_.find(stream.str()); it != entries_.end()) return it->second.loaded.version.value != 0;
+eventstore::result<bool> AggregateCache::claim_fresh(const domain::StreamId& stream) {
+  if (entries_.contains(stream.str())) return false;
   auto version = log_.stream_version(stream.str());
   if (!version) return version.error();
-  return version.value().value != 0;
-}
-
-void AggregateCache::adopt_empty(const domain::StreamId& stream) {
-  if (auto it = entries_.find(stream.str()); it != entries_.end()) {
-    touch(it->second);
-    return;
-  }
+  if (version.value().value != 0) return false;
   insert(stream.str(), Entry{});
+  return true;
 }
 
 void AggregateCache::forget(const domain::StreamId& stream) {

@@ -34,12 +34,10 @@ class AggregateCache {
   // stream without events loads as monostate at version 0.
   eventstore::result<Loaded*> load(const domain::StreamId& stream);
 
-  // Whether the stream has events (written or decided), without loading it.
-  eventstore::result<bool> exists(const domain::StreamId& stream) const;
-
-  // Records that a stream known to be empty is about to be written, sparing
-  // the read that load() would make.
-  void adopt_empty(const domain::StreamId& stream);
+  // Claims a stream for a new aggregate: true, and the stream loads as empty
+  // without a read, when it has no events and the cache holds nothing of it
+  // (no earlier claim in this batch); false otherwise.
+  eventstore::result<bool> claim_fresh(const domain::StreamId& stream);
 
   // Forgets a stream, so that the next load reads it from the log again.
   void forget(const domain::StreamId& stream);

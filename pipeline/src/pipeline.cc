@@ -6,7 +6,6 @@
 #include <deque>
 #include <mutex>
 #include <thread>
-#include <unordered_set>
 
 #include "aggregate_cache.h"
 #include "tessera/codec/json.h"
@@ -477,20 +476,14 @@ class Pipeline::Sequencer {
     if (wanted > d::kMaxBatchQuantity || (!c.prefix.empty() && !d::valid_prefix(c.prefix))) {
       return eventstore::outcome::success();  // decide() rejects it with the reason
     }
-    std::unordered_set<std::string> drawn;
-    drawn.reserve(wanted);
     c.codes.clear();
     c.codes.reserve(wanted);
     while (c.codes.size() < wanted) {
       d::CodeValue code = d::make_code(sources_.random_u64(), c.prefix);
-      if (drawn.contains(code.key)) continue;
-      const d::StreamId stream = d::code_stream(code.key);
-      auto exists = cache_.exists(stream);
-      if (!exists) return exists.error();
-      if (exists.value()) continue;
-      cache_.adopt_empty(stream);
-      drawn.insert(code.key);
-      c.codes.push_back(std::move(code));
+      // Also refuses a value drawn earlier in this batch: its stream is claimed.
+      auto claimed = cache_.claim_fresh(d::code_stream(code.key));
+      if (!claimed) return claimed.error();
+      if (claimed.value()) c.codes.push_back(std::move(code));
     }
     return eventstore::outcome::success();
   }
@@ -504,9 +497,13 @@ class Pipeline::Sequencer {
     std::unordered_map<std::string, std::size_t> write_of_stream;
     write_of_stream.reserve(events.size());
     request.writes.reserve(events.size());
+    // Stable until the cache settles after the batch.
+    std::vector<Loaded*> folded_into;
+    folded_into.reserve(events.size());
     for (const auto& e : events) {
       auto loaded = cache_.load(e.stream);
       if (!loaded) return loaded.error();
+      folded_into.push_back(loaded.value());
       auto [it, inserted] = write_of_stream.try_emplace(e.stream.str(), request.writes.size());
       if (inserted) {
         request.writes.push_back(eventstore::StreamWrite{e.stream.str(), loaded.value()->version, {}});
@@ -515,10 +512,9 @@ class Pipeline::Sequencer {
       request.writes[it->second].events.push_back(eventstore::ProposedEvent{
           std::string(d::event_type(e.event)), d::kEventSchemaVersion, codec::encode_event(e.event)});
     }
-    for (const auto& e : events) {
-      Loaded* loaded = cache_.load(e.stream).value();
-      loaded->state = d::evolve(std::move(loaded->state), e.event);
-      ++loaded->version.value;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      folded_into[i]->state = d::evolve(std::move(folded_into[i]->state), events[i].event);
+      ++folded_into[i]->version.value;
     }
     return request;
   }
