@@ -2,13 +2,14 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <stdexcept>
 #include <thread>
+
+#include "spawn.h"
 
 namespace tessera::testing {
 namespace {
@@ -23,22 +24,7 @@ DevKafkaProcess::DevKafkaProcess(const std::filesystem::path& binary, std::vecto
   if (pipe(in) != 0) throw std::runtime_error("pipe failed");
   if (pipe(out) != 0) throw std::runtime_error("pipe failed");
   args.insert(args.begin(), binary.string());
-  pid_ = fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    dup2(in[0], STDIN_FILENO);
-    dup2(out[1], STDOUT_FILENO);
-    close(in[0]);
-    close(in[1]);
-    close(out[0]);
-    close(out[1]);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  pid_ = spawn_child(args, {{STDIN_FILENO, in[0]}, {STDOUT_FILENO, out[1]}}, {in[0], in[1], out[0], out[1]});
   close(in[0]);
   close(out[1]);
   to_child_ = in[1];

@@ -2,12 +2,13 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <stdexcept>
+
+#include "spawn.h"
 
 namespace tessera::testing {
 
@@ -21,19 +22,8 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
     close(out[1]);
     throw std::runtime_error("pipe failed");
   }
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    dup2(out[1], STDOUT_FILENO);
-    dup2(err[1], STDERR_FILENO);
-    for (const int fd : {out[0], out[1], err[0], err[1]}) close(fd);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
+  const pid_t pid =
+      spawn_child(argv, {{STDOUT_FILENO, out[1]}, {STDERR_FILENO, err[1]}}, {out[0], out[1], err[0], err[1]});
   close(out[1]);
   close(err[1]);
 

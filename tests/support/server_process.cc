@@ -1,7 +1,6 @@
 #include "server_process.h"
 
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +10,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "spawn.h"
+
 namespace tessera::testing {
 
 ServerProcess::ServerProcess(const std::filesystem::path& binary, const std::filesystem::path& data_dir,
@@ -19,21 +20,7 @@ ServerProcess::ServerProcess(const std::filesystem::path& binary, const std::fil
   if (pipe(out) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> args = {binary.string(), "--listen", "127.0.0.1:0", "--data-dir", data_dir.string()};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  pid_ = fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ == 0) {
-    // A test that crashes must not leave its server running (and holding
-    // ctest's output pipe open).
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    dup2(out[1], STDOUT_FILENO);
-    close(out[0]);
-    close(out[1]);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  pid_ = spawn_child(args, {{STDOUT_FILENO, out[1]}}, {out[0], out[1]});
   close(out[1]);
   // Read the child's output until its "listening" line names the port; the
   // rest of its output goes on to our stdout so that ctest shows it.
