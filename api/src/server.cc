@@ -7,8 +7,10 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
@@ -165,5 +167,27 @@ std::optional<ListenAddress> parse_listen_address(std::string_view text) {
   if (error != std::errc() || end != digits.data() + digits.size() || port > 65535) return std::nullopt;
   return ListenAddress{std::string(text.substr(0, colon)), static_cast<std::uint16_t>(port)};
 }
+
+class StopOnSignals::Impl {
+ public:
+  explicit Impl(Server& server) : signals_(io_, SIGINT, SIGTERM) {
+    signals_.async_wait([&server](const boost::system::error_code& error, int) {
+      if (!error) server.stop();
+    });
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~Impl() {
+    io_.stop();
+    thread_.join();
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_;
+  std::thread thread_;
+};
+
+StopOnSignals::StopOnSignals(Server& server) : impl_(std::make_unique<Impl>(server)) {}
+StopOnSignals::~StopOnSignals() = default;
 
 }  // namespace tessera::api

@@ -6,12 +6,9 @@
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 
 #include <filesystem>
 #include <optional>
-#include <thread>
 
 #include "tessera/api/claim_tokens.h"
 #include "tessera/api/server.h"
@@ -119,18 +116,13 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  boost::asio::io_context signals_io;
-  boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) { server->stop(); });
-  std::thread signal_thread([&] { signals_io.run(); });
+  const tessera::api::StopOnSignals stop_on_signals(*server);
 
   // Tests and scripts read this line to learn the port when --listen asked for 0.
   spdlog::info("tessera-projector listening on http://{}:{} (kafka {}, group {}, events applied {})", endpoint->host,
                server->port(), kafka, group, models.value()->applied_events());
   server->run();
 
-  signals_io.stop();
-  signal_thread.join();
   projector.stop();
   spdlog::info("tessera-projector stopped");
   return 0;

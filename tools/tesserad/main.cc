@@ -5,13 +5,9 @@
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 
 #include <chrono>
 #include <filesystem>
-#include <optional>
-#include <thread>
 
 #include "expiry_scheduler.h"
 #include "tessera/api/claim_tokens.h"
@@ -133,18 +129,13 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  boost::asio::io_context signals_io;
-  boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) { server->stop(); });
-  std::thread signal_thread([&] { signals_io.run(); });
+  const tessera::api::StopOnSignals stop_on_signals(*server);
 
   // Tests and scripts read this line to learn the port when --listen asked for 0.
   spdlog::info("tesserad listening on http://{}:{} (log position {}, kafka {})", endpoint->host, server->port(),
                log.value()->head().value, bootstrap.empty() ? "none" : bootstrap);
   server->run();
 
-  signals_io.stop();
-  signal_thread.join();
   if (relay) relay->stop();
   spdlog::info("tesserad stopped");
   return 0;

@@ -32,6 +32,24 @@ struct ListenAddress {
 };
 std::optional<ListenAddress> parse_listen_address(std::string_view text);
 
+class Server;
+
+// Stops `server` when SIGINT or SIGTERM arrives, from construction to
+// destruction (a thread of its own waits for them). Construct it before
+// announcing the server, so that a signal sent at once finds it in place.
+// The server must outlive it.
+class StopOnSignals {
+ public:
+  explicit StopOnSignals(Server& server);
+  ~StopOnSignals();
+  StopOnSignals(const StopOnSignals&) = delete;
+  StopOnSignals& operator=(const StopOnSignals&) = delete;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 class Server {
  public:
   // Binds and listens; throws boost::system::system_error when it cannot.
