@@ -15,6 +15,7 @@
 #include "rdkafka_support.h"
 #include "tessera/codec/json.h"
 #include "tessera/codec/time.h"
+#include "tessera/domain/streams.h"
 #include "tessera/kafka/topics.h"
 
 namespace tessera::kafka {
@@ -27,10 +28,6 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kIdlePoll = 100ms;
 constexpr auto kRetryWait = 500ms;
 constexpr auto kStatusInterval = 50ms;
-
-// The categories whose streams the read models fold (projections/src/fold.cc).
-constexpr std::array<std::string_view, 6> kFoldedCategories = {"contract", "session",    "batch",
-                                                               "code",     "invitation", "registration"};
 
 constexpr std::string_view kTypePrefix = "tessera.";
 
@@ -137,7 +134,7 @@ class Projector::Consumer {
 
     std::vector<std::string> topics = o.topics;
     if (topics.empty()) {
-      for (const auto category : kFoldedCategories) topics.push_back(topic_for_category(category));
+      for (const auto category : domain::kStreamCategories) topics.push_back(topic_for_category(category));
     }
     rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
     for (const auto& topic : topics) rd_kafka_topic_partition_list_add(list, topic.c_str(), RD_KAFKA_PARTITION_UA);

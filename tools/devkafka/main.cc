@@ -27,17 +27,13 @@
 #include <string>
 #include <thread>
 
+#include "tessera/domain/streams.h"
 #include "tessera/kafka/embedded_cluster.h"
 #include "tessera/kafka/topics.h"
 
 namespace {
 
 using tessera::kafka::EmbeddedCluster;
-
-// The categories of the domain's streams (domain/streams.h): their topics are
-// made with --partitions partitions. Any other topic the mock makes on first
-// use, with 4.
-constexpr const char* kCategories[] = {"contract", "session", "batch", "code", "invitation", "registration"};
 
 // Answers go to stdout, one line each, flushed: a script or a test waits for them.
 void answer(const std::string& line) {
@@ -126,7 +122,7 @@ int main(int argc, char** argv) {
   const auto shared = std::make_shared<Shared>();
   shared->cluster = std::move(started).value();
   EmbeddedCluster& cluster = *shared->cluster;
-  for (const char* category : kCategories) {
+  for (const auto category : tessera::domain::kStreamCategories) {
     const std::string topic = tessera::kafka::topic_for_category(category);
     if (const auto created = cluster.create_topic(topic, partitions); !created) {
       spdlog::error("cannot create topic {}: {}", topic, created.error().message());

@@ -2,6 +2,7 @@
 // aggregate type and, downstream, the Kafka topic ("tessera.<category>s").
 #pragma once
 
+#include <array>
 #include <string_view>
 
 #include "tessera/domain/ids.h"
@@ -18,6 +19,10 @@ StreamId code_stream(std::string_view code_key);
 // Invitation streams are keyed by the invitation id alone (100 random bits):
 // a claim token names the invitation, not its organisation.
 StreamId invitation_stream(const InvitationId& invitation);
+
+// Every category the functions above name streams in.
+inline constexpr std::array<std::string_view, 6> kStreamCategories = {"contract",     "session", "batch",
+                                                                      "registration", "code",    "invitation"};
 
 // "session" for "session-acme-s1"; the whole id when it has no '-'.
 std::string_view stream_category(std::string_view stream);
