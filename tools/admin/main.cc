@@ -16,13 +16,12 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
-#include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
 
+#include "tessera/codec/time.h"
 #include "tessera/eventstore/log.h"
 
 namespace {
@@ -65,27 +64,18 @@ std::string hex(const es::Hash& hash) {
   return out;
 }
 
-// RFC 3339 UTC with microseconds, the precision the log records.
-std::string rfc3339(std::int64_t micros) {
-  const std::int64_t seconds = micros >= 0 ? micros / 1'000'000 : (micros - 999'999) / 1'000'000;
-  const auto fraction = static_cast<long>(micros - seconds * 1'000'000);
-  const auto t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, fraction);
-  return buf;
-}
-
 json event_line(const es::RecordedEvent& event) {
   // Payloads are JSON; one that is not is shown as a string rather than lost.
   json payload = json::parse(event.payload, nullptr, /*allow_exceptions=*/false);
   if (payload.is_discarded()) payload = event.payload;
-  return {{"position", event.position.value}, {"stream", event.stream},
-          {"version", event.version.value},   {"type", event.type},
-          {"schema", event.schema},           {"recorded_at", rfc3339(event.recorded_at_micros)},
-          {"payload", std::move(payload)},    {"hash", hex(event.hash)}};
+  return {{"position", event.position.value},
+          {"stream", event.stream},
+          {"version", event.version.value},
+          {"type", event.type},
+          {"schema", event.schema},
+          {"recorded_at", tessera::codec::format_rfc3339(tessera::domain::Timestamp{event.recorded_at_micros})},
+          {"payload", std::move(payload)},
+          {"hash", hex(event.hash)}};
 }
 
 int verify(const std::string& data_dir) {
