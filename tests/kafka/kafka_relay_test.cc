@@ -170,6 +170,11 @@ class KafkaRelayTest : public ::testing::Test {
     return testing::read_messages(cluster_->bootstrap(), kTopics, at_least, 20s);
   }
 
+  // Publishes 100 events, makes the next `requests` Produce requests fail
+  // with Kafka error `code`, publishes 100 more, and checks that the relay
+  // replaced its producer and that every event went out, in order.
+  void expect_rebuild_after_produce_errors(int requests, int code);
+
   test_support::TempDir dir_{"tessera-kafka-relay-test"};
   std::unique_ptr<eventstore::Log> log_;
   std::unique_ptr<EventWriter> writer_;
@@ -416,16 +421,13 @@ TEST_F(KafkaRelayTest, LagCountsTheUnpublishedEventsAndHowLongTheOldestHasWaited
   EXPECT_EQ(after.value().seconds, 0.0);
 }
 
-TEST_F(KafkaRelayTest, APermanentDeliveryFailureRestartsTheProducerFromTheCheckpoint) {
+void KafkaRelayTest::expect_rebuild_after_produce_errors(int requests, int code) {
   writer_->append(100);
   Relay relay(*log_, options(true));
   relay.start();
   ASSERT_TRUE(eventually([&] { return relay.published() == log_->head(); }));
 
-  // The next Produce requests fail in a way librdkafka does not retry:
-  // the relay must neither skip those events nor let later ones overtake them.
-  constexpr int kMessageTooLarge = 10;
-  ASSERT_TRUE(cluster_->fail_next_produce_requests(3, kMessageTooLarge));
+  ASSERT_TRUE(cluster_->fail_next_produce_requests(requests, code));
   writer_->append(100);
   ASSERT_TRUE(eventually([&] { return relay.published() == log_->head(); }))
       << "published " << relay.published().value << " of " << log_->head().value;
@@ -435,24 +437,19 @@ TEST_F(KafkaRelayTest, APermanentDeliveryFailureRestartsTheProducerFromTheCheckp
   check_published(read_back(log.size()), log, /*duplicates_allowed=*/true);
 }
 
-TEST_F(KafkaRelayTest, AFatalProducerErrorRebuildsTheProducerFromTheCheckpoint) {
-  writer_->append(100);
-  Relay relay(*log_, options(true));
-  relay.start();
-  ASSERT_TRUE(eventually([&] { return relay.published() == log_->head(); }));
+TEST_F(KafkaRelayTest, APermanentDeliveryFailureRestartsTheProducerFromTheCheckpoint) {
+  // Produce requests that fail in a way librdkafka does not retry: the relay
+  // must neither skip those events nor let later ones overtake them.
+  constexpr int kMessageTooLarge = 10;
+  expect_rebuild_after_produce_errors(3, kMessageTooLarge);
+}
 
+TEST_F(KafkaRelayTest, AFatalProducerErrorRebuildsTheProducerFromTheCheckpoint) {
   // A sequence number the broker did not expect is fatal to an idempotent
   // producer (librdkafka raises RD_KAFKA_RESP_ERR__FATAL): the relay
   // replaces it and goes on from its checkpoint.
   constexpr int kOutOfOrderSequenceNumber = 45;
-  ASSERT_TRUE(cluster_->fail_next_produce_requests(1, kOutOfOrderSequenceNumber));
-  writer_->append(100);
-  ASSERT_TRUE(eventually([&] { return relay.published() == log_->head(); }))
-      << "published " << relay.published().value << " of " << log_->head().value;
-  EXPECT_GE(relay.producer_restarts(), 1U);
-
-  const auto log = whole_log();
-  check_published(read_back(log.size()), log, /*duplicates_allowed=*/true);
+  expect_rebuild_after_produce_errors(1, kOutOfOrderSequenceNumber);
 }
 
 }  // namespace
