@@ -199,13 +199,6 @@ class RocksLog final : public Log {
   result<std::vector<RecordedEvent>> read_stream(std::string_view stream, StreamVersion after,
                                                  std::size_t max) const override {
     std::vector<RecordedEvent> out;
-    // A stream with nothing after `after` (above all one that does not exist
-    // yet, as every fresh contract or code is when first loaded) answers
-    // from a bloom-filtered point lookup, without an iterator. The heads entry is written in the same batch as the
-    // events, so it never lags them.
-    auto current = stream_version(stream);
-    if (!current) return current.error();
-    if (current.value() <= after) return out;
     std::string prefix(stream);
     prefix.push_back('\0');
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));

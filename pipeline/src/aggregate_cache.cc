@@ -34,16 +34,17 @@ eventstore::result<AggregateCache::Entry> AggregateCache::read(const std::string
     }
   }
   constexpr std::size_t kPage = 1024;
-  for (;;) {
+  while (entry.loaded.version < version.value()) {
     auto page = log_.read_stream(stream, entry.loaded.version, kPage);
     if (!page) return page.error();
+    // The stream's head promised more events than it holds.
+    if (page.value().empty()) return eventstore::errc::corruption;
     for (const auto& recorded : page.value()) {
       auto event = codec::decode_event(recorded.type, recorded.schema, recorded.payload);
       if (!event) return eventstore::errc::corruption;
       entry.loaded.state = domain::evolve(std::move(entry.loaded.state), *event);
       entry.loaded.version = recorded.version;
     }
-    if (page.value().size() < kPage) break;
   }
   return entry;
 }

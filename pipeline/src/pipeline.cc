@@ -33,10 +33,6 @@ Refusal key_reused() {
   return Refusal{errc::idempotency_key_reused, "this idempotency key was first used with another request"};
 }
 
-}  // namespace
-
-namespace {
-
 // Fulfils a batch's futures on a thread of its own, in the order batches were
 // handed over. Waking each caller is a system call; meanwhile the sequencer
 // can take, decide and write the next batch. Handed answers are already
