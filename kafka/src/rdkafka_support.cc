@@ -15,8 +15,17 @@ spdlog::level::level_enum to_spdlog(int syslog_level) {
   return spdlog::level::trace;
 }
 
+// librdkafka warns on every client it creates that a property is
+// experimental; the relay sets enable.gapless.guarantee knowingly, and a
+// warning at each start would teach operators to ignore warnings.
+bool is_experimental_property_notice(std::string_view facility, std::string_view message) {
+  return facility == "CONFWARN" && message.find(" is experimental") != std::string_view::npos;
+}
+
 void log_to_spdlog(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
-  spdlog::log(to_spdlog(level), "rdkafka {} {}: {}", rk != nullptr ? rd_kafka_name(rk) : "-", facility, message);
+  const auto spdlog_level =
+      is_experimental_property_notice(facility, message) ? spdlog::level::debug : to_spdlog(level);
+  spdlog::log(spdlog_level, "rdkafka {} {}: {}", rk != nullptr ? rd_kafka_name(rk) : "-", facility, message);
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <cstdint>
 #include <deque>
@@ -80,35 +79,8 @@ class Relay::Session {
   result<void> create_producer() {
     const RelayOptions& o = relay_.options_;
     auto conf = detail::new_conf();
-    const std::array<std::pair<const char*, std::string>, 11> settings = {{
-        {"bootstrap.servers", o.bootstrap},
-        {"client.id", o.client_id},
-        // Idempotence keeps a partition's messages in order and without
-        // duplicates across librdkafka's own retries; it implies acks=all,
-        // but say so: it is the durability this relay promises.
-        {"enable.idempotence", "true"},
-        {"acks", "all"},
-        // One Produce request in flight per broker. With more, a request that
-        // fails with a retriable error (leader change, timeout) can be
-        // overtaken by the next one; librdkafka then takes the later one's
-        // success as proof that the earlier messages were written too, which
-        // holds only on a broker that checks idempotent sequence numbers.
-        // librdkafka's mock cluster checks them for transactional producers
-        // only, and acknowledged messages it never stored (seen in
-        // tests/e2e/kafka_faults_test.cc). Batches stay large (linger.ms).
-        {"max.in.flight.requests.per.connection", "1"},
-        // The Java client's partitioner, so every client agrees on a key's partition.
-        {"partitioner", "murmur2_random"},
-        {"linger.ms", std::to_string(o.linger.count())},
-        {"message.timeout.ms", std::to_string(o.delivery_timeout.count())},
-        // librdkafka backs off up to 10 s between reconnects by default; a
-        // shorter ceiling ends an outage's delay soon after the brokers return.
-        {"reconnect.backoff.max.ms", "1000"},
-        {"queue.buffering.max.messages", std::to_string(std::max<std::size_t>(o.max_in_flight * 2, 1000))},
-        {"api.version.request", "true"},  // the default, and rd_kafka_clusterid needs it
-    }};
-    for (const auto& [name, value] : settings) {
-      BOOST_OUTCOME_TRY(detail::set_config(conf.get(), name, value));
+    for (const auto& [name, value] : relay_producer_settings(o)) {
+      BOOST_OUTCOME_TRY(detail::set_config(conf.get(), name.c_str(), value));
     }
     rd_kafka_conf_set_opaque(conf.get(), this);
     rd_kafka_conf_set_dr_msg_cb(conf.get(), &Session::on_delivery);
@@ -359,6 +331,45 @@ class Relay::Session {
   std::uint64_t persisted_ = 0;
   Clock::time_point last_persist_;
 };
+
+ProducerSettings relay_producer_settings(const RelayOptions& o) {
+  return {
+      {"bootstrap.servers", o.bootstrap},
+      {"client.id", o.client_id},
+      // Idempotence keeps a partition's messages in order and without
+      // duplicates across librdkafka's own retries; it implies acks=all,
+      // but say so: it is the durability this relay promises.
+      {"enable.idempotence", "true"},
+      {"acks", "all"},
+      // A batch that fails for good (message too large, say) stops the
+      // producer with a fatal error instead of letting librdkafka bump its
+      // epoch and send the partition's next batch: that batch would reach the
+      // topic before the relay, on its own thread, has heard of the failure
+      // and re-sent the failed events, and a stream would arrive out of
+      // order (seen in tests/e2e/kafka_faults_test.cc under ASan).
+      {"enable.gapless.guarantee", "true"},
+      // One Produce request in flight per broker. With more, a request that
+      // fails with a retriable error (leader change, timeout) can be
+      // overtaken by the next one; librdkafka then takes the later one's
+      // success as proof that the earlier messages were written too, which
+      // holds only on a broker that checks idempotent sequence numbers.
+      // librdkafka's mock cluster checks them for transactional producers
+      // only, and acknowledged messages it never stored (seen in
+      // tests/e2e/kafka_faults_test.cc). Batches stay large (linger.ms).
+      {"max.in.flight.requests.per.connection", "1"},
+      // Never give up on a message: the gapless guarantee does not cover a
+      // message that times out, and an outage only delays the relay anyway.
+      {"message.timeout.ms", "0"},
+      // The Java client's partitioner, so every client agrees on a key's partition.
+      {"partitioner", "murmur2_random"},
+      {"linger.ms", std::to_string(o.linger.count())},
+      // librdkafka backs off up to 10 s between reconnects by default; a
+      // shorter ceiling ends an outage's delay soon after the brokers return.
+      {"reconnect.backoff.max.ms", "1000"},
+      {"queue.buffering.max.messages", std::to_string(std::max<std::size_t>(o.max_in_flight * 2, 1000))},
+      {"api.version.request", "true"},  // the default, and rd_kafka_clusterid needs it
+  };
+}
 
 Relay::Relay(eventstore::Log& log, RelayOptions options) : log_(log), options_(std::move(options)) {}
 

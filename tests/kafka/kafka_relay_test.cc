@@ -4,10 +4,12 @@
 // in version order, with the CloudEvents headers, key and topic the design
 // names; and a restart or a broker outage only delays.
 #include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <thread>
@@ -450,6 +452,69 @@ TEST_F(KafkaRelayTest, AFatalProducerErrorRebuildsTheProducerFromTheCheckpoint) 
   // replaces it and goes on from its checkpoint.
   constexpr int kOutOfOrderSequenceNumber = 45;
   expect_rebuild_after_produce_errors(1, kOutOfOrderSequenceNumber);
+}
+
+// The relay hears of a failed delivery on its own thread, some time after
+// librdkafka's broker thread has. Meanwhile the producer must not send the
+// partition's next batch, or that batch lands before the failed events are
+// re-sent and the stream arrives out of order. This test is that slow
+// relay: it produces with the relay's settings and does not poll.
+TEST(KafkaRelayProducer, NeverSendsPastAFailedBatchBeforeTheRelayHearsOfIt) {
+  auto started = EmbeddedCluster::start();
+  ASSERT_TRUE(started) << started.error().message();
+  const auto cluster = std::move(started).value();
+  const std::string topic = "tessera.sessions";
+  const std::string stream = "session-acme-s1";
+
+  RelayOptions options;
+  options.bootstrap = cluster->bootstrap();
+  options.client_id = "kafka-relay-producer-test";
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char reason[512];
+  const auto set = [&](const std::string& name, const std::string& value) {
+    ASSERT_EQ(rd_kafka_conf_set(conf, name.c_str(), value.c_str(), reason, sizeof reason), RD_KAFKA_CONF_OK)
+        << name << ": " << reason;
+  };
+  for (const auto& [name, value] : relay_producer_settings(options)) set(name, value);
+  set("batch.num.messages", "10");  // so that the stream's events need several requests
+  int failed_deliveries = 0;
+  rd_kafka_conf_set_opaque(conf, &failed_deliveries);
+  rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) ++*static_cast<int*>(opaque);
+  });
+  const std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> producer(
+      rd_kafka_new(RD_KAFKA_PRODUCER, conf, reason, sizeof reason), &rd_kafka_destroy);
+  ASSERT_NE(producer, nullptr) << reason;
+
+  const auto produce = [&](int version) {
+    const std::string value = std::to_string(version);
+    ASSERT_EQ(rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+                                RD_KAFKA_V_KEY(stream.data(), stream.size()),
+                                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+  };
+  produce(1);
+  ASSERT_EQ(rd_kafka_flush(producer.get(), 20'000), RD_KAFKA_RESP_ERR_NO_ERROR);
+
+  constexpr int kMessageTooLarge = 10;
+  ASSERT_TRUE(cluster->fail_next_produce_requests(1, kMessageTooLarge));
+  constexpr int kLast = 101;
+  for (int version = 2; version <= kLast; ++version) produce(version);
+  std::this_thread::sleep_for(2s);  // the relay's thread, busy elsewhere
+
+  std::vector<int> stored;
+  for (const auto& m : testing::read_messages(cluster->bootstrap(), {topic}, 1, 10s)) {
+    if (m.key == stream) stored.push_back(std::stoi(m.value));
+  }
+  rd_kafka_poll(producer.get(), 0);
+  EXPECT_GE(failed_deliveries, 1) << "the injected failure never happened";
+  ASSERT_FALSE(stored.empty());
+  EXPECT_LT(stored.back(), kLast) << "every event stored although a batch failed";
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    ASSERT_EQ(stored[i], static_cast<int>(i) + 1) << "the stream skips a failed batch at offset " << i;
+  }
+  rd_kafka_purge(producer.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 }
 
 }  // namespace

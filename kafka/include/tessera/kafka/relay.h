@@ -18,9 +18,11 @@
 //    stream version, and consumers skip a version they have already applied.
 //  - Per-stream order. A stream's events are produced in version order to
 //    one partition; a retriable failure (queue full, broker down, leader
-//    change) only delays them. A permanent delivery failure or a fatal
-//    producer error destroys the producer and resumes from the checkpoint
-//    with a new one, so a message never overtakes an earlier one that failed.
+//    change) only delays them, and no message ever times out. A permanent
+//    delivery failure stops the producer before it sends anything more
+//    (librdkafka's gapless guarantee); that, or any fatal producer error,
+//    makes the relay destroy it and resume from the checkpoint with a new
+//    one, so a message never overtakes an earlier one that failed.
 //
 // It starts publishing once it has learned the cluster's id (from metadata),
 // which keys its checkpoint; until then, and during an outage, it waits.
@@ -38,6 +40,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "tessera/eventstore/log.h"
 #include "tessera/kafka/errc.h"
@@ -65,10 +69,6 @@ struct RelayOptions {
   // Events produced and not yet acknowledged, at most. Bounds memory and how
   // much a rebuild re-sends.
   std::size_t max_in_flight = 10'000;
-  // A message not acknowledged in this time fails (librdkafka's
-  // message.timeout.ms); the relay then rebuilds and re-sends from its
-  // checkpoint, so an outage longer than this costs duplicates, not events.
-  std::chrono::milliseconds delivery_timeout{std::chrono::minutes(2)};
   // stop() waits at most this long for acknowledgements of what is in flight.
   std::chrono::milliseconds flush_timeout{std::chrono::seconds(5)};
   // How often the checkpoint is written to the log's meta space (a synced write).
@@ -76,6 +76,12 @@ struct RelayOptions {
   // librdkafka's linger.ms: how long to wait to fill a batch.
   std::chrono::milliseconds linger{5};
 };
+
+// The librdkafka properties the relay's producer is created with, in order.
+// Public so that the ordering guarantee they carry can be tested against a
+// broker, and read by an operator who wonders what the relay asks of Kafka.
+using ProducerSettings = std::vector<std::pair<std::string, std::string>>;
+ProducerSettings relay_producer_settings(const RelayOptions& options);
 
 class Relay {
  public:
