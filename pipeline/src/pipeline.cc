@@ -40,7 +40,7 @@ Refusal key_reused() {
 // The destructor answers everything still held, then stops.
 class Completer {
  public:
-  using Answers = std::vector<std::pair<std::promise<Outcome>, Outcome>>;
+  using Answers = std::vector<std::pair<Pipeline::AnswerCallback, Outcome>>;
 
   Completer() : thread_([this] { run(); }) {}
   ~Completer() {
@@ -73,7 +73,7 @@ class Completer {
         taken.swap(queue_);
       }
       for (auto& answers : taken) {
-        for (auto& [promise, outcome] : answers) promise.set_value(std::move(outcome));
+        for (auto& [on_answer, outcome] : answers) on_answer(std::move(outcome));
       }
     }
   }
@@ -104,16 +104,13 @@ class Pipeline::Sequencer {
     // The completer's destructor, after this, answers what it still holds.
   }
 
-  std::future<Outcome> submit(d::Command command, std::optional<Precondition> precondition,
-                              std::optional<IdempotencyKey> key) {
-    std::promise<Outcome> promise;
-    auto future = promise.get_future();
+  void submit(d::Command command, std::optional<Precondition> precondition, std::optional<IdempotencyKey> key,
+              AnswerCallback on_answer) {
     {
       std::lock_guard lock(mutex_);
-      queue_.push_back(Pending{std::move(command), std::move(precondition), std::move(key), std::move(promise)});
+      queue_.push_back(Pending{std::move(command), std::move(precondition), std::move(key), std::move(on_answer)});
     }
     wake_.notify_one();
-    return future;
   }
 
  private:
@@ -121,7 +118,7 @@ class Pipeline::Sequencer {
     d::Command command;
     std::optional<Precondition> precondition;
     std::optional<IdempotencyKey> key;
-    std::promise<Outcome> promise;
+    AnswerCallback on_answer;
   };
 
   // A command decided in this batch, its answer waiting for the write.
@@ -242,19 +239,19 @@ class Pipeline::Sequencer {
     Completer::Answers answers;
     answers.reserve(decided.size());
     for (auto& item : decided) {
-      auto& promise = batch[item.pending_index].promise;
+      auto& on_answer = batch[item.pending_index].on_answer;
       if (item.refusal) {
-        answers.emplace_back(std::move(promise), write_failure && item.after_writes ? *write_failure : *item.refusal);
+        answers.emplace_back(std::move(on_answer), write_failure && item.after_writes ? *write_failure : *item.refusal);
       } else if (item.replay) {
-        answers.emplace_back(std::move(promise), std::move(*item.replay));
+        answers.emplace_back(std::move(on_answer), std::move(*item.replay));
       } else if (item.same_as) {
-        answers.emplace_back(std::move(promise), answer(decided[*item.same_as], results, /*replayed=*/true));
+        answers.emplace_back(std::move(on_answer), answer(decided[*item.same_as], results, /*replayed=*/true));
       } else if (!item.events.empty()) {
-        answers.emplace_back(std::move(promise), answer(item, results, /*replayed=*/false));
+        answers.emplace_back(std::move(on_answer), answer(item, results, /*replayed=*/false));
       } else if (write_failure && item.after_writes) {
-        answers.emplace_back(std::move(promise), *write_failure);
+        answers.emplace_back(std::move(on_answer), *write_failure);
       } else {
-        answers.emplace_back(std::move(promise), Accepted{{head, head}, {}});
+        answers.emplace_back(std::move(on_answer), Accepted{{head, head}, {}});
       }
     }
     completer_.hand_over(std::move(answers));
@@ -535,7 +532,16 @@ Pipeline::~Pipeline() = default;
 
 std::future<Outcome> Pipeline::submit(d::Command command, std::optional<Precondition> precondition,
                                       std::optional<IdempotencyKey> idempotency_key) {
-  return sequencer_->submit(std::move(command), std::move(precondition), std::move(idempotency_key));
+  std::promise<Outcome> promise;
+  auto future = promise.get_future();
+  sequencer_->submit(std::move(command), std::move(precondition), std::move(idempotency_key),
+                     [promise = std::move(promise)](Outcome outcome) mutable { promise.set_value(std::move(outcome)); });
+  return future;
+}
+
+void Pipeline::submit(d::Command command, std::optional<Precondition> precondition,
+                      std::optional<IdempotencyKey> idempotency_key, AnswerCallback on_answer) {
+  sequencer_->submit(std::move(command), std::move(precondition), std::move(idempotency_key), std::move(on_answer));
 }
 
 domain::Timestamp Pipeline::now() const { return sources_.now(); }

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <latch>
 #include <map>
@@ -313,6 +314,48 @@ TEST_F(PipelineTest, NewIdsAreValidAndDistinct) {
   }
   EXPECT_EQ(ids.size(), 1000U);
   EXPECT_EQ(pipeline_->now(), kNow);
+}
+
+// Callers without a thread per command: each answer's callback sends that
+// chain's next command. Every command is answered exactly once, after its
+// events are in the log.
+TEST_F(PipelineTest, AnswerCallbacksCanChainTheNextCommandAndComeOnceEachAfterTheWrite) {
+  constexpr int kChains = 8;
+  constexpr int kCommandsPerChain = 25;
+  struct Chain {
+    int sent = 0;
+    int answered = 0;
+    int refused = 0;
+    int answered_before_in_log = 0;
+  };
+  std::vector<Chain> chains(kChains);
+  std::latch finished(kChains);
+  std::function<void(int)> send = [&](int c) {
+    const auto id = cat("chain", std::to_string(c), "n", std::to_string(chains[c].sent++));
+    pipeline_->submit(d::CreateContract{kOrg, d::ContractId{id}, "Chained", false, std::nullopt}, std::nullopt,
+                      std::nullopt, [&, c](Outcome outcome) {
+                        Chain& chain = chains[c];
+                        ++chain.answered;
+                        if (!outcome) {
+                          ++chain.refused;
+                        } else if (log_->head() < outcome.value().positions.last) {
+                          ++chain.answered_before_in_log;
+                        }
+                        if (chain.sent < kCommandsPerChain) {
+                          send(c);
+                        } else {
+                          finished.count_down();
+                        }
+                      });
+  };
+  for (int c = 0; c < kChains; ++c) send(c);
+  finished.wait();
+  for (const auto& chain : chains) {
+    EXPECT_EQ(chain.answered, kCommandsPerChain);
+    EXPECT_EQ(chain.refused, 0);
+    EXPECT_EQ(chain.answered_before_in_log, 0);
+  }
+  EXPECT_EQ(log_->head().value, static_cast<std::uint64_t>(kChains * kCommandsPerChain));
 }
 
 TEST_F(PipelineTest, IfMatchPreconditionAppliesOnlyAtTheNamedVersion) {

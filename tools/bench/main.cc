@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <future>
 #include <iostream>
+#include <latch>
 #include <optional>
 #include <random>
 #include <string>
@@ -156,76 +157,134 @@ struct AppendOptions {
   int clients = 64;
   double seconds = 10;
   double warmup_seconds = 1;
+  // Each client a thread blocked on its answer's future, instead of a
+  // callback chain: how a thread-per-request server would call the pipeline.
+  bool thread_clients = false;
   // Off only to find the CPU's ceiling: then nothing is durable.
   bool sync_writes = true;
 };
+
+// The measured window, and what one client saw inside it.
+struct Window {
+  Clock::time_point from;
+  Clock::time_point until;
+};
+
+struct ClientRecord {
+  std::vector<std::uint32_t> latencies_us;  // of the commands answered inside the window
+  std::uint64_t refused = 0;
+
+  void answered(const Window& window, Clock::time_point sent, Clock::time_point answered, bool accepted) {
+    if (!accepted) {
+      ++refused;
+      return;
+    }
+    if (sent >= window.from && answered <= window.until) {
+      latencies_us.push_back(static_cast<std::uint32_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(answered - sent).count()));
+    }
+  }
+};
+
+// A fresh contract each time: one event on a new stream.
+d::CreateContract next_append_command(int client, std::uint64_t n) {
+  return contract_command("c" + std::to_string(client) + "_" + std::to_string(n));
+}
+
+// A closed-loop client without a thread: its next command goes out from the
+// callback that brings the answer to the last one, as an asynchronous server
+// session would send it.
+class CallbackClient {
+ public:
+  CallbackClient(pl::Pipeline& pipeline, int id, const Window& window, ClientRecord& record, std::latch& stopped)
+      : pipeline_(pipeline), id_(id), window_(window), record_(record), stopped_(stopped) {}
+
+  void send() {
+    const auto sent = Clock::now();
+    if (sent >= window_.until) {
+      stopped_.count_down();
+      return;
+    }
+    pipeline_.submit(next_append_command(id_, sent_++), std::nullopt, std::nullopt, [this, sent](pl::Outcome outcome) {
+      record_.answered(window_, sent, Clock::now(), outcome.has_value());
+      send();
+    });
+  }
+
+ private:
+  pl::Pipeline& pipeline_;
+  const int id_;
+  const Window& window_;
+  ClientRecord& record_;
+  std::latch& stopped_;
+  std::uint64_t sent_ = 0;
+};
+
+// Runs `options.clients` closed-loop clients until `window.until`; returns
+// once every client has its last answer.
+void run_append_clients(pl::Pipeline& pipeline, const AppendOptions& options, const Window& window,
+                        std::vector<ClientRecord>& records) {
+  if (options.thread_clients) {
+    std::vector<std::jthread> threads;
+    for (int c = 0; c < options.clients; ++c) {
+      threads.emplace_back([&, c] {
+        auto& record = records[static_cast<std::size_t>(c)];
+        for (std::uint64_t n = 0;; ++n) {
+          const auto sent = Clock::now();
+          if (sent >= window.until) break;
+          const auto outcome = pipeline.submit(next_append_command(c, n)).get();
+          record.answered(window, sent, Clock::now(), outcome.has_value());
+        }
+      });
+    }
+    return;  // the jthreads join here
+  }
+  std::latch stopped(options.clients);
+  std::vector<std::unique_ptr<CallbackClient>> clients;
+  for (int c = 0; c < options.clients; ++c) {
+    clients.push_back(
+        std::make_unique<CallbackClient>(pipeline, c, window, records[static_cast<std::size_t>(c)], stopped));
+  }
+  for (auto& client : clients) client->send();
+  stopped.wait();
+}
 
 nlohmann::json bench_append(const AppendOptions& options, const Workdir& dir) {
   const long disk_fdatasyncs_per_s = probe_fdatasyncs_per_s(dir.path(), std::chrono::milliseconds(1000));
   auto log = open_log(dir.path() / "log", options.sync_writes);
   pl::Pipeline pipeline(*log, pl::system_sources());
 
-  // Each client records the latency of every command it completes inside the
-  // measured window [measure_from, measure_until].
-  std::atomic<bool> go{false};
-  std::atomic<std::int64_t> measure_from_ns{0};
-  std::atomic<std::int64_t> measure_until_ns{0};
-  std::atomic<std::uint64_t> refused{0};
-  std::vector<std::vector<std::uint32_t>> latencies_us(static_cast<std::size_t>(options.clients));
-  std::vector<std::thread> clients;
-  clients.reserve(latencies_us.size());
-  for (int c = 0; c < options.clients; ++c) {
-    clients.emplace_back([&, c] {
-      auto& mine = latencies_us[static_cast<std::size_t>(c)];
-      mine.reserve(1 << 16);
-      while (!go.load()) std::this_thread::yield();
-      const Clock::time_point until{Clock::duration(measure_until_ns.load())};
-      const Clock::time_point from{Clock::duration(measure_from_ns.load())};
-      for (std::uint64_t n = 0;; ++n) {
-        const auto sent = Clock::now();
-        if (sent >= until) break;
-        // A fresh contract each time: one event on a new stream.
-        auto outcome = pipeline.submit(contract_command("c" + std::to_string(c) + "_" + std::to_string(n))).get();
-        const auto answered = Clock::now();
-        if (!outcome) {
-          refused.fetch_add(1);
-          continue;
-        }
-        if (sent >= from && answered <= until) {
-          mine.push_back(static_cast<std::uint32_t>(
-              std::chrono::duration_cast<std::chrono::microseconds>(answered - sent).count()));
-        }
-      }
-    });
-  }
-
   const auto start = Clock::now();
-  const auto from =
+  Window window;
+  window.from =
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.warmup_seconds));
-  const auto until = from + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.seconds));
-  measure_from_ns = from.time_since_epoch().count();
-  measure_until_ns = until.time_since_epoch().count();
-  go = true;
+  window.until =
+      window.from + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.seconds));
+  std::vector<ClientRecord> records(static_cast<std::size_t>(options.clients));
+  for (auto& record : records) record.latencies_us.reserve(1 << 16);
+  std::jthread load([&] { run_append_clients(pipeline, options, window, records); });
 
-  std::this_thread::sleep_until(from);
+  std::this_thread::sleep_until(window.from);
   const es::LogStats stats_before = log->stats();
   const es::Position head_before = log->head();
   const double cpu_before = cpu_seconds();
-  std::this_thread::sleep_until(until);
+  std::this_thread::sleep_until(window.until);
   const es::LogStats stats_after = log->stats();
   const es::Position head_after = log->head();
   const double cpu_used = cpu_seconds() - cpu_before;
-  for (auto& t : clients) t.join();
+  load.join();
 
+  std::uint64_t refused = 0;
+  for (const auto& record : records) refused += record.refused;
   std::vector<std::uint32_t> all;
-  for (const auto& mine : latencies_us) all.insert(all.end(), mine.begin(), mine.end());
+  for (const auto& record : records) all.insert(all.end(), record.latencies_us.begin(), record.latencies_us.end());
   std::ranges::sort(all);
   auto percentile = [&](double p) -> std::uint32_t {
     if (all.empty()) return 0;
     const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(all.size()))) - 1;
     return all[std::min(rank, all.size() - 1)];
   };
-  const double window = options.seconds;
+  const double measured_s = options.seconds;
   const auto syncs = stats_after.synced_writes - stats_before.synced_writes;
   const auto batches = stats_after.batches_written - stats_before.batches_written;
   const auto events = head_after.value - head_before.value;
@@ -235,22 +294,24 @@ nlohmann::json bench_append(const AppendOptions& options, const Workdir& dir) {
       {"command", "CreateContract (one event on a new stream, no idempotency key)"},
       {"clients", options.clients},
       {"clients_closed_loop", true},
+      {"clients_are", options.thread_clients ? "threads, each blocked on its answer's future"
+                                             : "callback chains: the answer's callback sends the next command"},
       {"note",
        "each client sends its next command when the last is answered: a batch holds at most one "
        "command "
        "per client"},
       {"sync_writes", options.sync_writes},
-      {"seconds", window},
+      {"seconds", measured_s},
       {"warmup_seconds", options.warmup_seconds},
       {"commands", all.size()},
-      {"commands_per_s", std::llround(static_cast<double>(all.size()) / window)},
+      {"commands_per_s", std::llround(static_cast<double>(all.size()) / measured_s)},
       {"p50_us", percentile(0.50)},
       {"p99_us", percentile(0.99)},
       {"max_us", all.empty() ? 0 : all.back()},
-      {"fsyncs_per_s", std::llround(static_cast<double>(syncs) / window)},
+      {"fsyncs_per_s", std::llround(static_cast<double>(syncs) / measured_s)},
       {"events_per_batch",
        round_to(batches == 0 ? 0.0 : static_cast<double>(events) / static_cast<double>(batches), 2)},
-      {"refused", refused.load()},
+      {"refused", refused},
       {"cpu_seconds", round_to(cpu_used, 2)},
       {"disk_fdatasyncs_per_s", disk_fdatasyncs_per_s},
       {"ceiling_commands_per_s", options.clients * disk_fdatasyncs_per_s},
@@ -418,7 +479,7 @@ int main(int argc, char** argv) {
 
   AppendOptions append;
   auto* append_cmd = app.add_subcommand("append", "closed-loop clients appending one-event commands");
-  append_cmd->add_option("--clients", append.clients, "client threads")
+  append_cmd->add_option("--clients", append.clients, "closed-loop clients")
       ->capture_default_str()
       ->check(CLI::Range(1, 4096));
   append_cmd->add_option("--seconds", append.seconds, "measured seconds")
@@ -427,6 +488,8 @@ int main(int argc, char** argv) {
   append_cmd->add_option("--warmup-seconds", append.warmup_seconds, "unmeasured seconds before")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 600.0));
+  append_cmd->add_flag("--thread-clients", append.thread_clients,
+                       "a thread per client, blocked on its answer's future (default: callback chains)");
   append_cmd->add_flag("!--no-sync", append.sync_writes,
                        "unsynced writes, nothing durable: only to find the CPU's ceiling");
   append_cmd->add_option("--data-dir", data_dir, "where to keep the data");

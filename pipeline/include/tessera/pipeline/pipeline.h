@@ -101,6 +101,17 @@ class Pipeline {
   std::future<Outcome> submit(domain::Command command, std::optional<Precondition> precondition = std::nullopt,
                               std::optional<IdempotencyKey> idempotency_key = std::nullopt);
 
+  // As above, but the answer comes as a call of `on_answer`, once, on the
+  // pipeline's completion thread, at the moment the future would be ready.
+  // For callers that must not hold a thread per command (an asynchronous
+  // server, a load generator). `on_answer` must not block: the answers behind
+  // it wait. It may submit again, but not once the pipeline's destruction
+  // has begun: the destructor still delivers the answers owed, and a command
+  // submitted from one of them would find no sequencer.
+  using AnswerCallback = std::move_only_function<void(Outcome)>;
+  void submit(domain::Command command, std::optional<Precondition> precondition,
+              std::optional<IdempotencyKey> idempotency_key, AnswerCallback on_answer);
+
   // A fresh random id of 20 Crockford base32 symbols (100 bits), for callers
   // that create resources.
   std::string new_id();
