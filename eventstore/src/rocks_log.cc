@@ -44,6 +44,14 @@ std::error_code from_status(const rocksdb::Status& s) {
   return errc::io_error;
 }
 
+// A stream named by an append batch: its version after the requests
+// accepted so far, and whether one of them writes it.
+struct BatchStream {
+  StreamVersion version;
+  bool written = false;
+};
+using BatchStreams = std::unordered_map<std::string, BatchStream>;
+
 class RocksLog final : public Log {
  public:
   RocksLog(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> handles, LogOptions options)
@@ -84,26 +92,27 @@ class RocksLog final : public Log {
     std::vector<result<AppendResult>> results;
     results.reserve(requests.size());
     rocksdb::WriteBatch batch;
-    // Versions as they stand after the requests accepted so far in this batch.
-    std::unordered_map<std::string, StreamVersion> versions;
+    // The streams the batch's requests name, as they stand after the
+    // requests accepted so far; those written, each once (stable map nodes).
+    BatchStreams versions;
+    std::vector<const BatchStreams::value_type*> written;
     // Keys recorded by the requests accepted so far in this batch.
     std::unordered_map<std::string, IdempotencyRecord> keys;
     Position next = head_;
     Hash hash = last_hash_;
     // Stream index and head entries, put in key order after the loop: the
     // memtable takes a batch's keys far faster in order than in the random
-    // order of a code batch's streams. The sort is stable, so when a stream
-    // is written by two requests its later head wins.
-    std::vector<std::pair<std::string, std::string>> index_entries;
-    std::vector<std::pair<std::string, std::string>> head_entries;
+    // order of a code batch's streams. The index keys are sorted as views (a
+    // million strings move slowly); each is unique, stream and version.
+    std::vector<std::pair<std::string, std::uint64_t>> index_entries;
     // Whether each answer holds only if this batch's write succeeds.
     std::vector<bool> rests_on_write;
     rests_on_write.reserve(requests.size());
     std::size_t writes = 0;
     for (const auto& request : requests) writes += request.writes.size();
     versions.reserve(writes);
+    written.reserve(writes);
     index_entries.reserve(writes);
-    head_entries.reserve(writes);
     for (const auto& request : requests) {
       if (request.idempotency_key) {
         const bool in_batch = keys.contains(*request.idempotency_key);
@@ -128,7 +137,12 @@ class RocksLog final : public Log {
       }
       AppendResult appended{Position{next.value + 1}, next, false};
       for (const auto& write : request.writes) {
-        StreamVersion& version = versions[write.stream];
+        auto& entry = *versions.find(write.stream);  // check_versions put it there
+        if (!entry.second.written) {
+          entry.second.written = true;
+          written.push_back(&entry);
+        }
+        StreamVersion& version = entry.second.version;
         for (const auto& proposed : write.events) {
           const detail::NewEvent event{Position{next.value + 1},
                                        write.stream,
@@ -142,9 +156,8 @@ class RocksLog final : public Log {
           version = event.version;
           const std::string position = encode_u64(event.position.value);
           batch.Put(events_, position, record);
-          index_entries.emplace_back(detail::stream_key(event.stream, event.version), position);
+          index_entries.emplace_back(detail::stream_key(event.stream, event.version), event.position.value);
         }
-        head_entries.emplace_back(write.stream, encode_u64(version.value));
       }
       appended.last = next;
       if (request.idempotency_key) {
@@ -155,11 +168,11 @@ class RocksLog final : public Log {
       results.emplace_back(appended);
     }
     if (next == head_) return results;
-    const auto by_key = [](const auto& a, const auto& b) { return a.first < b.first; };
-    std::ranges::stable_sort(index_entries, by_key);
-    std::ranges::stable_sort(head_entries, by_key);
-    for (const auto& [key, value] : index_entries) batch.Put(streams_, key, value);
-    for (const auto& [key, value] : head_entries) batch.Put(heads_, key, value);
+    std::vector<std::pair<std::string_view, std::uint64_t>> index_in_order(index_entries.begin(), index_entries.end());
+    std::ranges::sort(index_in_order, {}, &std::pair<std::string_view, std::uint64_t>::first);
+    for (const auto& [key, position] : index_in_order) batch.Put(streams_, key, encode_u64(position));
+    std::ranges::sort(written, {}, [](const BatchStreams::value_type* entry) { return std::string_view(entry->first); });
+    for (const auto* entry : written) batch.Put(heads_, entry->first, encode_u64(entry->second.version.value));
 
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync_writes;
@@ -329,8 +342,7 @@ class RocksLog final : public Log {
     return read_key(key);
   }
 
-  result<void> check_versions(const AppendRequest& request,
-                              std::unordered_map<std::string, StreamVersion>& versions) const {
+  result<void> check_versions(const AppendRequest& request, BatchStreams& versions) const {
     if (request.writes.empty()) return errc::invalid_argument;
     for (const auto& write : request.writes) {
       if (write.stream.empty() || write.events.empty()) return errc::invalid_argument;
@@ -338,9 +350,9 @@ class RocksLog final : public Log {
       if (it == versions.end()) {
         auto current = stream_version(write.stream);
         if (!current) return current.error();
-        it = versions.emplace(write.stream, current.value()).first;
+        it = versions.emplace(write.stream, BatchStream{current.value()}).first;
       }
-      if (write.expected && *write.expected != it->second) return errc::version_conflict;
+      if (write.expected && *write.expected != it->second.version) return errc::version_conflict;
     }
     // Streams written twice in one request would need the second write's
     // expected version to account for the first: refuse that shape. (A set,
