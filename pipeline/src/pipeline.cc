@@ -487,7 +487,8 @@ class Pipeline::Sequencer {
                                                            std::vector<d::StreamId>& touched) {
     eventstore::AppendRequest request;
     request.recorded_at_micros = now.micros;
-    std::unordered_map<std::string, std::size_t> write_of_stream;
+    // Keyed by the cache's entry, one per stream: no stream name hashed twice.
+    std::unordered_map<const Loaded*, std::size_t> write_of_stream;
     write_of_stream.reserve(events.size());
     request.writes.reserve(events.size());
     // Stable until the cache settles after the batch.
@@ -497,7 +498,7 @@ class Pipeline::Sequencer {
       auto loaded = cache_.load(e.stream);
       if (!loaded) return loaded.error();
       folded_into.push_back(loaded.value());
-      auto [it, inserted] = write_of_stream.try_emplace(e.stream.str(), request.writes.size());
+      auto [it, inserted] = write_of_stream.try_emplace(loaded.value(), request.writes.size());
       if (inserted) {
         request.writes.push_back(eventstore::StreamWrite{e.stream.str(), loaded.value()->version, {}});
         touched.push_back(e.stream);
