@@ -62,6 +62,12 @@ void AggregateCache::forget(const domain::StreamId& stream) {
   if (auto it = entries_.find(stream.str()); it != entries_.end()) erase(it);
 }
 
+void AggregateCache::hold(const std::vector<domain::StreamId>& streams) {
+  for (const auto& stream : streams) {
+    if (auto it = entries_.find(stream.str()); it != entries_.end()) ++it->second.unwritten;
+  }
+}
+
 void AggregateCache::settle(const std::vector<domain::StreamId>& written) {
   std::vector<eventstore::Snapshot> snapshots;
   auto take = [&](const std::string& stream, Entry& entry) {
@@ -69,12 +75,20 @@ void AggregateCache::settle(const std::vector<domain::StreamId>& written) {
     entry.snapshot = entry.loaded.version;
   };
   for (const auto& stream : written) {
-    if (auto it = entries_.find(stream.str()); it != entries_.end() && due(it->second)) take(it->first, it->second);
+    auto it = entries_.find(stream.str());
+    if (it == entries_.end()) continue;
+    Entry& entry = it->second;
+    if (entry.unwritten > 0) --entry.unwritten;
+    if (entry.unwritten == 0 && due(entry)) take(it->first, entry);
   }
-  while (entries_.size() > options_.capacity) {
-    auto it = entries_.find(*recency_.back());
+  // From the least recently used up, skipping what is still held.
+  for (auto candidate = recency_.end(); entries_.size() > options_.capacity && candidate != recency_.begin();) {
+    --candidate;
+    auto it = entries_.find(**candidate);
+    if (it->second.unwritten > 0) continue;
     if (due(it->second)) take(it->first, it->second);
-    erase(it);
+    candidate = recency_.erase(candidate);
+    entries_.erase(it);
   }
   if (snapshots.empty()) return;
   if (auto put = log_.put_snapshots(snapshots); !put) {

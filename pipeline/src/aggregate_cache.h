@@ -5,6 +5,11 @@
 //
 // Pointers returned by load() stay valid until the next settle() or
 // forget() of that stream: a batch's decisions may hold them throughout.
+//
+// Decisions are folded in before they are written: hold() marks the streams
+// a decided batch writes, and until settle() reports that write the cache
+// neither evicts them (a reload would miss the unwritten events) nor
+// snapshots them (a snapshot must never be ahead of the log).
 #pragma once
 
 #include <algorithm>
@@ -39,14 +44,20 @@ class AggregateCache {
   // (no earlier claim in this batch); false otherwise.
   eventstore::result<bool> claim_fresh(const domain::StreamId& stream);
 
-  // Forgets a stream, so that the next load reads it from the log again.
+  // Forgets a stream, held or not, so that the next load reads it from the
+  // log again.
   void forget(const domain::StreamId& stream);
 
-  // Called once a batch is durable, with the streams it wrote: snapshots
-  // those that grew by `snapshot_every` events since their last snapshot,
-  // then evicts the least recently used aggregates down to `capacity`
-  // (snapshotting those that grew as much). A snapshot that cannot be
-  // written is only logged: the log still holds everything.
+  // Marks the streams of a decided batch (as many times as they are named)
+  // as holding events not yet written.
+  void hold(const std::vector<domain::StreamId>& streams);
+
+  // Called once a batch is durable, with the streams hold() was given for
+  // it: snapshots those no longer held that grew by `snapshot_every` events
+  // since their last snapshot, then evicts the least recently used aggregates
+  // not held down to `capacity` (snapshotting those that grew as much). A
+  // snapshot that cannot be written is only logged: the log still holds
+  // everything.
   void settle(const std::vector<domain::StreamId>& written);
 
   std::size_t size() const { return entries_.size(); }
@@ -56,6 +67,7 @@ class AggregateCache {
     Loaded loaded;
     eventstore::StreamVersion snapshot;  // version of the stream's latest snapshot
     std::list<const std::string*>::iterator recency;
+    std::size_t unwritten = 0;  // decided batches that write it and are not yet written
   };
 
   Entry& insert(std::string stream, Entry entry);

@@ -87,10 +87,15 @@ class Completer {
 
 }  // namespace
 
+// The sequencer decides on its own thread and a writer thread writes: while
+// one group commit is written and synced, the next is decided against the
+// state that includes it. Answers still wait for the write their decision
+// rests on, and every write goes out in the order its batch was decided.
 class Pipeline::Sequencer {
  public:
   Sequencer(eventstore::Log& log, const Sources& sources, CacheOptions cache)
       : log_(log), sources_(sources), cache_(log, cache) {
+    writer_thread_ = std::thread([this] { write_loop(); });
     thread_ = std::thread([this] { run(); });
   }
 
@@ -101,6 +106,12 @@ class Pipeline::Sequencer {
     }
     wake_.notify_one();
     thread_.join();
+    {
+      std::lock_guard lock(writer_mutex_);
+      writer_stopping_ = true;
+    }
+    writer_wake_.notify_one();
+    writer_thread_.join();  // after writing every batch already decided
     // The completer's destructor, after this, answers what it still holds.
   }
 
@@ -134,30 +145,105 @@ class Pipeline::Sequencer {
     // shares (then that command's events are copied, not moved, into its own).
     std::optional<std::size_t> same_as;
     bool shared = false;
-    std::size_t result_index = 0;  // its request's answer in the append's results
+    std::size_t result_index = 0;  // its request's answer in the batch's requests
   };
+
+  // A decided batch on its way to the writer.
+  struct Job {
+    std::vector<Pending> batch;
+    std::vector<Decided> decided;
+    std::vector<eventstore::AppendRequest> requests;
+    std::vector<d::StreamId> touched;  // the streams its requests write, folded into the cache
+    std::vector<std::string> keys;     // the idempotency keys it records
+    // Decided while earlier batches were unwritten: any of its decisions may
+    // rest on theirs.
+    bool after_unwritten = false;
+  };
+
+  // What the writer reports back to the sequencer about a job.
+  struct Written {
+    std::vector<d::StreamId> touched;
+    std::vector<std::string> keys;
+    // Its decisions, folded into the cache, are not all in the log: the write
+    // failed, or was skipped after an earlier failure, or the log already
+    // knew a key.
+    bool invalidates = false;
+  };
+
+  // ---- the sequencer's thread
 
   void run() {
     std::vector<Pending> batch;
     for (;;) {
+      std::vector<Written> written;
       {
         std::unique_lock lock(mutex_);
-        wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;
+        wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !written_.empty(); });
+        written.swap(written_);
+        if (queue_.empty() && written.empty()) return;
         while (!queue_.empty() && batch.size() < kMaxCommandsPerBatch) {
           batch.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }
       }
-      process(batch);
+      take_back(std::move(written));
+      if (batch.empty()) continue;
+      // A retry of a command still being written must find its key recorded.
+      if (std::ranges::any_of(batch, [&](const Pending& p) { return p.key && keys_in_flight_.contains(p.key->key); })) {
+        drain();
+      }
+      decide_batch(batch);
       batch.clear();
     }
   }
 
-  void process(std::vector<Pending>& batch) {
-    std::vector<Decided> decided;
+  // Applies the writer's reports: the cache settles what was written, and
+  // after a failure forgets every decision not in the log, once no batch
+  // decided on top of them is still on its way.
+  void take_back(std::vector<Written> written) {
+    bool failed = false;
+    for (auto& w : written) failed = settle(w) || failed;
+    if (!failed) return;
+    drain();
+    std::lock_guard lock(writer_mutex_);
+    poisoned_ = false;
+  }
+
+  // Returns whether the job invalidates the cache.
+  bool settle(Written& w) {
+    --jobs_in_flight_;
+    for (const auto& key : w.keys) {
+      if (auto it = keys_in_flight_.find(key); it != keys_in_flight_.end() && --it->second == 0) {
+        keys_in_flight_.erase(it);
+      }
+    }
+    if (w.invalidates) {
+      for (const auto& stream : w.touched) cache_.forget(stream);
+      return true;
+    }
+    cache_.settle(w.touched);
+    return false;
+  }
+
+  // Waits until every job handed to the writer has come back, and applies
+  // the reports (forgetting what a failure invalidated).
+  void drain() {
+    while (jobs_in_flight_ > 0) {
+      std::vector<Written> written;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return !written_.empty(); });
+        written.swap(written_);
+      }
+      for (auto& w : written) settle(w);
+    }
+  }
+
+  void decide_batch(std::vector<Pending>& batch) {
+    Job job;
+    job.after_unwritten = jobs_in_flight_ > 0;
+    auto& decided = job.decided;
     decided.reserve(batch.size());
-    std::vector<d::StreamId> touched;
     const d::Timestamp now = sources_.now();
     bool writes_before = false;  // whether this decision may rest on unwritten ones
     // The keys the batch's commands will record: key -> (command, fingerprint).
@@ -193,7 +279,7 @@ class Pipeline::Sequencer {
       } else if (auto events = decide(batch[i].command, now); !events) {
         item.refusal = events.error();
       } else if (!events.value().empty()) {
-        auto request = to_request(events.value(), now, touched);
+        auto request = to_request(events.value(), now, job.touched);
         if (request) {
           item.request = std::move(request).value();
           item.events = std::move(events).value();
@@ -209,15 +295,55 @@ class Pipeline::Sequencer {
       }
       decided.push_back(std::move(item));
     }
-
-    std::vector<eventstore::AppendRequest> requests;
     for (auto& item : decided) {
       if (!item.request) continue;
-      item.result_index = requests.size();
-      requests.push_back(std::move(*item.request));
+      item.result_index = job.requests.size();
+      job.requests.push_back(std::move(*item.request));
     }
-    auto results = log_.append_batch(requests);
+    for (auto& [key, first] : batch_keys) {
+      ++keys_in_flight_[key];
+      job.keys.push_back(key);
+    }
+    cache_.hold(job.touched);
+    job.batch = std::move(batch);
+    ++jobs_in_flight_;
+    {
+      std::lock_guard lock(writer_mutex_);
+      jobs_.push_back(std::move(job));
+    }
+    writer_wake_.notify_one();
+  }
+
+  // ---- the writer's thread
+
+  void write_loop() {
+    for (;;) {
+      std::deque<Job> jobs;
+      bool poisoned = false;
+      {
+        std::unique_lock lock(writer_mutex_);
+        writer_wake_.wait(lock, [&] { return writer_stopping_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        jobs.swap(jobs_);
+        poisoned = poisoned_;
+      }
+      write(jobs, poisoned);
+    }
+  }
+
+  // Writes every job taken together with one append (one synced write), then
+  // hands their answers to the completer and their reports to the sequencer.
+  // After a failed write (`poisoned`) nothing is written until the sequencer
+  // has forgotten what the failure invalidated: decisions taken meanwhile may
+  // rest on it, and their callers are told to retry.
+  void write(std::deque<Job>& jobs, bool poisoned) {
+    std::vector<eventstore::AppendRequest> requests;
+    for (auto& job : jobs) std::ranges::move(job.requests, std::back_inserter(requests));
+    std::vector<eventstore::result<eventstore::AppendResult>> results;
+    if (!poisoned && !requests.empty()) results = log_.append_batch(requests);
+
     std::optional<Refusal> write_failure;
+    if (poisoned) write_failure = Refusal{eventstore::errc::io_error, "an earlier group commit failed; try again"};
     bool unwritten = false;  // a decision folded into the cache was not written
     for (const auto& r : results) {
       if (!r && !write_failure) write_failure = refusal(r.error());
@@ -225,43 +351,69 @@ class Pipeline::Sequencer {
       // it): that request's events were not appended.
       if (r && r.value().replayed) unwritten = true;
     }
-    if (write_failure) spdlog::warn("group commit refused: {}", write_failure->detail);
-    if (write_failure || unwritten) {
-      // Later decisions in the batch may rest on a failed one: reload what it touched.
-      for (const auto& stream : touched) cache_.forget(stream);
-    }
+    if (write_failure && !poisoned) spdlog::warn("group commit refused: {}", write_failure->detail);
 
-    // Every answer, refusals and no-ops included, goes out only now, after the
-    // write: each was decided on state that includes the batch's earlier
-    // commands, which were not durable until now. When the write failed, a
-    // refusal that rested on it is not final: the caller is told to retry.
     const eventstore::Position head = log_.head();
-    Completer::Answers answers;
-    answers.reserve(decided.size());
-    for (auto& item : decided) {
-      auto& on_answer = batch[item.pending_index].on_answer;
-      if (item.refusal) {
-        answers.emplace_back(std::move(on_answer), write_failure && item.after_writes ? *write_failure : *item.refusal);
-      } else if (item.replay) {
-        answers.emplace_back(std::move(on_answer), std::move(*item.replay));
-      } else if (item.same_as) {
-        answers.emplace_back(std::move(on_answer), answer(decided[*item.same_as], results, /*replayed=*/true));
-      } else if (!item.events.empty()) {
-        answers.emplace_back(std::move(on_answer), answer(item, results, /*replayed=*/false));
-      } else if (write_failure && item.after_writes) {
-        answers.emplace_back(std::move(on_answer), *write_failure);
-      } else {
-        answers.emplace_back(std::move(on_answer), Accepted{{head, head}, {}});
+    std::vector<Completer::Answers> answered;
+    std::size_t offset = 0;
+    for (auto& job : jobs) {
+      const std::span job_results = poisoned ? std::span<eventstore::result<eventstore::AppendResult>>()
+                                             : std::span(results).subspan(offset, job.requests.size());
+      offset += job.requests.size();
+      answered.push_back(answers(job, job_results, write_failure, !poisoned, head));
+    }
+    if (write_failure || unwritten) {
+      std::lock_guard lock(writer_mutex_);
+      poisoned_ = true;
+    }
+    // The report before the answers: a caller's next command, sent on hearing
+    // its answer, is then decided on a cache that knows how the write went.
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& job : jobs) {
+        written_.push_back(Written{std::move(job.touched), std::move(job.keys),
+                                   poisoned || write_failure.has_value() || unwritten});
       }
     }
-    completer_.hand_over(std::move(answers));
-    // After the answers are handed over, so that no caller waits for it.
-    cache_.settle(touched);
+    wake_.notify_one();
+    for (auto& answers_of_job : answered) completer_.hand_over(std::move(answers_of_job));
+  }
+
+  // Every answer of a job, refusals and no-ops included, goes out only after
+  // the write: each was decided on state that includes the batch's earlier
+  // commands (and, if it came after unwritten ones, earlier batches'), which
+  // were not durable until then. When the write failed, a refusal that rested
+  // on it is not final: the caller is told to retry. `written`: whether the
+  // job's requests went to the log at all.
+  Completer::Answers answers(Job& job, std::span<eventstore::result<eventstore::AppendResult>> results,
+                             const std::optional<Refusal>& write_failure, bool written, eventstore::Position head) {
+    Completer::Answers out;
+    out.reserve(job.decided.size());
+    for (auto& item : job.decided) {
+      auto& on_answer = job.batch[item.pending_index].on_answer;
+      const bool unsure = write_failure && (item.after_writes || job.after_unwritten);
+      if (item.refusal) {
+        out.emplace_back(std::move(on_answer), unsure ? *write_failure : *item.refusal);
+      } else if (item.replay) {
+        out.emplace_back(std::move(on_answer), std::move(*item.replay));
+      } else if (!written && (item.same_as || !item.events.empty())) {
+        out.emplace_back(std::move(on_answer), *write_failure);
+      } else if (item.same_as) {
+        out.emplace_back(std::move(on_answer), answer(job.decided[*item.same_as], results, /*replayed=*/true));
+      } else if (!item.events.empty()) {
+        out.emplace_back(std::move(on_answer), answer(item, results, /*replayed=*/false));
+      } else if (unsure) {
+        out.emplace_back(std::move(on_answer), *write_failure);
+      } else {
+        out.emplace_back(std::move(on_answer), Accepted{{head, head}, {}});
+      }
+    }
+    return out;
   }
 
   // The answer to a command whose request was in the append, or to a later
   // command of the batch with the same key (replayed).
-  Outcome answer(Decided& item, std::vector<eventstore::result<eventstore::AppendResult>>& results, bool replayed) {
+  Outcome answer(Decided& item, std::span<eventstore::result<eventstore::AppendResult>> results, bool replayed) {
     const auto& written = results[item.result_index];
     if (!written) return refusal(written.error());
     if (written.value().replayed) return read_back(written.value());
@@ -515,14 +667,30 @@ class Pipeline::Sequencer {
 
   eventstore::Log& log_;
   const Sources& sources_;
-  AggregateCache cache_;
-  // Declared before the sequencer's thread, so destroyed after it stops.
+  AggregateCache cache_;  // the sequencer's thread's
+  // Declared before the threads, so destroyed after they stop.
   Completer completer_;
 
+  // Commands in, and the writer's reports back; guarded by mutex_.
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Pending> queue_;
+  std::vector<Written> written_;
   bool stopping_ = false;
+
+  // The sequencer's thread's own: jobs handed to the writer and not yet
+  // reported back, and the keys they record.
+  std::size_t jobs_in_flight_ = 0;
+  std::unordered_map<std::string, int> keys_in_flight_;
+
+  // Decided jobs for the writer; guarded by writer_mutex_.
+  std::mutex writer_mutex_;
+  std::condition_variable writer_wake_;
+  std::deque<Job> jobs_;
+  bool poisoned_ = false;  // a write failed and the sequencer has not caught up
+  bool writer_stopping_ = false;
+
+  std::thread writer_thread_;
   std::thread thread_;
 };
 
