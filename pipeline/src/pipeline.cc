@@ -2,10 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <iterator>
 #include <mutex>
+#include <span>
 #include <thread>
+#include <unordered_map>
 
 #include "aggregate_cache.h"
 #include "tessera/codec/json.h"
@@ -202,15 +206,12 @@ class Pipeline::Sequencer {
   // decided on top of them is still on its way.
   void take_back(std::vector<Written> written) {
     bool failed = false;
-    for (auto& w : written) failed = settle(w) || failed;
-    if (!failed) return;
-    drain();
-    std::lock_guard lock(writer_mutex_);
-    poisoned_ = false;
+    for (auto& w : written) failed = apply(w) || failed;
+    if (failed) drain();
   }
 
-  // Returns whether the job invalidates the cache.
-  bool settle(Written& w) {
+  // Returns whether the job invalidated what the cache held.
+  bool apply(Written& w) {
     --jobs_in_flight_;
     for (const auto& key : w.keys) {
       if (auto it = keys_in_flight_.find(key); it != keys_in_flight_.end() && --it->second == 0) {
@@ -226,7 +227,8 @@ class Pipeline::Sequencer {
   }
 
   // Waits until every job handed to the writer has come back, and applies
-  // the reports (forgetting what a failure invalidated).
+  // the reports (forgetting what a failure invalidated). Then nothing the
+  // cache holds rests on a failed write, and the writer may write again.
   void drain() {
     while (jobs_in_flight_ > 0) {
       std::vector<Written> written;
@@ -235,8 +237,10 @@ class Pipeline::Sequencer {
         wake_.wait(lock, [&] { return !written_.empty(); });
         written.swap(written_);
       }
-      for (auto& w : written) settle(w);
+      for (auto& w : written) apply(w);
     }
+    std::lock_guard lock(writer_mutex_);
+    poisoned_ = false;
   }
 
   void decide_batch(std::vector<Pending>& batch) {

@@ -947,6 +947,27 @@ TEST_F(ControlledPipelineTest, RefusalDecidedOnAFailedWriteIsNotReportedAsFinal)
   EXPECT_TRUE(IsAccepted(run(redeem(codes[0].key, "carol@example.com", "r3"))));
 }
 
+// B retries A's key while A is being written, so B waits for A's write. A's
+// write fails: B is then decided as the key's first command, and written; the
+// failure does not spill over onto it.
+TEST_F(ControlledPipelineTest, ARetryThatWaitedForAFailedWriteIsDecidedAndWritten) {
+  create_contract_and_session(10);
+  const auto codes = generate("b1", 1, 5);
+  const int first = controlled_->calls() + 1;
+  controlled_->hold(first);
+  controlled_->fail(first);
+  auto a = pipeline_->submit(redeem(codes[0].key, "alice@example.com", "r1"), std::nullopt, key("k"));
+  ASSERT_TRUE(controlled_->wait_until_held(first));
+  auto b = pipeline_->submit(redeem(codes[0].key, "alice@example.com", "r1"), std::nullopt, key("k"));
+  controlled_->release(first);
+  EXPECT_TRUE(IsRefused(a.get(), es::make_error_code(es::errc::io_error)));
+  const auto retried = b.get();
+  ASSERT_TRUE(IsAccepted(retried));
+  EXPECT_FALSE(retried.value().replayed);
+  EXPECT_EQ(controlled_->calls(), first + 1);
+  EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[0].key)), 1U);
+}
+
 TEST_F(ControlledPipelineTest, TheSameKeyTwiceInOneGroupCommitAppliesOnce) {
   create_contract_and_session(10);
   const auto codes = generate("b1", 1, 5);
