@@ -171,7 +171,8 @@ class RocksLog final : public Log {
     std::vector<std::pair<std::string_view, std::uint64_t>> index_in_order(index_entries.begin(), index_entries.end());
     std::ranges::sort(index_in_order, {}, &std::pair<std::string_view, std::uint64_t>::first);
     for (const auto& [key, position] : index_in_order) batch.Put(streams_, key, encode_u64(position));
-    std::ranges::sort(written, {}, [](const BatchStreams::value_type* entry) { return std::string_view(entry->first); });
+    std::ranges::sort(written, {},
+                      [](const BatchStreams::value_type* entry) { return std::string_view(entry->first); });
     for (const auto* entry : written) batch.Put(heads_, entry->first, encode_u64(entry->second.version.value));
 
     rocksdb::WriteOptions wo;

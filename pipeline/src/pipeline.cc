@@ -375,8 +375,8 @@ class Pipeline::Sequencer {
     {
       std::lock_guard lock(mutex_);
       for (auto& job : jobs) {
-        written_.push_back(Written{std::move(job.touched), std::move(job.keys),
-                                   poisoned || write_failure.has_value() || unwritten});
+        written_.push_back(
+            Written{std::move(job.touched), std::move(job.keys), poisoned || write_failure.has_value() || unwritten});
       }
     }
     wake_.notify_one();
@@ -707,8 +707,9 @@ std::future<Outcome> Pipeline::submit(d::Command command, std::optional<Precondi
                                       std::optional<IdempotencyKey> idempotency_key) {
   std::promise<Outcome> promise;
   auto future = promise.get_future();
-  sequencer_->submit(std::move(command), std::move(precondition), std::move(idempotency_key),
-                     [promise = std::move(promise)](Outcome outcome) mutable { promise.set_value(std::move(outcome)); });
+  sequencer_->submit(
+      std::move(command), std::move(precondition), std::move(idempotency_key),
+      [promise = std::move(promise)](Outcome outcome) mutable { promise.set_value(std::move(outcome)); });
   return future;
 }
 

@@ -180,8 +180,8 @@ struct ClientRecord {
       return;
     }
     if (sent >= window.from && answered <= window.until) {
-      latencies_us.push_back(static_cast<std::uint32_t>(
-          std::chrono::duration_cast<std::chrono::microseconds>(answered - sent).count()));
+      latencies_us.push_back(
+          static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(answered - sent).count()));
     }
   }
 };
