@@ -62,12 +62,6 @@ void AggregateCache::forget(const domain::StreamId& stream) {
   if (auto it = entries_.find(stream.str()); it != entries_.end()) erase(it);
 }
 
-void AggregateCache::hold(const std::vector<domain::StreamId>& streams) {
-  for (const auto& stream : streams) {
-    if (auto it = entries_.find(stream.str()); it != entries_.end()) ++it->second.unwritten;
-  }
-}
-
 void AggregateCache::settle(const std::vector<domain::StreamId>& written) {
   std::vector<eventstore::Snapshot> snapshots;
   auto take = [&](const std::string& stream, Entry& entry) {
@@ -78,14 +72,14 @@ void AggregateCache::settle(const std::vector<domain::StreamId>& written) {
     auto it = entries_.find(stream.str());
     if (it == entries_.end()) continue;
     Entry& entry = it->second;
-    if (entry.unwritten > 0) --entry.unwritten;
-    if (entry.unwritten == 0 && due(entry)) take(it->first, entry);
+    if (entry.loaded.unwritten > 0) --entry.loaded.unwritten;
+    if (entry.loaded.unwritten == 0 && due(entry)) take(it->first, entry);
   }
   // From the least recently used up, skipping what is still held.
   for (auto candidate = recency_.end(); entries_.size() > options_.capacity && candidate != recency_.begin();) {
     --candidate;
     auto it = entries_.find(**candidate);
-    if (it->second.unwritten > 0) continue;
+    if (it->second.loaded.unwritten > 0) continue;
     if (due(it->second)) take(it->first, it->second);
     candidate = recency_.erase(candidate);
     entries_.erase(it);

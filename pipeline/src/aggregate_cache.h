@@ -6,10 +6,11 @@
 // Pointers returned by load() stay valid until the next settle() or
 // forget() of that stream: a batch's decisions may hold them throughout.
 //
-// Decisions are folded in before they are written: hold() marks the streams
-// a decided batch writes, and until settle() reports that write the cache
-// neither evicts them (a reload would miss the unwritten events) nor
-// snapshots them (a snapshot must never be ahead of the log).
+// Decisions are folded in before they are written: the sequencer counts, in
+// Loaded::unwritten, the decided batches that write a stream, and until
+// settle() reports those writes the cache neither evicts it (a reload would
+// miss the unwritten events) nor snapshots it (a snapshot must never be ahead
+// of the log).
 #pragma once
 
 #include <algorithm>
@@ -27,6 +28,8 @@ namespace tessera::pipeline::detail {
 struct Loaded {
   domain::AggregateState state;
   eventstore::StreamVersion version;
+  // Decided batches that write the stream and are not yet reported written.
+  std::size_t unwritten = 0;
 };
 
 class AggregateCache {
@@ -48,14 +51,11 @@ class AggregateCache {
   // log again.
   void forget(const domain::StreamId& stream);
 
-  // Marks the streams of a decided batch (as many times as they are named)
-  // as holding events not yet written.
-  void hold(const std::vector<domain::StreamId>& streams);
-
-  // Called once a batch is durable, with the streams hold() was given for
-  // it: snapshots those no longer held that grew by `snapshot_every` events
+  // Called once a batch is durable, with the streams it counted in
+  // Loaded::unwritten (as many times): snapshots those no longer unwritten
+  // that grew by `snapshot_every` events
   // since their last snapshot, then evicts the least recently used aggregates
-  // not held down to `capacity` (snapshotting those that grew as much). A
+  // not unwritten down to `capacity` (snapshotting those that grew as much). A
   // snapshot that cannot be written is only logged: the log still holds
   // everything.
   void settle(const std::vector<domain::StreamId>& written);
@@ -67,7 +67,6 @@ class AggregateCache {
     Loaded loaded;
     eventstore::StreamVersion snapshot;  // version of the stream's latest snapshot
     std::list<const std::string*>::iterator recency;
-    std::size_t unwritten = 0;  // decided batches that write it and are not yet written
   };
 
   Entry& insert(std::string stream, Entry entry);

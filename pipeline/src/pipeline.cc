@@ -308,7 +308,6 @@ class Pipeline::Sequencer {
       ++keys_in_flight_[key];
       job.keys.push_back(key);
     }
-    cache_.hold(job.touched);
     job.batch = std::move(batch);
     ++jobs_in_flight_;
     {
@@ -336,7 +335,7 @@ class Pipeline::Sequencer {
   }
 
   // Writes every job taken together with one append (one synced write), then
-  // hands their answers to the completer and their reports to the sequencer.
+  // reports each to the sequencer and hands its answers to the completer.
   // After a failed write (`poisoned`) nothing is written until the sequencer
   // has forgotten what the failure invalidated: decisions taken meanwhile may
   // rest on it, and their callers are told to retry.
@@ -658,6 +657,7 @@ class Pipeline::Sequencer {
       if (inserted) {
         request.writes.push_back(eventstore::StreamWrite{e.stream.str(), loaded.value()->version, {}});
         touched.push_back(e.stream);
+        ++loaded.value()->unwritten;  // until the cache settles the write
       }
       request.writes[it->second].events.push_back(eventstore::ProposedEvent{
           std::string(d::event_type(e.event)), d::kEventSchemaVersion, codec::encode_event(e.event)});
