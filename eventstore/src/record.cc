@@ -1,8 +1,10 @@
 #include "record.h"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 #include <cstring>
+#include <memory>
+#include <stdexcept>
 
 namespace tessera::eventstore::detail {
 namespace {
@@ -50,6 +52,22 @@ class Reader {
  private:
   std::string_view bytes_;
 };
+
+// SHA-256 through a digest fetched once and a context kept per thread:
+// OpenSSL 3's one-shot SHA256() looks the algorithm up on every call, which
+// cost as much as the hashing of a record.
+Hash sha256(std::string_view bytes) {
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
+                                                                                     &EVP_MD_CTX_free);
+  Hash out{};
+  if (kSha256 == nullptr || context == nullptr || EVP_DigestInit_ex(context.get(), kSha256, nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), bytes.data(), bytes.size()) != 1 ||
+      EVP_DigestFinal_ex(context.get(), out.data(), nullptr) != 1) {
+    throw std::runtime_error("OpenSSL's SHA-256 failed");
+  }
+  return out;
+}
 
 // The hashed content: everything but the hash itself.
 void append_content(std::string& out, const NewEvent& e) {
@@ -144,9 +162,7 @@ std::optional<IdempotencyRecord> decode_idempotency(std::string_view bytes) {
 Hash chain_hash(const Hash& previous, const RecordedEvent& event) {
   std::string bytes(reinterpret_cast<const char*>(previous.data()), previous.size());
   bytes += content(event);
-  Hash out{};
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out.data());
-  return out;
+  return sha256(bytes);
 }
 
 std::string encode_snapshot(StreamVersion version, std::string_view state) {
@@ -167,8 +183,7 @@ std::string encode_chained(const Hash& previous, const NewEvent& event, Hash& ha
   out.reserve(2 * previous.size() + content_size(event));
   out.append(reinterpret_cast<const char*>(previous.data()), previous.size());
   append_content(out, event);
-  Hash next{};
-  SHA256(reinterpret_cast<const unsigned char*>(out.data()), out.size(), next.data());
+  const Hash next = sha256(out);
   out.erase(0, previous.size());
   out.append(reinterpret_cast<const char*>(next.data()), next.size());
   hash = next;

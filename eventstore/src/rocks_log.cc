@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "key_order.h"
 #include "record.h"
 #include "tessera/eventstore/log.h"
 
@@ -77,6 +78,8 @@ class RocksLog final : public Log {
       const auto event = decode_record(last, it->value().ToStringView());
       if (!event) return errc::corruption;
       head_ = last;
+      written_head_ = last;
+      written_position_.store(last.value);
       last_hash_ = event->hash;
     }
     return outcome::success();
@@ -88,110 +91,30 @@ class RocksLog final : public Log {
   }
 
   std::vector<result<AppendResult>> append_batch(std::span<const AppendRequest> requests) override {
-    std::lock_guard lock(write_mutex_);
-    std::vector<result<AppendResult>> results;
-    results.reserve(requests.size());
-    rocksdb::WriteBatch batch;
-    // The streams the batch's requests name, as they stand after the
-    // requests accepted so far; those written, each once (stable map nodes).
-    BatchStreams versions;
-    std::vector<const BatchStreams::value_type*> written;
-    // Keys recorded by the requests accepted so far in this batch.
-    std::unordered_map<std::string, IdempotencyRecord> keys;
-    Position next = head_;
-    Hash hash = last_hash_;
-    // Stream index and head entries, put in key order after the loop: the
-    // memtable takes a batch's keys far faster in order than in the random
-    // order of a code batch's streams. The index keys are sorted as views (a
-    // million strings move slowly); each is unique, stream and version.
-    std::vector<std::pair<std::string, std::uint64_t>> index_entries;
-    // Whether each answer holds only if this batch's write succeeds.
-    std::vector<bool> rests_on_write;
-    rests_on_write.reserve(requests.size());
-    std::size_t writes = 0;
-    for (const auto& request : requests) writes += request.writes.size();
-    versions.reserve(writes);
-    written.reserve(writes);
-    index_entries.reserve(writes);
-    for (const auto& request : requests) {
-      if (request.idempotency_key) {
-        const bool in_batch = keys.contains(*request.idempotency_key);
-        auto recorded = recorded_key(*request.idempotency_key, keys);
-        if (!recorded || recorded.value()) {
-          rests_on_write.push_back(in_batch);
-          if (!recorded) {
-            results.emplace_back(recorded.error());
-          } else if (recorded.value()->fingerprint != request.fingerprint) {
-            results.emplace_back(make_error_code(errc::idempotency_key_reused));
-          } else {
-            results.emplace_back(recorded.value()->result);
-          }
-          continue;
-        }
-      }
-      rests_on_write.push_back(true);
-      auto checked = check_versions(request, versions);
-      if (!checked) {
-        results.emplace_back(checked.error());
-        continue;
-      }
-      AppendResult appended{Position{next.value + 1}, next, false};
-      for (const auto& write : request.writes) {
-        auto& entry = *versions.find(write.stream);  // check_versions put it there
-        if (!entry.second.written) {
-          entry.second.written = true;
-          written.push_back(&entry);
-        }
-        StreamVersion& version = entry.second.version;
-        for (const auto& proposed : write.events) {
-          const detail::NewEvent event{Position{next.value + 1},
-                                       write.stream,
-                                       StreamVersion{version.value + 1},
-                                       proposed.type,
-                                       proposed.schema,
-                                       request.recorded_at_micros,
-                                       proposed.payload};
-          const std::string record = detail::encode_chained(hash, event, hash);
-          next = event.position;
-          version = event.version;
-          const std::string position = encode_u64(event.position.value);
-          batch.Put(events_, position, record);
-          index_entries.emplace_back(detail::stream_key(event.stream, event.version), event.position.value);
-        }
-      }
-      appended.last = next;
-      if (request.idempotency_key) {
-        batch.Put(idempotency_, *request.idempotency_key, detail::encode_idempotency(appended, request.fingerprint));
-        keys[*request.idempotency_key] =
-            IdempotencyRecord{AppendResult{appended.first, appended.last, true}, request.fingerprint};
-      }
-      results.emplace_back(appended);
-    }
-    if (next == head_) return results;
-    std::vector<std::pair<std::string_view, std::uint64_t>> index_in_order(index_entries.begin(), index_entries.end());
-    std::ranges::sort(index_in_order, {}, &std::pair<std::string_view, std::uint64_t>::first);
-    for (const auto& [key, position] : index_in_order) batch.Put(streams_, key, encode_u64(position));
-    std::ranges::sort(written, {},
-                      [](const BatchStreams::value_type* entry) { return std::string_view(entry->first); });
-    for (const auto* entry : written) batch.Put(heads_, entry->first, encode_u64(entry->second.version.value));
+    return write(requests, /*durable=*/true);
+  }
 
-    rocksdb::WriteOptions wo;
-    wo.sync = options_.sync_writes;
-    const auto status = db_->Write(wo, &batch);
-    count_write(wo);
-    if (!status.ok()) {
-      for (std::size_t i = 0; i < results.size(); ++i) {
-        if (results[i] && rests_on_write[i]) results[i] = from_status(status);
+  std::vector<result<AppendResult>> write_batch(std::span<const AppendRequest> requests) override {
+    return write(requests, /*durable=*/false);
+  }
+
+  result<Position> sync() override {
+    std::lock_guard lock(sync_mutex_);
+    if (failed_.load()) return errc::io_error;
+    // Every batch written up to here is in the operating system's hands (the
+    // WAL is not flushed manually), so one WAL fsync makes them durable.
+    // Batches written while it runs wait for the next sync().
+    const Position written{written_position_.load()};
+    if (written <= head()) return head();
+    if (options_.sync_writes) {
+      synced_writes_.fetch_add(1, std::memory_order_relaxed);
+      if (const auto status = db_->SyncWAL(); !status.ok()) {
+        failed_.store(true);
+        return from_status(status);
       }
-      return results;
     }
-    {
-      std::lock_guard head_lock(head_mutex_);
-      head_ = next;
-      last_hash_ = hash;
-    }
-    head_changed_.notify_all();
-    return results;
+    publish(written);
+    return written;
   }
 
   result<std::vector<RecordedEvent>> read_all(Position after, std::size_t max) const override {
@@ -234,6 +157,7 @@ class RocksLog final : public Log {
   }
 
   result<StreamVersion> stream_version(std::string_view stream) const override {
+    if (failed_.load()) return errc::io_error;
     std::string value;
     const auto s = db_->Get(rocksdb::ReadOptions(), heads_, stream, &value);
     if (s.IsNotFound()) return StreamVersion{0};
@@ -324,6 +248,128 @@ class RocksLog final : public Log {
   }
 
  private:
+  // One group commit: checked and written; synced and published too when
+  // `durable`, else left for sync().
+  std::vector<result<AppendResult>> write(std::span<const AppendRequest> requests, bool durable) {
+    std::lock_guard lock(write_mutex_);
+    std::vector<result<AppendResult>> results;
+    results.reserve(requests.size());
+    if (failed_.load()) {
+      results.assign(requests.size(), make_error_code(errc::io_error));
+      return results;
+    }
+    rocksdb::WriteBatch batch;
+    // The streams the batch's requests name, as they stand after the
+    // requests accepted so far; those written, each once (stable map nodes).
+    BatchStreams versions;
+    std::vector<const BatchStreams::value_type*> written;
+    // Keys recorded by the requests accepted so far in this batch.
+    std::unordered_map<std::string, IdempotencyRecord> keys;
+    Position next = written_head_;
+    Hash hash = last_hash_;
+    // Stream index and head entries, put in key order after the loop: the
+    // memtable takes a batch's keys far faster in order than in the random
+    // order of a code batch's streams. The index keys are sorted as views (a
+    // million strings move slowly); each is unique, stream and version.
+    std::vector<std::pair<std::string, std::uint64_t>> index_entries;
+    // Whether each answer holds only if this batch's write succeeds.
+    std::vector<bool> rests_on_write;
+    rests_on_write.reserve(requests.size());
+    std::size_t writes = 0;
+    for (const auto& request : requests) writes += request.writes.size();
+    versions.reserve(writes);
+    written.reserve(writes);
+    index_entries.reserve(writes);
+    for (const auto& request : requests) {
+      if (request.idempotency_key) {
+        const bool in_batch = keys.contains(*request.idempotency_key);
+        auto recorded = recorded_key(*request.idempotency_key, keys);
+        if (!recorded || recorded.value()) {
+          rests_on_write.push_back(in_batch);
+          if (!recorded) {
+            results.emplace_back(recorded.error());
+          } else if (recorded.value()->fingerprint != request.fingerprint) {
+            results.emplace_back(make_error_code(errc::idempotency_key_reused));
+          } else {
+            results.emplace_back(recorded.value()->result);
+          }
+          continue;
+        }
+      }
+      rests_on_write.push_back(true);
+      auto checked = check_versions(request, versions);
+      if (!checked) {
+        results.emplace_back(checked.error());
+        continue;
+      }
+      AppendResult appended{Position{next.value + 1}, next, false};
+      for (const auto& write : request.writes) {
+        auto& entry = *versions.find(write.stream);  // check_versions put it there
+        if (!entry.second.written) {
+          entry.second.written = true;
+          written.push_back(&entry);
+        }
+        StreamVersion& version = entry.second.version;
+        for (const auto& proposed : write.events) {
+          const detail::NewEvent event{Position{next.value + 1},
+                                       write.stream,
+                                       StreamVersion{version.value + 1},
+                                       proposed.type,
+                                       proposed.schema,
+                                       request.recorded_at_micros,
+                                       proposed.payload};
+          const std::string record = detail::encode_chained(hash, event, hash);
+          next = event.position;
+          version = event.version;
+          const std::string position = encode_u64(event.position.value);
+          batch.Put(events_, position, record);
+          index_entries.emplace_back(detail::stream_key(event.stream, event.version), event.position.value);
+        }
+      }
+      appended.last = next;
+      if (request.idempotency_key) {
+        batch.Put(idempotency_, *request.idempotency_key, detail::encode_idempotency(appended, request.fingerprint));
+        keys[*request.idempotency_key] =
+            IdempotencyRecord{AppendResult{appended.first, appended.last, true}, request.fingerprint};
+      }
+      results.emplace_back(appended);
+    }
+    if (next == written_head_) return results;
+    std::vector<std::pair<std::string_view, std::uint64_t>> index_in_order(index_entries.begin(), index_entries.end());
+    detail::sort_bytewise(index_in_order, [](const auto& entry) { return entry.first; });
+    for (const auto& [key, position] : index_in_order) batch.Put(streams_, key, encode_u64(position));
+    detail::sort_bytewise(written,
+                          [](const BatchStreams::value_type* entry) { return std::string_view(entry->first); });
+    for (const auto* entry : written) batch.Put(heads_, entry->first, encode_u64(entry->second.version.value));
+
+    rocksdb::WriteOptions wo;
+    wo.sync = durable && options_.sync_writes;
+    const auto status = db_->Write(wo, &batch);
+    count_write(wo);
+    if (!status.ok()) {
+      // Whether the WAL holds part of it is unknown now: see log.h.
+      failed_.store(true);
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        if (results[i] && rests_on_write[i]) results[i] = from_status(status);
+      }
+      return results;
+    }
+    written_head_ = next;
+    last_hash_ = hash;
+    written_position_.store(next.value);
+    // A synced write syncs the WAL's earlier writes too.
+    if (durable) publish(next);
+    return results;
+  }
+
+  void publish(Position durable) {
+    {
+      std::lock_guard lock(head_mutex_);
+      head_ = std::max(head_, durable);
+    }
+    head_changed_.notify_all();
+  }
+
   result<std::optional<IdempotencyRecord>> read_key(std::string_view key) const {
     if (key.empty()) return errc::invalid_argument;
     std::string value;
@@ -386,11 +432,18 @@ class RocksLog final : public Log {
 
   std::atomic<std::uint64_t> synced_writes_{0};
   std::atomic<std::uint64_t> batches_written_{0};
-  std::mutex write_mutex_;  // one appender at a time
+  // One writer at a time; guards the written (not always durable) end.
+  std::mutex write_mutex_;
+  Position written_head_;
+  Hash last_hash_{};
+  // written_head_ for sync(), which must not wait for a write in progress.
+  std::atomic<std::uint64_t> written_position_{0};
+  std::mutex sync_mutex_;  // one sync() at a time
+  std::atomic<bool> failed_{false};
+  // The durable end, what readers see.
   mutable std::mutex head_mutex_;
   mutable std::condition_variable head_changed_;
   Position head_;
-  Hash last_hash_{};
 };
 
 }  // namespace

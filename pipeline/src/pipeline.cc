@@ -91,14 +91,16 @@ class Completer {
 
 }  // namespace
 
-// The sequencer decides on its own thread and a writer thread writes: while
-// one group commit is written and synced, the next is decided against the
-// state that includes it. Answers still wait for the write their decision
+// Three stages, a thread each: the sequencer decides, the writer writes, the
+// syncer syncs. While one group commit's WAL is synced, the next is written
+// into the log and the one after it decided, each against the state that
+// includes the ones before. Answers still wait for the sync their decision
 // rests on, and every write goes out in the order its batch was decided.
 class Pipeline::Sequencer {
  public:
   Sequencer(eventstore::Log& log, const Sources& sources, CacheOptions cache)
       : log_(log), sources_(sources), cache_(log, cache) {
+    syncer_thread_ = std::thread([this] { sync_loop(); });
     writer_thread_ = std::thread([this] { write_loop(); });
     thread_ = std::thread([this] { run(); });
   }
@@ -116,6 +118,12 @@ class Pipeline::Sequencer {
     }
     writer_wake_.notify_one();
     writer_thread_.join();  // after writing every batch already decided
+    {
+      std::lock_guard lock(syncer_mutex_);
+      syncer_stopping_ = true;
+    }
+    syncer_wake_.notify_one();
+    syncer_thread_.join();  // after syncing every batch written
     // The completer's destructor, after this, answers what it still holds.
   }
 
@@ -164,7 +172,21 @@ class Pipeline::Sequencer {
     bool after_unwritten = false;
   };
 
-  // What the writer reports back to the sequencer about a job.
+  // Jobs the writer took together, on their way to the syncer.
+  struct WrittenGroup {
+    std::deque<Job> jobs;
+    // The log's answer to each of their requests, in order; empty when
+    // nothing was written (`skipped`).
+    std::vector<eventstore::result<eventstore::AppendResult>> results;
+    bool skipped = false;  // not written: an earlier write or sync failed
+    std::optional<Refusal> failure;
+    // The log knew a key the sequencer did not (another writer recorded it):
+    // that request's events were not appended.
+    bool unwritten = false;
+    bool needs_sync = false;  // events went into the log
+  };
+
+  // What the syncer reports back to the sequencer about a job.
   struct Written {
     std::vector<d::StreamId> touched;
     std::vector<std::string> keys;
@@ -321,62 +343,103 @@ class Pipeline::Sequencer {
 
   void write_loop() {
     for (;;) {
-      std::deque<Job> jobs;
-      bool poisoned = false;
+      WrittenGroup group;
       {
         std::unique_lock lock(writer_mutex_);
         writer_wake_.wait(lock, [&] { return writer_stopping_ || !jobs_.empty(); });
         if (jobs_.empty()) return;
-        jobs.swap(jobs_);
-        poisoned = poisoned_;
+        group.jobs.swap(jobs_);
+        group.skipped = poisoned_;
       }
-      write(jobs, poisoned);
+      write(group);
+      {
+        std::lock_guard lock(syncer_mutex_);
+        written_groups_.push_back(std::move(group));
+      }
+      syncer_wake_.notify_one();
     }
   }
 
-  // Writes every job taken together with one append (one synced write), then
-  // reports each to the sequencer and hands its answers to the completer.
-  // After a failed write (`poisoned`) nothing is written until the sequencer
-  // has forgotten what the failure invalidated: decisions taken meanwhile may
-  // rest on it, and their callers are told to retry.
-  void write(std::deque<Job>& jobs, bool poisoned) {
-    std::vector<eventstore::AppendRequest> requests;
-    for (auto& job : jobs) std::ranges::move(job.requests, std::back_inserter(requests));
-    std::vector<eventstore::result<eventstore::AppendResult>> results;
-    if (!poisoned && !requests.empty()) results = log_.append_batch(requests);
-
-    std::optional<Refusal> write_failure;
-    if (poisoned) write_failure = Refusal{eventstore::errc::io_error, "an earlier group commit failed; try again"};
-    bool unwritten = false;  // a decision folded into the cache was not written
-    for (const auto& r : results) {
-      if (!r && !write_failure) write_failure = refusal(r.error());
-      // The log knew a key the sequencer did not (another writer recorded
-      // it): that request's events were not appended.
-      if (r && r.value().replayed) unwritten = true;
+  // Writes every job taken together with one write_batch(), not yet synced.
+  // After a failure (`skipped`, or this write's) nothing is written until the
+  // sequencer has forgotten what the failure invalidated: decisions taken
+  // meanwhile may rest on it, and their callers are told to retry.
+  void write(WrittenGroup& group) {
+    if (group.skipped) {
+      group.failure = Refusal{eventstore::errc::io_error, "an earlier group commit failed; try again"};
+      return;
     }
-    if (write_failure && !poisoned) spdlog::warn("group commit refused: {}", write_failure->detail);
+    std::vector<eventstore::AppendRequest> requests;
+    for (auto& job : group.jobs) std::ranges::move(job.requests, std::back_inserter(requests));
+    if (requests.empty()) return;
+    group.results = log_.write_batch(requests);
+    for (const auto& r : group.results) {
+      if (!r && !group.failure) group.failure = refusal(r.error());
+      if (r && r.value().replayed) group.unwritten = true;
+      if (r && !r.value().replayed) group.needs_sync = true;
+    }
+    if (group.failure) spdlog::warn("group commit refused: {}", group.failure->detail);
+    if (group.failure || group.unwritten) poison();
+  }
 
+  void poison() {
+    std::lock_guard lock(writer_mutex_);
+    poisoned_ = true;
+  }
+
+  // ---- the syncer's thread
+
+  void sync_loop() {
+    for (;;) {
+      std::deque<WrittenGroup> groups;
+      {
+        std::unique_lock lock(syncer_mutex_);
+        syncer_wake_.wait(lock, [&] { return syncer_stopping_ || !written_groups_.empty(); });
+        if (written_groups_.empty()) return;
+        groups.swap(written_groups_);
+      }
+      sync(groups);
+    }
+  }
+
+  // One sync() for every group taken, then each job's report to the
+  // sequencer and its answers to the completer, in the order decided. A
+  // group with nothing written still waits here: its answers may rest on the
+  // decisions of groups written before it.
+  void sync(std::deque<WrittenGroup>& groups) {
+    if (std::ranges::any_of(groups, &WrittenGroup::needs_sync)) {
+      if (auto synced = log_.sync(); !synced) {
+        const Refusal failure = refusal(synced.error());
+        spdlog::warn("group commit not synced: {}", failure.detail);
+        for (auto& group : groups) {
+          if (!group.needs_sync) continue;
+          if (!group.failure) group.failure = failure;
+          for (auto& r : group.results) {
+            if (r) r = synced.error();
+          }
+        }
+        poison();
+      }
+    }
     const eventstore::Position head = log_.head();
     std::vector<Completer::Answers> answered;
-    std::size_t offset = 0;
-    for (auto& job : jobs) {
-      const std::span job_results = poisoned ? std::span<eventstore::result<eventstore::AppendResult>>()
-                                             : std::span(results).subspan(offset, job.requests.size());
-      offset += job.requests.size();
-      answered.push_back(answers(job, job_results, write_failure, !poisoned, head));
-    }
-    if (write_failure || unwritten) {
-      std::lock_guard lock(writer_mutex_);
-      poisoned_ = true;
+    std::vector<Written> reports;
+    for (auto& group : groups) {
+      std::size_t offset = 0;
+      for (auto& job : group.jobs) {
+        const std::span job_results = group.skipped ? std::span<eventstore::result<eventstore::AppendResult>>()
+                                                    : std::span(group.results).subspan(offset, job.requests.size());
+        offset += job.requests.size();
+        answered.push_back(answers(job, job_results, group.failure, !group.skipped, head));
+        reports.push_back(Written{std::move(job.touched), std::move(job.keys),
+                                  group.skipped || group.failure.has_value() || group.unwritten});
+      }
     }
     // The report before the answers: a caller's next command, sent on hearing
     // its answer, is then decided on a cache that knows how the write went.
     {
       std::lock_guard lock(mutex_);
-      for (auto& job : jobs) {
-        written_.push_back(
-            Written{std::move(job.touched), std::move(job.keys), poisoned || write_failure.has_value() || unwritten});
-      }
+      std::ranges::move(reports, std::back_inserter(written_));
     }
     wake_.notify_one();
     for (auto& answers_of_job : answered) completer_.hand_over(std::move(answers_of_job));
@@ -694,6 +757,13 @@ class Pipeline::Sequencer {
   bool poisoned_ = false;  // a write failed and the sequencer has not caught up
   bool writer_stopping_ = false;
 
+  // Written groups for the syncer; guarded by syncer_mutex_.
+  std::mutex syncer_mutex_;
+  std::condition_variable syncer_wake_;
+  std::deque<WrittenGroup> written_groups_;
+  bool syncer_stopping_ = false;
+
+  std::thread syncer_thread_;
   std::thread writer_thread_;
   std::thread thread_;
 };

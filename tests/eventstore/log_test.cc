@@ -536,6 +536,69 @@ TEST_F(LogTest, AReadOnlyOpenOfAMissingLogFailsAndCreatesNothing) {
 // ---------------------------------------------------------------------------
 // Threads
 
+// write_batch() then sync(): written batches are checked against each other
+// (versions, keys) at once, and read by nobody until a sync covers them.
+TEST_F(LogTest, AWrittenBatchIsSeenByLaterWritesAndReadByNobodyUntilSynced) {
+  ok(req({to("a", kAny, {ev("durable")})}));
+  auto keyed = req({to("b", v(0), {ev("b1")})});
+  keyed.idempotency_key = "k";
+  keyed.fingerprint = "print";
+  const auto first = log_->write_batch(std::vector{keyed, req({to("a", v(1), {ev("a2")})})});
+  ASSERT_EQ(first.size(), 2U);
+  ASSERT_TRUE(first[0] && first[1]);
+  EXPECT_EQ(first[0].value().first.value, 2U);
+  EXPECT_EQ(first[1].value().first.value, 3U);
+
+  // Not durable: readers see the log as it was.
+  EXPECT_EQ(log_->head().value, 1U);
+  EXPECT_EQ(positions(all()), range(1, 1));
+  EXPECT_TRUE(stream("b").empty());
+  EXPECT_EQ(versions(stream("a")), range(1, 1));
+  EXPECT_EQ(log_->find_idempotency_key("k").value(), std::nullopt);
+  EXPECT_EQ(log_->wait_beyond(Position{1}, std::chrono::milliseconds(1)).value, 1U);
+
+  // The next write is checked against it: versions moved, the key is taken.
+  EXPECT_EQ(version("a"), 2U);
+  const auto second =
+      log_->write_batch(std::vector{req({to("a", v(1), {ev("stale")})}), keyed, req({to("a", v(2), {ev("a3")})})});
+  ASSERT_EQ(second.size(), 3U);
+  EXPECT_TRUE(Fails(second[0], errc::version_conflict));
+  ASSERT_TRUE(second[1]);
+  EXPECT_TRUE(second[1].value().replayed);
+  EXPECT_EQ(second[1].value().first.value, 2U);
+  ASSERT_TRUE(second[2]);
+  EXPECT_EQ(second[2].value().first.value, 4U);
+
+  const auto synced = log_->sync();
+  ASSERT_TRUE(synced);
+  EXPECT_EQ(synced.value().value, 4U);
+  EXPECT_EQ(log_->head().value, 4U);
+  EXPECT_EQ(positions(all()), range(1, 4));
+  EXPECT_EQ(versions(stream("a")), range(1, 3));
+  ASSERT_TRUE(log_->find_idempotency_key("k").value().has_value());
+  EXPECT_EQ(log_->verify().value().broken, std::nullopt);
+  // Nothing more to sync: the head again.
+  EXPECT_EQ(log_->sync().value().value, 4U);
+  reopen();
+  EXPECT_EQ(positions(all()), range(1, 4));
+}
+
+TEST_F(LogTest, ASyncWakesTheWaitersAWriteDidNot) {
+  std::latch waiting(1);
+  auto waiter = std::async(std::launch::async, [&] {
+    waiting.count_down();
+    return log_->wait_beyond(Position{0}, std::chrono::hours(1));
+  });
+  waiting.wait();
+  ASSERT_TRUE(log_->write_batch(std::vector{req({to("s", kAny, {ev("1")})})}).front());
+  EXPECT_EQ(waiter.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout)
+      << "a waiter was woken for an event not yet durable";
+  ASSERT_TRUE(log_->sync());
+  // A deadlock guard, not a timing assertion.
+  ASSERT_EQ(waiter.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  EXPECT_EQ(waiter.get().value, 1U);
+}
+
 TEST_F(LogTest, WaitBeyondReturnsAtOnceWhenTheLogIsAlreadyBeyond) {
   ok(req({to("s", kAny, {ev("1"), ev("2")})}));
   EXPECT_EQ(log_->wait_beyond(Position{1}, std::chrono::hours(1)).value, 2U);

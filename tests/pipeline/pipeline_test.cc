@@ -716,25 +716,33 @@ TEST_F(PipelineTest, SnapshotsAreKeptOnlyForVersionsTheLogHas) {
 }
 
 // ---------------------------------------------------------------------------
-// A log that can hold a group commit inside append_batch() and fail one, and
-// park the sequencer in its read of one stream's head.
+// A log that can hold a group commit's write (write_batch or append_batch) or
+// its sync, and fail one, and park the sequencer in its read of one stream's
+// head. A failed sync leaves it refusing every later write, sync and
+// stream_version(), as the Log contract says a real log does.
 
 class ControlledLog final : public es::Log {
  public:
   explicit ControlledLog(es::Log& inner) : inner_(inner) {}
 
-  int calls() const {
-    std::lock_guard lock(mutex_);
-    return calls_;
+  // Group commits written so far (write_batch and append_batch calls).
+  int calls() const { return count(writes_); }
+  void hold(int call) { add(writes_.hold, call); }
+  void fail(int call) { add(writes_.fail, call); }
+  bool wait_until_held(int call) { return wait_until_held(writes_, call); }
+  void release(int call) { remove(writes_.hold, call); }
+  bool wait_until_called(int call) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(60), [&] { return writes_.calls >= call; });
   }
-  void hold(int call) {
-    std::lock_guard lock(mutex_);
-    hold_.insert(call);
-  }
-  void fail(int call) {
-    std::lock_guard lock(mutex_);
-    fail_.insert(call);
-  }
+
+  // sync() calls so far.
+  int syncs() const { return count(syncs_); }
+  void hold_sync(int call) { add(syncs_.hold, call); }
+  void fail_sync(int call) { add(syncs_.fail, call); }
+  bool wait_until_sync_held(int call) { return wait_until_held(syncs_, call); }
+  void release_sync(int call) { remove(syncs_.hold, call); }
+
   // The next reader of `stream`'s version waits there until unpark().
   void park_reads_of(std::string stream) {
     std::lock_guard lock(mutex_);
@@ -750,19 +758,10 @@ class ControlledLog final : public es::Log {
     changed_.notify_all();
   }
 
-  bool wait_until_held(int call) {
-    std::unique_lock lock(mutex_);
-    // A deadlock guard, not a timing assertion.
-    return changed_.wait_for(lock, std::chrono::seconds(60), [&] { return held_ == call; });
-  }
-  void release(int call) {
-    std::lock_guard lock(mutex_);
-    hold_.erase(call);
-    changed_.notify_all();
-  }
   void release_all() {
     std::lock_guard lock(mutex_);
-    hold_.clear();
+    writes_.hold.clear();
+    syncs_.hold.clear();
     park_stream_.reset();
     changed_.notify_all();
   }
@@ -770,22 +769,20 @@ class ControlledLog final : public es::Log {
   es::result<es::AppendResult> append(const es::AppendRequest& request) override { return inner_.append(request); }
 
   std::vector<es::result<es::AppendResult>> append_batch(std::span<const es::AppendRequest> requests) override {
-    bool failing = false;
-    {
-      std::unique_lock lock(mutex_);
-      const int call = ++calls_;
-      if (hold_.contains(call)) {
-        held_ = call;
-        changed_.notify_all();
-        changed_.wait(lock, [&] { return !hold_.contains(call); });
-        held_ = 0;
-      }
-      failing = fail_.contains(call);
-    }
-    if (failing) {
-      return std::vector<es::result<es::AppendResult>>(requests.size(), es::make_error_code(es::errc::io_error));
-    }
+    if (!pass(writes_)) return failed(requests);
     return inner_.append_batch(requests);
+  }
+  std::vector<es::result<es::AppendResult>> write_batch(std::span<const es::AppendRequest> requests) override {
+    if (!pass(writes_)) return failed(requests);
+    return inner_.write_batch(requests);
+  }
+  es::result<es::Position> sync() override {
+    if (!pass(syncs_)) {
+      std::lock_guard lock(mutex_);
+      dead_ = true;
+      return es::make_error_code(es::errc::io_error);
+    }
+    return inner_.sync();
   }
 
   es::result<std::vector<es::RecordedEvent>> read_all(es::Position after, std::size_t max) const override {
@@ -804,6 +801,7 @@ class ControlledLog final : public es::Log {
         changed_.wait(lock, [&] { return park_stream_ != stream; });
         parked_ = false;
       }
+      if (dead_) return es::make_error_code(es::errc::io_error);
     }
     return inner_.stream_version(stream);
   }
@@ -827,15 +825,58 @@ class ControlledLog final : public es::Log {
   }
 
  private:
+  // Numbered calls of one method, some to hold and some to fail.
+  struct Gate {
+    int calls = 0;
+    int held = 0;
+    std::set<int> hold;
+    std::set<int> fail;
+  };
+
+  int count(const Gate& gate) const {
+    std::lock_guard lock(mutex_);
+    return gate.calls;
+  }
+  void add(std::set<int>& calls, int call) {
+    std::lock_guard lock(mutex_);
+    calls.insert(call);
+  }
+  void remove(std::set<int>& calls, int call) {
+    std::lock_guard lock(mutex_);
+    calls.erase(call);
+    changed_.notify_all();
+  }
+  bool wait_until_held(const Gate& gate, int call) {
+    std::unique_lock lock(mutex_);
+    // A deadlock guard, not a timing assertion.
+    return changed_.wait_for(lock, std::chrono::seconds(60), [&] { return gate.held == call; });
+  }
+  // Counts the call, waits while it is held; false when it is to fail (or
+  // the log is dead after a failed sync).
+  bool pass(Gate& gate) {
+    std::unique_lock lock(mutex_);
+    const int call = ++gate.calls;
+    changed_.notify_all();
+    if (gate.hold.contains(call)) {
+      gate.held = call;
+      changed_.notify_all();
+      changed_.wait(lock, [&] { return !gate.hold.contains(call); });
+      gate.held = 0;
+    }
+    return !dead_ && !gate.fail.contains(call);
+  }
+  static std::vector<es::result<es::AppendResult>> failed(std::span<const es::AppendRequest> requests) {
+    return std::vector<es::result<es::AppendResult>>(requests.size(), es::make_error_code(es::errc::io_error));
+  }
+
   es::Log& inner_;
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
   mutable bool parked_ = false;
   std::optional<std::string> park_stream_;
-  int calls_ = 0;
-  int held_ = 0;
-  std::set<int> hold_;
-  std::set<int> fail_;
+  Gate writes_;
+  Gate syncs_;
+  bool dead_ = false;
 };
 
 class ControlledPipelineTest : public PipelineTest {
@@ -846,7 +887,7 @@ class ControlledPipelineTest : public PipelineTest {
     pipeline_ = std::make_unique<Pipeline>(*controlled_, deterministic_sources(seed_));
   }
   void TearDown() override {
-    controlled_->release_all();  // never leave the sequencer parked in append_batch()
+    controlled_->release_all();  // never leave the pipeline parked in the log
     pipeline_.reset();
   }
 
@@ -1016,6 +1057,52 @@ TEST_F(ControlledPipelineTest, AFailedWriteRecordsNoKeyAndItsSharersAreToldToRet
   ASSERT_TRUE(IsAccepted(retry));
   EXPECT_FALSE(retry.value().replayed);
   EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[0].key)), 1U);
+}
+
+// The writer writes the next group commit while the last one's sync is still
+// under way, and neither's commands hear anything before the sync that covers
+// their write; readers see neither until then.
+TEST_F(ControlledPipelineTest, AnswersWaitForTheSyncThatCoversTheirWriteWhileTheNextIsWritten) {
+  create_contract_and_session(10);
+  const auto codes = generate("b1", 2);
+  ASSERT_EQ(codes.size(), 2U);
+  const int sync = controlled_->syncs() + 1;
+  const int write = controlled_->calls() + 1;
+  controlled_->hold_sync(sync);
+  auto a = pipeline_->submit(redeem(codes[0].key, "alice@example.com", "r1"));
+  ASSERT_TRUE(controlled_->wait_until_sync_held(sync));
+  auto b = pipeline_->submit(redeem(codes[1].key, "bob@example.com", "r2"));
+  ASSERT_TRUE(controlled_->wait_until_called(write + 1));  // B's write, while A's sync is held
+  EXPECT_EQ(a.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout)
+      << "A was answered before its write was synced";
+  EXPECT_EQ(b.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[0].key)), 0U)
+      << "a reader saw an event that is not yet durable";
+  controlled_->release_sync(sync);
+  const auto accepted_a = a.get();
+  const auto accepted_b = b.get();
+  ASSERT_TRUE(IsAccepted(accepted_a));
+  ASSERT_TRUE(IsAccepted(accepted_b));
+  EXPECT_EQ(accepted_b.value().positions.first.value, accepted_a.value().positions.last.value + 1);
+  EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[0].key)), 1U);
+  EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[1].key)), 1U);
+}
+
+// A failed sync: the disk may or may not have the write, so its command is
+// told to retry the call, never "accepted"; and the log, unable to tell what
+// is durable, takes nothing more (the next command is refused the same way,
+// not decided on the unsure state: not "code-exhausted").
+TEST_F(ControlledPipelineTest, ACommandWhoseSyncFailedIsNotAcceptedAndNothingIsDecidedOnIt) {
+  create_contract_and_session(10);
+  const auto codes = generate("b1", 1);
+  ASSERT_EQ(codes.size(), 1U);
+  controlled_->fail_sync(controlled_->syncs() + 1);
+  const auto a = run(redeem(codes[0].key, "alice@example.com", "r1"));
+  ASSERT_TRUE(IsRefused(a, es::make_error_code(es::errc::io_error))) << describe(a);
+  EXPECT_EQ(tessera::retry_advice(a.error().code), tessera::retry::call);
+  const auto b = run(redeem(codes[0].key, "bob@example.com", "r2"));
+  ASSERT_TRUE(IsRefused(b, es::make_error_code(es::errc::io_error))) << describe(b);
+  EXPECT_EQ(tessera::retry_advice(b.error().code), tessera::retry::call);
 }
 
 }  // namespace

@@ -3,10 +3,12 @@
 //
 // Durability: append() and append_batch() return only after their write batch
 // is synced to disk (WAL fsync). A crash at any instant loses no appended event
-// and leaves no partial append.
+// and leaves no partial append. write_batch() and sync() split that in two, so
+// that a writer can take the next batch in while the disk syncs the last.
 //
 // Threading: every method is safe to call from any thread. Appends are
-// serialised; reads run concurrently with them and see a prefix of the log.
+// serialised; reads run concurrently with them and see a prefix of the log:
+// its durable events, never one that is written and not yet synced.
 #pragma once
 
 #include <chrono>
@@ -37,11 +39,11 @@ struct LogOptions {
 
 // Counters of the log's writes since open, for benchmarks and metrics.
 struct LogStats {
-  // RocksDB writes made with sync = true (each append_batch call that had
-  // events to write, and each put_meta): the WAL fsyncs asked for.
+  // WAL fsyncs asked for: each append_batch call that had events to write,
+  // each sync() that had written batches to make durable, each put_meta.
   std::uint64_t synced_writes = 0;
-  // append_batch calls that had events to write (group commits), whether
-  // RocksDB then took the write or failed it.
+  // append_batch and write_batch calls that had events to write (group
+  // commits), whether RocksDB then took the write or failed it.
   std::uint64_t batches_written = 0;
 };
 
@@ -71,6 +73,27 @@ class Log {
   // records nothing.
   virtual std::vector<result<AppendResult>> append_batch(std::span<const AppendRequest> requests) = 0;
 
+  // Group commit in two steps. write_batch() checks and takes a batch as
+  // append_batch() does, with the same answers, but returns before the write
+  // is durable: until a sync() covers it, its events, head and keys are seen
+  // by later writes (version checks, recorded keys) and by stream_version(),
+  // and by nothing else (head(), the reads, find_idempotency_key), and a
+  // crash of the machine may lose it, whole, with every batch written after
+  // it. sync() makes every batch written before the call durable, then moves
+  // head() past them and wakes wait_beyond(); it answers the new head.
+  //
+  // A failed write_batch() or sync() leaves the log unable to tell which
+  // written batches the disk has: every later write_batch(), append_batch(),
+  // sync() and stream_version() then fails with errc::io_error (the reads
+  // still serve what is durable); reopen the log (what a restart does).
+  //
+  // The defaults suit a log whose every write is durable when it returns:
+  // write_batch() is append_batch(), sync() answers head().
+  virtual std::vector<result<AppendResult>> write_batch(std::span<const AppendRequest> requests) {
+    return append_batch(requests);
+  }
+  virtual result<Position> sync() { return head(); }
+
   // Up to `max` events after `after`, in position order.
   virtual result<std::vector<RecordedEvent>> read_all(Position after, std::size_t max) const = 0;
 
@@ -79,7 +102,9 @@ class Log {
   virtual result<std::vector<RecordedEvent>> read_stream(std::string_view stream, StreamVersion after,
                                                          std::size_t max) const = 0;
 
-  // The stream's current version; StreamVersion{0} when it does not exist.
+  // The stream's current version, counting batches written and not yet
+  // synced (the version the next write is checked against);
+  // StreamVersion{0} when it does not exist.
   virtual result<StreamVersion> stream_version(std::string_view stream) const = 0;
 
   // What an append recorded under `key` (its positions, replayed = true, and
