@@ -29,7 +29,8 @@ eventstore::result<AggregateCache::Entry> AggregateCache::read(const std::string
   if (snapshot.value()) {
     // An unreadable snapshot (another format) only means a longer fold.
     if (auto state = codec::decode_state(snapshot.value()->state)) {
-      entry.loaded = Loaded{std::move(*state), snapshot.value()->version};
+      entry.loaded.state = std::move(*state);
+      entry.loaded.version = snapshot.value()->version;
       entry.snapshot = snapshot.value()->version;
     }
   }

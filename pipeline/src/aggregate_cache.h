@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <list>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -30,6 +31,11 @@ struct Loaded {
   eventstore::StreamVersion version;
   // Decided batches that write the stream and are not yet reported written.
   std::size_t unwritten = 0;
+  // While the sequencer turns one decision's events into an append: the
+  // index of this stream's write in it, if it has one yet. Spares a map from
+  // stream to write per decision (a batch of a million codes writes a
+  // million streams).
+  std::optional<std::size_t> write_in_request;
 };
 
 class AggregateCache {

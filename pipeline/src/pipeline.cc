@@ -705,26 +705,34 @@ class Pipeline::Sequencer {
                                                            std::vector<d::StreamId>& touched) {
     eventstore::AppendRequest request;
     request.recorded_at_micros = now.micros;
-    // Keyed by the cache's entry, one per stream: no stream name hashed twice.
-    std::unordered_map<const Loaded*, std::size_t> write_of_stream;
-    write_of_stream.reserve(events.size());
     request.writes.reserve(events.size());
     // Stable until the cache settles after the batch.
     std::vector<Loaded*> folded_into;
     folded_into.reserve(events.size());
+    // One write per stream, found through its cache entry.
+    std::vector<Loaded*> written;
+    const auto forget_writes = [&] {
+      for (Loaded* loaded : written) loaded->write_in_request.reset();
+    };
     for (const auto& e : events) {
       auto loaded = cache_.load(e.stream);
-      if (!loaded) return loaded.error();
-      folded_into.push_back(loaded.value());
-      auto [it, inserted] = write_of_stream.try_emplace(loaded.value(), request.writes.size());
-      if (inserted) {
-        request.writes.push_back(eventstore::StreamWrite{e.stream.str(), loaded.value()->version, {}});
-        touched.push_back(e.stream);
-        ++loaded.value()->unwritten;  // until the cache settles the write
+      if (!loaded) {
+        forget_writes();
+        return loaded.error();
       }
-      request.writes[it->second].events.push_back(eventstore::ProposedEvent{
+      Loaded& entry = *loaded.value();
+      folded_into.push_back(&entry);
+      if (!entry.write_in_request) {
+        entry.write_in_request = request.writes.size();
+        written.push_back(&entry);
+        request.writes.push_back(eventstore::StreamWrite{e.stream.str(), entry.version, {}});
+        touched.push_back(e.stream);
+        ++entry.unwritten;  // until the cache settles the write
+      }
+      request.writes[*entry.write_in_request].events.push_back(eventstore::ProposedEvent{
           std::string(d::event_type(e.event)), d::kEventSchemaVersion, codec::encode_event(e.event)});
     }
+    forget_writes();
     for (std::size_t i = 0; i < events.size(); ++i) {
       folded_into[i]->state = d::evolve(std::move(folded_into[i]->state), events[i].event);
       ++folded_into[i]->version.value;
