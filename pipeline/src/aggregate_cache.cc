@@ -10,11 +10,11 @@ namespace tessera::pipeline::detail {
 eventstore::result<Loaded*> AggregateCache::load(const domain::StreamId& stream) {
   if (auto it = entries_.find(stream.str()); it != entries_.end()) {
     touch(it->second);
-    return &it->second.loaded;
+    return &it->second;
   }
   auto entry = read(stream.str());
   if (!entry) return entry.error();
-  return &insert(stream.str(), std::move(entry).value()).loaded;
+  return &insert(stream.str(), std::move(entry).value());
 }
 
 eventstore::result<AggregateCache::Entry> AggregateCache::read(const std::string& stream) const {
@@ -29,61 +29,80 @@ eventstore::result<AggregateCache::Entry> AggregateCache::read(const std::string
   if (snapshot.value()) {
     // An unreadable snapshot (another format) only means a longer fold.
     if (auto state = codec::decode_state(snapshot.value()->state)) {
-      entry.loaded.state = std::move(*state);
-      entry.loaded.version = snapshot.value()->version;
+      entry.state = std::move(*state);
+      entry.version = snapshot.value()->version;
       entry.snapshot = snapshot.value()->version;
     }
   }
   constexpr std::size_t kPage = 1024;
-  while (entry.loaded.version < version.value()) {
-    auto page = log_.read_stream(stream, entry.loaded.version, kPage);
+  while (entry.version < version.value()) {
+    auto page = log_.read_stream(stream, entry.version, kPage);
     if (!page) return page.error();
     // The stream's head promised more events than it holds.
     if (page.value().empty()) return eventstore::errc::corruption;
     for (const auto& recorded : page.value()) {
       auto event = codec::decode_event(recorded.type, recorded.schema, recorded.payload);
       if (!event) return eventstore::errc::corruption;
-      entry.loaded.state = domain::evolve(std::move(entry.loaded.state), *event);
-      entry.loaded.version = recorded.version;
+      entry.state = domain::evolve(std::move(entry.state), *event);
+      entry.version = recorded.version;
     }
   }
   return entry;
 }
 
-eventstore::result<bool> AggregateCache::claim_fresh(const domain::StreamId& stream) {
-  if (entries_.contains(stream.str())) return false;
+eventstore::result<Loaded*> AggregateCache::claim_fresh(const domain::StreamId& stream) {
+  // Inserted first, taken back if the log has the stream: one lookup of the
+  // cache, not two, for what is nearly always a fresh stream.
+  auto [it, inserted] = entries_.try_emplace(stream.str());
+  if (!inserted) return nullptr;
   auto version = log_.stream_version(stream.str());
-  if (!version) return version.error();
-  if (version.value().value != 0) return false;
-  insert(stream.str(), Entry{});
-  return true;
+  if (!version || version.value().value != 0) {
+    entries_.erase(it);
+    if (!version) return version.error();
+    return nullptr;
+  }
+  it->second.stream = &it->first;
+  recency_.push_front(&it->second);
+  it->second.recency = recency_.begin();
+  return &it->second;
 }
 
-void AggregateCache::forget(const domain::StreamId& stream) {
-  if (auto it = entries_.find(stream.str()); it != entries_.end()) erase(it);
+void AggregateCache::forget(std::span<Loaded* const> entries) {
+  for (Loaded* loaded : entries) {
+    Entry& entry = entry_of(loaded);
+    if (entry.forgotten) continue;
+    entry.forgotten = true;
+    forgotten_.push_back(&entry);
+  }
 }
 
-void AggregateCache::settle(const std::vector<domain::StreamId>& written) {
+void AggregateCache::drop_forgotten() {
+  for (Entry* entry : forgotten_) {
+    recency_.erase(entry->recency);
+    entries_.erase(entries_.find(*entry->stream));  // not erase(key): the key is the node's own
+  }
+  forgotten_.clear();
+}
+
+void AggregateCache::settle(std::span<Loaded* const> written) {
   std::vector<eventstore::Snapshot> snapshots;
-  auto take = [&](const std::string& stream, Entry& entry) {
-    snapshots.push_back({stream, entry.loaded.version, codec::encode_state(entry.loaded.state)});
-    entry.snapshot = entry.loaded.version;
+  auto take = [&](Entry& entry) {
+    snapshots.push_back({*entry.stream, entry.version, codec::encode_state(entry.state)});
+    entry.snapshot = entry.version;
   };
-  for (const auto& stream : written) {
-    auto it = entries_.find(stream.str());
-    if (it == entries_.end()) continue;
-    Entry& entry = it->second;
-    if (entry.loaded.unwritten > 0) --entry.loaded.unwritten;
-    if (entry.loaded.unwritten == 0 && due(entry)) take(it->first, entry);
+  for (Loaded* loaded : written) {
+    Entry& entry = entry_of(loaded);
+    if (entry.unwritten > 0) --entry.unwritten;
+    if (entry.unwritten == 0 && !entry.forgotten && due(entry)) take(entry);
   }
   // From the least recently used up, skipping what is still held.
   for (auto candidate = recency_.end(); entries_.size() > options_.capacity && candidate != recency_.begin();) {
     --candidate;
-    auto it = entries_.find(**candidate);
-    if (it->second.loaded.unwritten > 0) continue;
-    if (due(it->second)) take(it->first, it->second);
+    Entry& entry = **candidate;
+    if (entry.unwritten > 0 || entry.forgotten) continue;
+    if (due(entry)) take(entry);
     candidate = recency_.erase(candidate);
-    entries_.erase(it);
+    entries_.erase(entries_.find(*entry.stream));
   }
   if (snapshots.empty()) return;
   if (auto put = log_.put_snapshots(snapshots); !put) {
@@ -91,18 +110,14 @@ void AggregateCache::settle(const std::vector<domain::StreamId>& written) {
   }
 }
 
-AggregateCache::Entry& AggregateCache::insert(std::string stream, Entry entry) {
-  auto [it, inserted] = entries_.try_emplace(std::move(stream), std::move(entry));
-  recency_.push_front(&it->first);
+AggregateCache::Entry& AggregateCache::insert(const std::string& stream, Entry entry) {
+  auto [it, inserted] = entries_.try_emplace(stream, std::move(entry));
+  it->second.stream = &it->first;
+  recency_.push_front(&it->second);
   it->second.recency = recency_.begin();
   return it->second;
 }
 
 void AggregateCache::touch(Entry& entry) { recency_.splice(recency_.begin(), recency_, entry.recency); }
-
-void AggregateCache::erase(std::unordered_map<std::string, Entry>::iterator it) {
-  recency_.erase(it->second.recency);
-  entries_.erase(it);
-}
 
 }  // namespace tessera::pipeline::detail

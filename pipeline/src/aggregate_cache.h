@@ -3,8 +3,10 @@
 // the stream's latest snapshot and folds only the events after it. Not
 // thread-safe: the sequencer owns it.
 //
-// Pointers returned by load() stay valid until the next settle() or
-// forget() of that stream: a batch's decisions may hold them throughout.
+// Pointers returned by load() stay valid until the entry is evicted (by a
+// settle(), never while Loaded::unwritten counts a batch) or dropped (by
+// drop_forgotten()): a batch's decisions, and the reports of its write, may
+// hold them throughout.
 //
 // Decisions are folded in before they are written: the sequencer counts, in
 // Loaded::unwritten, the decided batches that write a stream, and until
@@ -16,6 +18,7 @@
 #include <algorithm>
 #include <list>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -48,46 +51,47 @@ class AggregateCache {
   // stream without events loads as monostate at version 0.
   eventstore::result<Loaded*> load(const domain::StreamId& stream);
 
-  // Claims a stream for a new aggregate: true, and the stream loads as empty
-  // without a read, when it has no events and the cache holds nothing of it
-  // (no earlier claim in this batch); false otherwise.
-  eventstore::result<bool> claim_fresh(const domain::StreamId& stream);
+  // Claims a stream for a new aggregate: the entry, which loads as empty
+  // without a read, when the stream has no events and the cache holds
+  // nothing of it (no earlier claim in this batch); nullptr otherwise.
+  eventstore::result<Loaded*> claim_fresh(const domain::StreamId& stream);
 
-  // Forgets a stream, held or not, so that the next load reads it from the
-  // log again.
-  void forget(const domain::StreamId& stream);
+  // Marks entries, held or not, to be dropped by drop_forgotten(), so that
+  // the next load reads their streams from the log again. Until then they
+  // are neither settled nor evicted; nothing may load them.
+  void forget(std::span<Loaded* const> entries);
+  void drop_forgotten();
 
-  // Called once a batch is durable, with the streams it counted in
+  // Called once a batch is durable, with the entries it counted in
   // Loaded::unwritten (as many times): snapshots those no longer unwritten
-  // that grew by `snapshot_every` events
-  // since their last snapshot, then evicts the least recently used aggregates
-  // not unwritten down to `capacity` (snapshotting those that grew as much). A
-  // snapshot that cannot be written is only logged: the log still holds
-  // everything.
-  void settle(const std::vector<domain::StreamId>& written);
+  // that grew by `snapshot_every` events since their last snapshot, then
+  // evicts the least recently used aggregates not unwritten down to
+  // `capacity` (snapshotting those that grew as much). A snapshot that
+  // cannot be written is only logged: the log still holds everything.
+  void settle(std::span<Loaded* const> written);
 
   std::size_t size() const { return entries_.size(); }
 
  private:
-  struct Entry {
-    Loaded loaded;
-    eventstore::StreamVersion snapshot;  // version of the stream's latest snapshot
-    std::list<const std::string*>::iterator recency;
+  struct Entry : Loaded {
+    const std::string* stream = nullptr;  // the key of entries_ it is the value of
+    eventstore::StreamVersion snapshot;   // version of the stream's latest snapshot
+    std::list<Entry*>::iterator recency;
+    bool forgotten = false;
   };
+  static Entry& entry_of(Loaded* loaded) { return static_cast<Entry&>(*loaded); }
 
-  Entry& insert(std::string stream, Entry entry);
+  Entry& insert(const std::string& stream, Entry entry);
   void touch(Entry& entry);
-  void erase(std::unordered_map<std::string, Entry>::iterator it);
-  bool due(const Entry& entry) const {
-    return entry.loaded.version.value >= entry.snapshot.value + options_.snapshot_every;
-  }
+  bool due(const Entry& entry) const { return entry.version.value >= entry.snapshot.value + options_.snapshot_every; }
   eventstore::result<Entry> read(const std::string& stream) const;
 
   eventstore::Log& log_;
   CacheOptions options_;
   std::unordered_map<std::string, Entry> entries_;
-  // Most recently used first; points at the keys of entries_ (stable nodes).
-  std::list<const std::string*> recency_;
+  // Most recently used first.
+  std::list<Entry*> recency_;
+  std::vector<Entry*> forgotten_;
 };
 
 // The state as an S; a default S ("does not exist") when it holds nothing.

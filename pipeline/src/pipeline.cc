@@ -165,8 +165,8 @@ class Pipeline::Sequencer {
     std::vector<Pending> batch;
     std::vector<Decided> decided;
     std::vector<eventstore::AppendRequest> requests;
-    std::vector<d::StreamId> touched;  // the streams its requests write, folded into the cache
-    std::vector<std::string> keys;     // the idempotency keys it records
+    std::vector<Loaded*> touched;   // the cache entries of the streams its requests write
+    std::vector<std::string> keys;  // the idempotency keys it records
     // Decided while earlier batches were unwritten: any of its decisions may
     // rest on theirs.
     bool after_unwritten = false;
@@ -188,7 +188,7 @@ class Pipeline::Sequencer {
 
   // What the syncer reports back to the sequencer about a job.
   struct Written {
-    std::vector<d::StreamId> touched;
+    std::vector<Loaded*> touched;
     std::vector<std::string> keys;
     // Its decisions, folded into the cache, are not all in the log: the write
     // failed, or was skipped after an earlier failure, or the log already
@@ -223,7 +223,7 @@ class Pipeline::Sequencer {
     }
   }
 
-  // Applies the writer's reports: the cache settles what was written, and
+  // Applies the syncer's reports: the cache settles what was written, and
   // after a failure forgets every decision not in the log, once no batch
   // decided on top of them is still on its way.
   void take_back(std::vector<Written> written) {
@@ -241,7 +241,7 @@ class Pipeline::Sequencer {
       }
     }
     if (w.invalidates) {
-      for (const auto& stream : w.touched) cache_.forget(stream);
+      cache_.forget(w.touched);
       return true;
     }
     cache_.settle(w.touched);
@@ -249,7 +249,7 @@ class Pipeline::Sequencer {
   }
 
   // Waits until every job handed to the writer has come back, and applies
-  // the reports (forgetting what a failure invalidated). Then nothing the
+  // the reports, then drops what a failure invalidated. Then nothing the
   // cache holds rests on a failed write, and the writer may write again.
   void drain() {
     while (jobs_in_flight_ > 0) {
@@ -261,6 +261,7 @@ class Pipeline::Sequencer {
       }
       for (auto& w : written) apply(w);
     }
+    cache_.drop_forgotten();
     std::lock_guard lock(writer_mutex_);
     poisoned_ = false;
   }
@@ -702,7 +703,7 @@ class Pipeline::Sequencer {
   // Turns decided events into one atomic append, each stream expected at the
   // version the decision saw, and folds them into the cache.
   eventstore::result<eventstore::AppendRequest> to_request(const d::Events& events, d::Timestamp now,
-                                                           std::vector<d::StreamId>& touched) {
+                                                           std::vector<Loaded*>& touched) {
     eventstore::AppendRequest request;
     request.recorded_at_micros = now.micros;
     request.writes.reserve(events.size());
@@ -726,7 +727,7 @@ class Pipeline::Sequencer {
         entry.write_in_request = request.writes.size();
         written.push_back(&entry);
         request.writes.push_back(eventstore::StreamWrite{e.stream.str(), entry.version, {}});
-        touched.push_back(e.stream);
+        touched.push_back(&entry);
         ++entry.unwritten;  // until the cache settles the write
       }
       request.writes[*entry.write_in_request].events.push_back(eventstore::ProposedEvent{
