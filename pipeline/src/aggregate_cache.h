@@ -30,6 +30,7 @@
 namespace tessera::pipeline::detail {
 
 struct Loaded {
+  const std::string* stream = nullptr;  // the stream it is the state of
   domain::AggregateState state;
   eventstore::StreamVersion version;
   // Decided batches that write the stream and are not yet reported written.
@@ -73,9 +74,9 @@ class AggregateCache {
   std::size_t size() const { return entries_.size(); }
 
  private:
+  // Its Loaded::stream is the key of entries_ it is the value of.
   struct Entry : Loaded {
-    const std::string* stream = nullptr;  // the key of entries_ it is the value of
-    eventstore::StreamVersion snapshot;   // version of the stream's latest snapshot
+    eventstore::StreamVersion snapshot;  // version of the stream's latest snapshot
     std::list<Entry*>::iterator recency;
     bool forgotten = false;
   };

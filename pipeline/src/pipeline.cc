@@ -538,7 +538,7 @@ class Pipeline::Sequencer {
   // and is remembered, so the decision that follows is discarded for it.
   class Loader {
    public:
-    explicit Loader(AggregateCache& cache) : cache_(cache) {}
+    Loader(AggregateCache& cache, std::vector<Loaded*>& used) : cache_(cache), used_(used) {}
 
     template <class S>
     const S& get(const d::StreamId& stream) {
@@ -548,6 +548,7 @@ class Pipeline::Sequencer {
         error_ = loaded.error();
         return kMissing;
       }
+      used_.push_back(loaded.value());
       return as<S>(*loaded.value());
     }
 
@@ -559,12 +560,14 @@ class Pipeline::Sequencer {
 
    private:
     AggregateCache& cache_;
+    std::vector<Loaded*>& used_;
     std::error_code error_;
   };
 
   // Loads each aggregate the command needs, then asks the domain.
   Decision decide(d::Command& command, d::Timestamp now) {
-    Loader load(cache_);
+    used_.clear();
+    Loader load(cache_, used_);
     const d::ContractState no_contract;
     const d::SessionState no_session;
     const d::CodeState no_code;
@@ -695,9 +698,25 @@ class Pipeline::Sequencer {
       // Also refuses a value drawn earlier in this batch: its stream is claimed.
       auto claimed = cache_.claim_fresh(d::code_stream(code.key));
       if (!claimed) return claimed.error();
-      if (claimed.value()) c.codes.push_back(std::move(code));
+      if (claimed.value() == nullptr) continue;
+      used_.push_back(claimed.value());
+      c.codes.push_back(std::move(code));
     }
     return eventstore::outcome::success();
+  }
+
+  // The cache entry of an event's stream. A decision's events are mostly on
+  // the streams it loaded or claimed (used_), in much the order it used them:
+  // the next few of those are looked at, from `next`, before the cache.
+  eventstore::result<Loaded*> recall(const d::StreamId& stream, std::size_t& next) {
+    constexpr std::size_t kLookAhead = 8;
+    for (std::size_t i = next; i < used_.size() && i < next + kLookAhead; ++i) {
+      if (*used_[i]->stream == stream.str()) {
+        next = i + 1;
+        return used_[i];
+      }
+    }
+    return cache_.load(stream);
   }
 
   // Turns decided events into one atomic append, each stream expected at the
@@ -715,8 +734,9 @@ class Pipeline::Sequencer {
     const auto forget_writes = [&] {
       for (Loaded* loaded : written) loaded->write_in_request.reset();
     };
+    std::size_t next_used = 0;
     for (const auto& e : events) {
-      auto loaded = cache_.load(e.stream);
+      auto loaded = recall(e.stream, next_used);
       if (!loaded) {
         forget_writes();
         return loaded.error();
@@ -744,6 +764,8 @@ class Pipeline::Sequencer {
   eventstore::Log& log_;
   const Sources& sources_;
   AggregateCache cache_;  // the sequencer's thread's
+  // The entries the decision under way loaded or claimed, in that order.
+  std::vector<Loaded*> used_;
   // Declared before the threads, so destroyed after they stop.
   Completer completer_;
 
