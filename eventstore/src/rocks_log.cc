@@ -8,9 +8,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdarg>
+#include <limits>
 #include <mutex>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "key_order.h"
 #include "record.h"
@@ -50,8 +50,12 @@ std::error_code from_status(const rocksdb::Status& s) {
 struct BatchStream {
   StreamVersion version;
   bool written = false;
+  // The last request that named it (its index in the batch): a request may
+  // name a stream once.
+  std::size_t named_by = std::numeric_limits<std::size_t>::max();
 };
-using BatchStreams = std::unordered_map<std::string, BatchStream>;
+// Keyed by views of the requests' stream names, which outlive the batch.
+using BatchStreams = std::unordered_map<std::string_view, BatchStream>;
 
 class RocksLog final : public Log {
  public:
@@ -263,6 +267,8 @@ class RocksLog final : public Log {
     // requests accepted so far; those written, each once (stable map nodes).
     BatchStreams versions;
     std::vector<const BatchStreams::value_type*> written;
+    // The entries of the request being written, one per write.
+    std::vector<BatchStreams::value_type*> named;
     // Keys recorded by the requests accepted so far in this batch.
     std::unordered_map<std::string, IdempotencyRecord> keys;
     Position next = written_head_;
@@ -280,7 +286,8 @@ class RocksLog final : public Log {
     versions.reserve(writes);
     written.reserve(writes);
     index_entries.reserve(writes);
-    for (const auto& request : requests) {
+    for (std::size_t r = 0; r < requests.size(); ++r) {
+      const AppendRequest& request = requests[r];
       if (request.idempotency_key) {
         const bool in_batch = keys.contains(*request.idempotency_key);
         auto recorded = recorded_key(*request.idempotency_key, keys);
@@ -297,14 +304,15 @@ class RocksLog final : public Log {
         }
       }
       rests_on_write.push_back(true);
-      auto checked = check_versions(request, versions);
+      auto checked = check_versions(request, r, versions, named);
       if (!checked) {
         results.emplace_back(checked.error());
         continue;
       }
       AppendResult appended{Position{next.value + 1}, next, false};
-      for (const auto& write : request.writes) {
-        auto& entry = *versions.find(write.stream);  // check_versions put it there
+      for (std::size_t w = 0; w < request.writes.size(); ++w) {
+        const StreamWrite& write = request.writes[w];
+        auto& entry = *named[w];
         if (!entry.second.written) {
           entry.second.written = true;
           written.push_back(&entry);
@@ -389,27 +397,31 @@ class RocksLog final : public Log {
     return read_key(key);
   }
 
-  result<void> check_versions(const AppendRequest& request, BatchStreams& versions) const {
+  // Checks the request (number `index` of the batch) against the versions
+  // its streams stand at, and gives the entry of each of its writes in
+  // `named`, in order.
+  result<void> check_versions(const AppendRequest& request, std::size_t index, BatchStreams& versions,
+                              std::vector<BatchStreams::value_type*>& named) const {
+    named.clear();
     if (request.writes.empty()) return errc::invalid_argument;
     for (const auto& write : request.writes) {
       if (write.stream.empty() || write.events.empty()) return errc::invalid_argument;
-      auto it = versions.find(write.stream);
-      if (it == versions.end()) {
+      auto [it, inserted] = versions.try_emplace(write.stream);
+      if (inserted) {
         auto current = stream_version(write.stream);
-        if (!current) return current.error();
-        it = versions.emplace(write.stream, BatchStream{current.value()}).first;
+        if (!current) {
+          versions.erase(it);
+          return current.error();
+        }
+        it->second.version = current.value();
+      } else if (it->second.named_by == index) {
+        // A stream written twice in one request would need the second
+        // write's expected version to account for the first: refused.
+        return errc::invalid_argument;
       }
+      it->second.named_by = index;
       if (write.expected && *write.expected != it->second.version) return errc::version_conflict;
-    }
-    // Streams written twice in one request would need the second write's
-    // expected version to account for the first: refuse that shape. (A set,
-    // not a pairwise scan: a batch of a million codes is one request.)
-    if (request.writes.size() > 1) {
-      std::unordered_set<std::string_view> seen;
-      seen.reserve(request.writes.size());
-      for (const auto& write : request.writes) {
-        if (!seen.insert(write.stream).second) return errc::invalid_argument;
-      }
+      named.push_back(&*it);
     }
     return outcome::success();
   }
