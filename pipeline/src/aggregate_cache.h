@@ -57,6 +57,10 @@ class AggregateCache {
   // nothing of it (no earlier claim in this batch); nullptr otherwise.
   eventstore::result<Loaded*> claim_fresh(const domain::StreamId& stream);
 
+  // Makes room for `more` entries at once (a batch about to claim them),
+  // rather than growing the table step by step.
+  void reserve_more(std::size_t more) { entries_.reserve(entries_.size() + more); }
+
   // Marks entries, held or not, to be dropped by drop_forgotten(), so that
   // the next load reads their streams from the log again. Until then they
   // are neither settled nor evicted; nothing may load them.

@@ -693,6 +693,8 @@ class Pipeline::Sequencer {
     }
     c.codes.clear();
     c.codes.reserve(wanted);
+    cache_.reserve_more(wanted);
+    used_.reserve(used_.size() + wanted);
     while (c.codes.size() < wanted) {
       d::CodeValue code = d::make_code(sources_.random_u64(), c.prefix);
       // Also refuses a value drawn earlier in this batch: its stream is claimed.
