@@ -50,21 +50,33 @@ eventstore::result<AggregateCache::Entry> AggregateCache::read(const std::string
   return entry;
 }
 
-eventstore::result<Loaded*> AggregateCache::claim_fresh(const domain::StreamId& stream) {
+eventstore::result<std::vector<Loaded*>> AggregateCache::claim_fresh(std::span<const domain::StreamId> streams) {
   // Inserted first, taken back if the log has the stream: one lookup of the
   // cache, not two, for what is nearly always a fresh stream.
-  auto [it, inserted] = entries_.try_emplace(stream.str());
-  if (!inserted) return nullptr;
-  auto version = log_.stream_version(stream.str());
-  if (!version || version.value().value != 0) {
-    entries_.erase(it);
-    if (!version) return version.error();
-    return nullptr;
+  entries_.reserve(entries_.size() + streams.size());
+  std::vector<Loaded*> claimed(streams.size(), nullptr);
+  std::vector<std::string_view> names;
+  names.reserve(streams.size());
+  for (std::size_t i = 0; i < streams.size(); ++i) {
+    auto [it, inserted] = entries_.try_emplace(streams[i].str());
+    if (!inserted) continue;
+    it->second.stream = &it->first;
+    recency_.push_front(&it->second);
+    it->second.recency = recency_.begin();
+    claimed[i] = &it->second;
+    names.push_back(it->first);
   }
-  it->second.stream = &it->first;
-  recency_.push_front(&it->second);
-  it->second.recency = recency_.begin();
-  return &it->second;
+  auto versions = log_.stream_versions(names);
+  std::size_t asked = 0;
+  for (auto& entry : claimed) {
+    if (entry == nullptr) continue;
+    if (!versions || versions.value()[asked++].value != 0) {
+      erase(entry_of(entry));
+      entry = nullptr;
+    }
+  }
+  if (!versions) return versions.error();
+  return claimed;
 }
 
 void AggregateCache::forget(std::span<Loaded* const> entries) {
@@ -77,10 +89,7 @@ void AggregateCache::forget(std::span<Loaded* const> entries) {
 }
 
 void AggregateCache::drop_forgotten() {
-  for (Entry* entry : forgotten_) {
-    recency_.erase(entry->recency);
-    entries_.erase(entries_.find(*entry->stream));  // not erase(key): the key is the node's own
-  }
+  for (Entry* entry : forgotten_) erase(*entry);
   forgotten_.clear();
 }
 
@@ -101,8 +110,8 @@ void AggregateCache::settle(std::span<Loaded* const> written) {
     Entry& entry = **candidate;
     if (entry.unwritten > 0 || entry.forgotten) continue;
     if (due(entry)) take(entry);
-    candidate = recency_.erase(candidate);
-    entries_.erase(entries_.find(*entry.stream));
+    ++candidate;  // past the entry: erase() unlinks only its own node
+    erase(entry);
   }
   if (snapshots.empty()) return;
   if (auto put = log_.put_snapshots(snapshots); !put) {
@@ -116,6 +125,11 @@ AggregateCache::Entry& AggregateCache::insert(const std::string& stream, Entry e
   recency_.push_front(&it->second);
   it->second.recency = recency_.begin();
   return it->second;
+}
+
+void AggregateCache::erase(Entry& entry) {
+  recency_.erase(entry.recency);
+  entries_.erase(entries_.find(*entry.stream));  // not erase(key): the key is the entry's own
 }
 
 void AggregateCache::touch(Entry& entry) { recency_.splice(recency_.begin(), recency_, entry.recency); }

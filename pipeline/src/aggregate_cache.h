@@ -52,14 +52,11 @@ class AggregateCache {
   // stream without events loads as monostate at version 0.
   eventstore::result<Loaded*> load(const domain::StreamId& stream);
 
-  // Claims a stream for a new aggregate: the entry, which loads as empty
-  // without a read, when the stream has no events and the cache holds
-  // nothing of it (no earlier claim in this batch); nullptr otherwise.
-  eventstore::result<Loaded*> claim_fresh(const domain::StreamId& stream);
-
-  // Makes room for `more` entries at once (a batch about to claim them),
-  // rather than growing the table step by step.
-  void reserve_more(std::size_t more) { entries_.reserve(entries_.size() + more); }
+  // Claims streams for new aggregates: for each, in order, the entry, which
+  // loads as empty without a read, when the stream has no events and the
+  // cache holds nothing of it (no earlier claim, in this call or this
+  // batch); nullptr otherwise. The log is asked about all of them at once.
+  eventstore::result<std::vector<Loaded*>> claim_fresh(std::span<const domain::StreamId> streams);
 
   // Marks entries, held or not, to be dropped by drop_forgotten(), so that
   // the next load reads their streams from the log again. Until then they
@@ -87,6 +84,7 @@ class AggregateCache {
   static Entry& entry_of(Loaded* loaded) { return static_cast<Entry&>(*loaded); }
 
   Entry& insert(const std::string& stream, Entry entry);
+  void erase(Entry& entry);
   void touch(Entry& entry);
   bool due(const Entry& entry) const { return entry.version.value >= entry.snapshot.value + options_.snapshot_every; }
   eventstore::result<Entry> read(const std::string& stream) const;

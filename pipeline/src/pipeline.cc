@@ -693,16 +693,24 @@ class Pipeline::Sequencer {
     }
     c.codes.clear();
     c.codes.reserve(wanted);
-    cache_.reserve_more(wanted);
     used_.reserve(used_.size() + wanted);
     while (c.codes.size() < wanted) {
-      d::CodeValue code = d::make_code(sources_.random_u64(), c.prefix);
+      std::vector<d::CodeValue> drawn;
+      std::vector<d::StreamId> streams;
+      drawn.reserve(wanted - c.codes.size());
+      streams.reserve(wanted - c.codes.size());
+      while (drawn.size() < wanted - c.codes.size()) {
+        drawn.push_back(d::make_code(sources_.random_u64(), c.prefix));
+        streams.push_back(d::code_stream(drawn.back().key));
+      }
       // Also refuses a value drawn earlier in this batch: its stream is claimed.
-      auto claimed = cache_.claim_fresh(d::code_stream(code.key));
+      auto claimed = cache_.claim_fresh(streams);
       if (!claimed) return claimed.error();
-      if (claimed.value() == nullptr) continue;
-      used_.push_back(claimed.value());
-      c.codes.push_back(std::move(code));
+      for (std::size_t i = 0; i < drawn.size(); ++i) {
+        if (claimed.value()[i] == nullptr) continue;
+        used_.push_back(claimed.value()[i]);
+        c.codes.push_back(std::move(drawn[i]));
+      }
     }
     return eventstore::outcome::success();
   }

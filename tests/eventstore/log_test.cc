@@ -379,6 +379,27 @@ TEST_F(LogTest, ReopenPreservesEverything) {
   EXPECT_FALSE(report.broken.has_value());
 }
 
+// Enough streams for the log to read them on two threads: each answer is
+// the stream's own, in order.
+TEST_F(LogTest, StreamVersionsAnswerEachStreamInOrderHoweverMany) {
+  std::vector<AppendRequest> requests;
+  for (int i = 0; i < 3'000; ++i) {
+    std::vector<ProposedEvent> events(static_cast<std::size_t>(i % 3 + 1), ev("x"));
+    requests.push_back(req({to(cat("s", std::to_string(i)), kAny, std::move(events))}));
+  }
+  for (const auto& r : log_->append_batch(requests)) ASSERT_TRUE(r);
+  std::vector<std::string> names;
+  for (int i = 0; i < 40'000; ++i) names.push_back(cat("s", std::to_string(i)));
+  const std::vector<std::string_view> views(names.begin(), names.end());
+  const auto versions = log_->stream_versions(views);
+  ASSERT_TRUE(versions);
+  ASSERT_EQ(versions.value().size(), names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::uint64_t expected = i < 3'000 ? i % 3 + 1 : 0;
+    ASSERT_EQ(versions.value()[i].value, expected) << names[i];
+  }
+}
+
 TEST_F(LogTest, StreamVersionIsReadBackAfterReopen) {
   for (int i = 0; i < 7; ++i) ok(req({to("s", kAny, {ev(std::to_string(i))})}));
   reopen();

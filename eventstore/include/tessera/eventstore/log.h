@@ -107,6 +107,20 @@ class Log {
   // StreamVersion{0} when it does not exist.
   virtual result<StreamVersion> stream_version(std::string_view stream) const = 0;
 
+  // stream_version() of many streams, in order; the first failure fails the
+  // call. A log may read them concurrently (the RocksDB log reads a long
+  // list on two threads).
+  virtual result<std::vector<StreamVersion>> stream_versions(std::span<const std::string_view> streams) const {
+    std::vector<StreamVersion> out;
+    out.reserve(streams.size());
+    for (const auto stream : streams) {
+      auto version = stream_version(stream);
+      if (!version) return version.error();
+      out.push_back(version.value());
+    }
+    return out;
+  }
+
   // What an append recorded under `key` (its positions, replayed = true, and
   // its fingerprint); nullopt when the key is unknown. Like the reads, it
   // sees a prefix of the log: a key whose append is not yet durable reads as
