@@ -164,10 +164,15 @@ class RocksLog final : public Log {
   result<StreamVersion> stream_version(std::string_view stream) const override {
     if (failed_.load()) return errc::io_error;
     std::string value;
-    const auto s = db_->Get(rocksdb::ReadOptions(), heads_, stream, &value);
-    if (s.IsNotFound()) return StreamVersion{0};
-    if (!s.ok()) return from_status(s);
-    return StreamVersion{decode_u64(value)};
+    const auto head = db_->Get(rocksdb::ReadOptions(), heads_, stream, &value);
+    if (head.ok()) return StreamVersion{decode_u64(value)};
+    if (!head.IsNotFound()) return from_status(head);
+    // No head: the stream has one event at most (see write()), and has one
+    // if its index names a first version.
+    const auto first = db_->Get(rocksdb::ReadOptions(), streams_, detail::stream_key(stream, StreamVersion{1}), &value);
+    if (first.ok()) return StreamVersion{1};
+    if (first.IsNotFound()) return StreamVersion{0};
+    return from_status(first);
   }
 
   result<std::vector<StreamVersion>> stream_versions(std::span<const std::string_view> streams) const override {
@@ -305,7 +310,11 @@ class RocksLog final : public Log {
     // Stream index and head entries, put in key order after the loop: the
     // memtable takes a batch's keys far faster in order than in the random
     // order of a code batch's streams. The index keys are sorted as views (a
-    // million strings move slowly); each is unique, stream and version.
+    // million strings move slowly); each is unique, stream and version. A
+    // stream gets a head only with its second event: most streams (a code
+    // never used, a registration, a contract) keep one event, and for them
+    // the index's first entry says as much as a head would, for one key less
+    // to insert into a memtable in random order.
     std::vector<std::pair<std::string, std::uint64_t>> index_entries;
     // Whether each answer holds only if this batch's write succeeds.
     std::vector<bool> rests_on_write;
@@ -375,6 +384,7 @@ class RocksLog final : public Log {
     std::vector<std::pair<std::string_view, std::uint64_t>> index_in_order(index_entries.begin(), index_entries.end());
     detail::sort_bytewise(index_in_order, [](const auto& entry) { return entry.first; });
     for (const auto& [key, position] : index_in_order) batch.Put(streams_, key, encode_u64(position));
+    std::erase_if(written, [](const BatchStreams::value_type* entry) { return entry->second.version.value < 2; });
     detail::sort_bytewise(written,
                           [](const BatchStreams::value_type* entry) { return std::string_view(entry->first); });
     for (const auto* entry : written) batch.Put(heads_, entry->first, encode_u64(entry->second.version.value));
@@ -502,16 +512,17 @@ result<std::unique_ptr<Log>> Log::open(const std::filesystem::path& dir, LogOpti
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions point_lookups;
   point_lookups.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  // A bloom filter over the memtable's keys too: most lookups here are for
-  // streams and keys that do not exist yet (a fresh code, a new key), and a
-  // miss then costs no skiplist search.
+  // Families read by whole key (the stream index too: stream_version() asks
+  // it for a stream's first entry) get bloom filters, over the memtable's
+  // keys as well: most lookups are for streams and keys that do not exist yet
+  // (a fresh code, a new key), and a miss then costs no skiplist search.
   point_lookups.memtable_prefix_bloom_size_ratio = 0.1;
   point_lookups.memtable_whole_key_filtering = true;
 
   const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
       {kEvents, rocksdb::ColumnFamilyOptions()},
-      {kStreams, rocksdb::ColumnFamilyOptions()},
+      {kStreams, point_lookups},
       {kHeads, point_lookups},
       {kMeta, rocksdb::ColumnFamilyOptions()},
       {kIdempotency, point_lookups},

@@ -409,6 +409,33 @@ TEST_F(LogTest, StreamVersionIsReadBackAfterReopen) {
   EXPECT_EQ(log_->head().value, 7U);
 }
 
+// Streams of none, one, two and many events, some grown one event at a time
+// and some at once, some sharing a prefix: each version is its own, before
+// and after a reopen, and expected versions are checked against it.
+TEST_F(LogTest, EveryStreamLengthReadsItsVersion) {
+  ok(req({to("one", v(0), {ev("1")})}));
+  ok(req({to("two", v(0), {ev("1"), ev("2")})}));
+  ok(req({to("grown", v(0), {ev("1")})}));
+  ok(req({to("grown", v(1), {ev("2")})}));
+  ok(req({to("grown", v(2), {ev("3")})}));
+  ok(req({to("on", v(0), {ev("1")}), to("one-more", v(0), {ev("1")})}));
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(version("none"), 0U);
+    EXPECT_EQ(version("o"), 0U);
+    EXPECT_EQ(version("one"), 1U);
+    EXPECT_EQ(version("on"), 1U);
+    EXPECT_EQ(version("one-more"), 1U);
+    EXPECT_EQ(version("two"), 2U);
+    EXPECT_EQ(version("grown"), 3U);
+    EXPECT_TRUE(Fails(log_->append(req({to("one", v(0), {ev("again")})})), errc::version_conflict));
+    EXPECT_TRUE(Fails(log_->append(req({to("grown", v(2), {ev("stale")})})), errc::version_conflict));
+    reopen();
+  }
+  ok(req({to("one", v(1), {ev("2")})}));
+  EXPECT_EQ(version("one"), 2U);
+  EXPECT_EQ(versions(stream("one")), range(1, 2));
+}
+
 TEST_F(LogTest, MetaIsAKeyValueSpaceThatSurvivesReopen) {
   EXPECT_EQ(log_->get_meta("k").value(), std::nullopt);
   ASSERT_TRUE(log_->put_meta("k", "1"));
