@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 
 #include "tessera/domain/streams.h"
@@ -228,7 +229,7 @@ Result<Events> decide(const GenerateBatch& command, const BatchState& batch, con
   if (command.codes.size() != quantity) {
     return reject(errc::validation, "one fresh code value is needed per code");
   }
-  std::unordered_set<std::string> distinct;
+  std::unordered_set<std::string_view> distinct;  // views of the command's own keys
   distinct.reserve(command.codes.size());
   for (const auto& code : command.codes) {
     if (!distinct.insert(code.key).second) return reject(errc::already_exists, "code values repeat");
