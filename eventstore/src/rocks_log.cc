@@ -163,16 +163,17 @@ class RocksLog final : public Log {
 
   result<StreamVersion> stream_version(std::string_view stream) const override {
     if (failed_.load()) return errc::io_error;
+    // A stream without a first event has none (the one lookup for a fresh
+    // stream, what most lookups are for); one with a first event and no
+    // head has only that one (a head comes with the second: see write()).
     std::string value;
-    const auto head = db_->Get(rocksdb::ReadOptions(), heads_, stream, &value);
-    if (head.ok()) return StreamVersion{decode_u64(value)};
-    if (!head.IsNotFound()) return from_status(head);
-    // No head: the stream has one event at most (see write()), and has one
-    // if its index names a first version.
     const auto first = db_->Get(rocksdb::ReadOptions(), streams_, detail::stream_key(stream, StreamVersion{1}), &value);
-    if (first.ok()) return StreamVersion{1};
     if (first.IsNotFound()) return StreamVersion{0};
-    return from_status(first);
+    if (!first.ok()) return from_status(first);
+    const auto head = db_->Get(rocksdb::ReadOptions(), heads_, stream, &value);
+    if (head.IsNotFound()) return StreamVersion{1};
+    if (!head.ok()) return from_status(head);
+    return StreamVersion{decode_u64(value)};
   }
 
   result<std::vector<StreamVersion>> stream_versions(std::span<const std::string_view> streams) const override {
