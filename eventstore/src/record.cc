@@ -56,13 +56,14 @@ class Reader {
 // SHA-256 through a digest fetched once and a context kept per thread:
 // OpenSSL 3's one-shot SHA256() looks the algorithm up on every call, which
 // cost as much as the hashing of a record.
-Hash sha256(std::string_view bytes) {
+Hash sha256(std::string_view first, std::string_view second) {
   static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
                                                                                      &EVP_MD_CTX_free);
   Hash out{};
   if (kSha256 == nullptr || context == nullptr || EVP_DigestInit_ex(context.get(), kSha256, nullptr) != 1 ||
-      EVP_DigestUpdate(context.get(), bytes.data(), bytes.size()) != 1 ||
+      EVP_DigestUpdate(context.get(), first.data(), first.size()) != 1 ||
+      EVP_DigestUpdate(context.get(), second.data(), second.size()) != 1 ||
       EVP_DigestFinal_ex(context.get(), out.data(), nullptr) != 1) {
     throw std::runtime_error("OpenSSL's SHA-256 failed");
   }
@@ -113,10 +114,15 @@ std::uint64_t decode_u64(std::string_view bytes) {
 }
 
 std::string stream_key(std::string_view stream, StreamVersion version) {
-  std::string key(stream);
-  key.push_back('\0');
-  key += encode_u64(version.value);
+  std::string key;
+  append_stream_key(key, stream, version);
   return key;
+}
+
+void append_stream_key(std::string& out, std::string_view stream, StreamVersion version) {
+  out.append(stream);
+  out.push_back('\0');
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((version.value >> shift) & 0xFFU));
 }
 
 std::string encode_record(const RecordedEvent& event) {
@@ -160,9 +166,7 @@ std::optional<IdempotencyRecord> decode_idempotency(std::string_view bytes) {
 }
 
 Hash chain_hash(const Hash& previous, const RecordedEvent& event) {
-  std::string bytes(reinterpret_cast<const char*>(previous.data()), previous.size());
-  bytes += content(event);
-  return sha256(bytes);
+  return sha256(std::string_view(reinterpret_cast<const char*>(previous.data()), previous.size()), content(event));
 }
 
 std::string encode_snapshot(StreamVersion version, std::string_view state) {
@@ -176,18 +180,13 @@ std::optional<Snapshot> decode_snapshot(std::string_view stream, std::string_vie
   return Snapshot{std::string(stream), StreamVersion{decode_u64(bytes.substr(0, 8))}, std::string(bytes.substr(8))};
 }
 
-std::string encode_chained(const Hash& previous, const NewEvent& event, Hash& hash) {
-  // previous || content || room for the hash: hash the first two, then drop
-  // the previous hash and append the new one.
-  std::string out;
-  out.reserve(2 * previous.size() + content_size(event));
-  out.append(reinterpret_cast<const char*>(previous.data()), previous.size());
+void encode_chained(const Hash& previous, const NewEvent& event, Hash& hash, std::string& out) {
+  // The content, then its hash over the previous hash and it.
+  out.clear();
+  out.reserve(content_size(event) + previous.size());
   append_content(out, event);
-  const Hash next = sha256(out);
-  out.erase(0, previous.size());
-  out.append(reinterpret_cast<const char*>(next.data()), next.size());
-  hash = next;
-  return out;
+  hash = sha256(std::string_view(reinterpret_cast<const char*>(previous.data()), previous.size()), out);
+  out.append(reinterpret_cast<const char*>(hash.data()), hash.size());
 }
 
 }  // namespace tessera::eventstore::detail

@@ -16,6 +16,8 @@ std::uint64_t decode_u64(std::string_view bytes);
 
 // Key of a stream index entry: stream, a NUL, then the version.
 std::string stream_key(std::string_view stream, StreamVersion version);
+// The same, appended to `out`.
+void append_stream_key(std::string& out, std::string_view stream, StreamVersion version);
 
 // The value stored at an event's position.
 std::string encode_record(const RecordedEvent& event);
@@ -47,7 +49,8 @@ struct NewEvent {
 
 // The record of a new event chained to `previous`, encoding its content once:
 // the same bytes as encode_record() of the event with hash = chain_hash(),
-// which it stores in `hash`.
-std::string encode_chained(const Hash& previous, const NewEvent& event, Hash& hash);
+// which it stores in `hash`. Written over `out`, whose capacity a caller
+// encoding many records reuses.
+void encode_chained(const Hash& previous, const NewEvent& event, Hash& hash, std::string& out);
 
 }  // namespace tessera::eventstore::detail

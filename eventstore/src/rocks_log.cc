@@ -297,7 +297,10 @@ class RocksLog final : public Log {
       results.assign(requests.size(), make_error_code(errc::io_error));
       return results;
     }
-    rocksdb::WriteBatch batch;
+    // Room for everything at once: a batch of a million codes grows to
+    // hundreds of megabytes, and growing it by doubling copied it over and
+    // over.
+    rocksdb::WriteBatch batch(expected_batch_bytes(requests));
     // The streams the batch's requests name, as they stand after the
     // requests accepted so far; those written, each once (stable map nodes).
     BatchStreams versions;
@@ -316,7 +319,16 @@ class RocksLog final : public Log {
     // never used, a registration, a contract) keep one event, and for them
     // the index's first entry says as much as a head would, for one key less
     // to insert into a memtable in random order.
-    std::vector<std::pair<std::string, std::uint64_t>> index_entries;
+    // The keys are written one after the other into one string, each entry
+    // its key's offset and length and the position, the views taken after.
+    std::string index_keys;
+    struct IndexEntry {
+      std::size_t offset;
+      std::size_t length;
+      std::uint64_t position;
+    };
+    std::vector<IndexEntry> index_entries;
+    std::string record;  // one event's, its capacity reused
     // Whether each answer holds only if this batch's write succeeds.
     std::vector<bool> rests_on_write;
     rests_on_write.reserve(requests.size());
@@ -365,12 +377,14 @@ class RocksLog final : public Log {
                                        proposed.schema,
                                        request.recorded_at_micros,
                                        proposed.payload};
-          const std::string record = detail::encode_chained(hash, event, hash);
+          detail::encode_chained(hash, event, hash, record);
           next = event.position;
           version = event.version;
           const std::string position = encode_u64(event.position.value);
           batch.Put(events_, position, record);
-          index_entries.emplace_back(detail::stream_key(event.stream, event.version), event.position.value);
+          const std::size_t offset = index_keys.size();
+          detail::append_stream_key(index_keys, event.stream, event.version);
+          index_entries.push_back({offset, index_keys.size() - offset, event.position.value});
         }
       }
       appended.last = next;
@@ -382,7 +396,11 @@ class RocksLog final : public Log {
       results.emplace_back(appended);
     }
     if (next == written_head_) return results;
-    std::vector<std::pair<std::string_view, std::uint64_t>> index_in_order(index_entries.begin(), index_entries.end());
+    std::vector<std::pair<std::string_view, std::uint64_t>> index_in_order;
+    index_in_order.reserve(index_entries.size());
+    for (const auto& entry : index_entries) {
+      index_in_order.emplace_back(std::string_view(index_keys).substr(entry.offset, entry.length), entry.position);
+    }
     detail::sort_bytewise(index_in_order, [](const auto& entry) { return entry.first; });
     for (const auto& [key, position] : index_in_order) batch.Put(streams_, key, encode_u64(position));
     std::erase_if(written, [](const BatchStreams::value_type* entry) { return entry->second.version.value < 2; });
@@ -408,6 +426,23 @@ class RocksLog final : public Log {
     // A synced write syncs the WAL's earlier writes too.
     if (durable) publish(next);
     return results;
+  }
+
+  // About what a WriteBatch of these requests holds: per event its record
+  // (fixed fields, stream, type, payload, hash), its position key, and its
+  // index entry (stream, version, position), with RocksDB's per-entry
+  // framing.
+  static std::size_t expected_batch_bytes(std::span<const AppendRequest> requests) {
+    constexpr std::size_t kFixedPerEvent = 3 * 8 + 4 * 4 + 32 + 8 + (1 + 8 + 8) + 2 * 8;
+    std::size_t bytes = 0;
+    for (const auto& request : requests) {
+      for (const auto& write : request.writes) {
+        for (const auto& event : write.events) {
+          bytes += kFixedPerEvent + 2 * write.stream.size() + event.type.size() + event.payload.size();
+        }
+      }
+    }
+    return bytes;
   }
 
   void publish(Position durable) {
