@@ -170,11 +170,17 @@ class Pipeline::Sequencer {
     // Decided while earlier batches were unwritten: any of its decisions may
     // rest on theirs.
     bool after_unwritten = false;
+    // The sequencer's epoch when it was decided: each drain() begins a new
+    // one, after which nothing decided rests on anything before.
+    std::uint64_t epoch = 0;
   };
 
   // Jobs the writer took together, on their way to the syncer.
   struct WrittenGroup {
     std::deque<Job> jobs;
+    // Their requests, together; freed by the syncer after the answers are
+    // out (a million codes take a while to free).
+    std::vector<eventstore::AppendRequest> requests;
     // The log's answer to each of their requests, in order; empty when
     // nothing was written (`skipped`).
     std::vector<eventstore::result<eventstore::AppendResult>> results;
@@ -262,6 +268,7 @@ class Pipeline::Sequencer {
       for (auto& w : written) apply(w);
     }
     cache_.drop_forgotten();
+    ++epoch_;
     std::lock_guard lock(writer_mutex_);
     poisoned_ = false;
   }
@@ -269,6 +276,7 @@ class Pipeline::Sequencer {
   void decide_batch(std::vector<Pending>& batch) {
     Job job;
     job.after_unwritten = jobs_in_flight_ > 0;
+    job.epoch = epoch_;
     auto& decided = job.decided;
     decided.reserve(batch.size());
     const d::Timestamp now = sources_.now();
@@ -370,10 +378,9 @@ class Pipeline::Sequencer {
       group.failure = Refusal{eventstore::errc::io_error, "an earlier group commit failed; try again"};
       return;
     }
-    std::vector<eventstore::AppendRequest> requests;
-    for (auto& job : group.jobs) std::ranges::move(job.requests, std::back_inserter(requests));
-    if (requests.empty()) return;
-    group.results = log_.write_batch(requests);
+    for (auto& job : group.jobs) std::ranges::move(job.requests, std::back_inserter(group.requests));
+    if (group.requests.empty()) return;
+    group.results = log_.write_batch(group.requests);
     for (const auto& r : group.results) {
       if (!r && !group.failure) group.failure = refusal(r.error());
       if (r && r.value().replayed) group.unwritten = true;
@@ -408,18 +415,24 @@ class Pipeline::Sequencer {
   // group with nothing written still waits here: its answers may rest on the
   // decisions of groups written before it.
   void sync(std::deque<WrittenGroup>& groups) {
+    std::optional<Refusal> failure;
     if (std::ranges::any_of(groups, &WrittenGroup::needs_sync)) {
       if (auto synced = log_.sync(); !synced) {
-        const Refusal failure = refusal(synced.error());
-        spdlog::warn("group commit not synced: {}", failure.detail);
-        for (auto& group : groups) {
-          if (!group.needs_sync) continue;
-          if (!group.failure) group.failure = failure;
-          for (auto& r : group.results) {
-            if (r) r = synced.error();
-          }
-        }
+        failure = refusal(synced.error());
+        spdlog::warn("group commit not synced: {}", failure->detail);
+        failed_sync_epoch_ = groups.back().jobs.front().epoch;
         poison();
+      }
+    }
+    // After a failed sync, every group decided before the sequencer drained
+    // (in this round or a later one, written or not: one that wrote nothing
+    // may have decided on one whose write is now unsure) fails with it.
+    for (auto& group : groups) {
+      if (group.failure || failed_sync_epoch_ != group.jobs.front().epoch) continue;
+      group.failure =
+          failure ? *failure : Refusal{eventstore::errc::io_error, "an earlier group commit failed; try again"};
+      for (auto& r : group.results) {
+        if (r) r = make_error_code(eventstore::errc::io_error);
       }
     }
     const eventstore::Position head = log_.head();
@@ -797,6 +810,11 @@ class Pipeline::Sequencer {
   std::deque<Job> jobs_;
   bool poisoned_ = false;  // a write failed and the sequencer has not caught up
   bool writer_stopping_ = false;
+
+  std::uint64_t epoch_ = 0;  // the sequencer's thread's
+
+  // The epoch of the last failed sync: the syncer's thread's.
+  std::optional<std::uint64_t> failed_sync_epoch_;
 
   // Written groups for the syncer; guarded by syncer_mutex_.
   std::mutex syncer_mutex_;

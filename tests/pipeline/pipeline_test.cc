@@ -1105,4 +1105,31 @@ TEST_F(ControlledPipelineTest, ACommandWhoseSyncFailedIsNotAcceptedAndNothingIsD
   EXPECT_EQ(tessera::retry_advice(b.error().code), tessera::retry::call);
 }
 
+// B is refused on A's use of the code ("code-exhausted", nothing to write)
+// while A's write waits for its sync, which then fails: the code may be
+// unused after all, so B must not hear the final refusal, though its group
+// commit, in a later round than A's, needed no sync of its own.
+TEST_F(ControlledPipelineTest, ARefusalDecidedOnAWriteWhoseSyncFailedIsNotFinal) {
+  create_contract_and_session(10);
+  const auto codes = generate("b1", 1);
+  ASSERT_EQ(codes.size(), 1U);
+  const int sync = controlled_->syncs() + 1;
+  controlled_->hold_sync(sync);
+  controlled_->fail_sync(sync);
+  auto a = pipeline_->submit(redeem(codes[0].key, "alice@example.com", "r1"));
+  ASSERT_TRUE(controlled_->wait_until_sync_held(sync));
+  auto b = pipeline_->submit(redeem(codes[0].key, "bob@example.com", "r2"));
+  // Time for B to be decided and to pass the writer before the sync fails
+  // (nothing observable marks it; if B is slower, the writer refuses it for
+  // the failure instead, and the test passes without testing this path).
+  EXPECT_EQ(b.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout)
+      << "B was answered before the sync A's use rests on";
+  controlled_->release_sync(sync);
+  EXPECT_TRUE(IsRefused(a.get(), es::make_error_code(es::errc::io_error)));
+  const auto refused = b.get();
+  ASSERT_FALSE(refused);
+  EXPECT_NE(tessera::retry_advice(refused.error().code), tessera::retry::no)
+      << "B was told " << describe(refused) << " although A's use of the code may not be durable";
+}
+
 }  // namespace
