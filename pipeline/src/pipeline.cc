@@ -742,6 +742,26 @@ class Pipeline::Sequencer {
     return cache_.load(stream);
   }
 
+  // The events' JSON, in order. Encoding is pure and, for a big decision (a
+  // million codes: half a second), split across two threads: the writer's
+  // is idle while the sequencer decides a batch that big.
+  static std::vector<std::string> encode_payloads(const d::Events& events) {
+    std::vector<std::string> payloads(events.size());
+    auto encode = [&](std::size_t from, std::size_t to) {
+      for (std::size_t i = from; i < to; ++i) payloads[i] = codec::encode_event(events[i].event);
+    };
+    constexpr std::size_t kEncodeInParallelFrom = 16'384;
+    if (events.size() < kEncodeInParallelFrom) {
+      encode(0, events.size());
+      return payloads;
+    }
+    const std::size_t half = events.size() / 2;
+    std::thread second([&] { encode(half, events.size()); });
+    encode(0, half);
+    second.join();
+    return payloads;
+  }
+
   // Turns decided events into one atomic append, each stream expected at the
   // version the decision saw, and folds them into the cache.
   eventstore::result<eventstore::AppendRequest> to_request(const d::Events& events, d::Timestamp now,
@@ -757,8 +777,10 @@ class Pipeline::Sequencer {
     const auto forget_writes = [&] {
       for (Loaded* loaded : written) loaded->write_in_request.reset();
     };
+    std::vector<std::string> payloads = encode_payloads(events);
     std::size_t next_used = 0;
-    for (const auto& e : events) {
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const auto& e = events[i];
       auto loaded = recall(e.stream, next_used);
       if (!loaded) {
         forget_writes();
@@ -774,7 +796,7 @@ class Pipeline::Sequencer {
         ++entry.unwritten;  // until the cache settles the write
       }
       request.writes[*entry.write_in_request].events.push_back(eventstore::ProposedEvent{
-          std::string(d::event_type(e.event)), d::kEventSchemaVersion, codec::encode_event(e.event)});
+          std::string(d::event_type(e.event)), d::kEventSchemaVersion, std::move(payloads[i])});
     }
     forget_writes();
     for (std::size_t i = 0; i < events.size(); ++i) {
