@@ -305,8 +305,6 @@ class RocksLog final : public Log {
     // requests accepted so far; those written, each once (stable map nodes).
     BatchStreams versions;
     std::vector<const BatchStreams::value_type*> written;
-    // The entries of the request being written, one per write.
-    std::vector<BatchStreams::value_type*> named;
     // Keys recorded by the requests accepted so far in this batch.
     std::unordered_map<std::string, IdempotencyRecord> keys;
     Position next = written_head_;
@@ -337,8 +335,21 @@ class RocksLog final : public Log {
     versions.reserve(writes);
     written.reserve(writes);
     index_entries.reserve(writes);
+    // Every write's entry (nullptr for a stream without a name, which
+    // check_versions refuses), resolved before any request is checked, so
+    // that the streams new to the batch have their versions read all at once
+    // (a batch of codes: on two threads).
+    std::vector<BatchStreams::value_type*> entries;
+    entries.reserve(writes);
+    if (auto resolved = resolve(requests, versions, entries); !resolved) {
+      results.assign(requests.size(), resolved.error());
+      return results;
+    }
+    std::size_t first_entry = 0;  // of the request at hand
     for (std::size_t r = 0; r < requests.size(); ++r) {
       const AppendRequest& request = requests[r];
+      const std::span request_entries = std::span(entries).subspan(first_entry, request.writes.size());
+      first_entry += request.writes.size();
       if (request.idempotency_key) {
         const bool in_batch = keys.contains(*request.idempotency_key);
         auto recorded = recorded_key(*request.idempotency_key, keys);
@@ -355,7 +366,7 @@ class RocksLog final : public Log {
         }
       }
       rests_on_write.push_back(true);
-      auto checked = check_versions(request, r, versions, named);
+      auto checked = check_versions(request, r, request_entries);
       if (!checked) {
         results.emplace_back(checked.error());
         continue;
@@ -363,7 +374,7 @@ class RocksLog final : public Log {
       AppendResult appended{Position{next.value + 1}, next, false};
       for (std::size_t w = 0; w < request.writes.size(); ++w) {
         const StreamWrite& write = request.writes[w];
-        auto& entry = *named[w];
+        auto& entry = *request_entries[w];
         if (!entry.second.written) {
           entry.second.written = true;
           written.push_back(&entry);
@@ -472,31 +483,45 @@ class RocksLog final : public Log {
     return read_key(key);
   }
 
-  // Checks the request (number `index` of the batch) against the versions
-  // its streams stand at, and gives the entry of each of its writes in
-  // `named`, in order.
-  result<void> check_versions(const AppendRequest& request, std::size_t index, BatchStreams& versions,
-                              std::vector<BatchStreams::value_type*>& named) const {
-    named.clear();
-    if (request.writes.empty()) return errc::invalid_argument;
-    for (const auto& write : request.writes) {
-      if (write.stream.empty() || write.events.empty()) return errc::invalid_argument;
-      auto [it, inserted] = versions.try_emplace(write.stream);
-      if (inserted) {
-        auto current = stream_version(write.stream);
-        if (!current) {
-          versions.erase(it);
-          return current.error();
+  // Each write's entry in `versions`, in order; the versions of the streams
+  // not yet in it read from the log.
+  result<void> resolve(std::span<const AppendRequest> requests, BatchStreams& versions,
+                       std::vector<BatchStreams::value_type*>& entries) const {
+    std::vector<std::string_view> unknown;
+    std::vector<BatchStreams::value_type*> unknown_entries;
+    for (const auto& request : requests) {
+      for (const auto& write : request.writes) {
+        if (write.stream.empty()) {
+          entries.push_back(nullptr);
+          continue;
         }
-        it->second.version = current.value();
-      } else if (it->second.named_by == index) {
-        // A stream written twice in one request would need the second
-        // write's expected version to account for the first: refused.
-        return errc::invalid_argument;
+        auto [it, inserted] = versions.try_emplace(write.stream);
+        entries.push_back(&*it);
+        if (!inserted) continue;
+        unknown.push_back(it->first);
+        unknown_entries.push_back(&*it);
       }
-      it->second.named_by = index;
-      if (write.expected && *write.expected != it->second.version) return errc::version_conflict;
-      named.push_back(&*it);
+    }
+    auto read = stream_versions(unknown);
+    if (!read) return read.error();
+    for (std::size_t i = 0; i < unknown_entries.size(); ++i) unknown_entries[i]->second.version = read.value()[i];
+    return outcome::success();
+  }
+
+  // Checks the request (number `index` of the batch) against the versions
+  // its streams (`entries`, one per write) stand at.
+  result<void> check_versions(const AppendRequest& request, std::size_t index,
+                              std::span<BatchStreams::value_type* const> entries) const {
+    if (request.writes.empty()) return errc::invalid_argument;
+    for (std::size_t w = 0; w < request.writes.size(); ++w) {
+      const StreamWrite& write = request.writes[w];
+      BatchStreams::value_type* entry = entries[w];
+      if (entry == nullptr || write.events.empty()) return errc::invalid_argument;
+      // A stream written twice in one request would need the second write's
+      // expected version to account for the first: refused.
+      if (entry->second.named_by == index) return errc::invalid_argument;
+      entry->second.named_by = index;
+      if (write.expected && *write.expected != entry->second.version) return errc::version_conflict;
     }
     return outcome::success();
   }
