@@ -16,6 +16,7 @@
 #include "key_order.h"
 #include "record.h"
 #include "tessera/eventstore/log.h"
+#include "zero_filled_wal.h"
 
 namespace tessera::eventstore {
 namespace {
@@ -60,8 +61,9 @@ using BatchStreams = std::unordered_map<std::string_view, BatchStream>;
 
 class RocksLog final : public Log {
  public:
-  RocksLog(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> handles, LogOptions options)
-      : db_(std::move(db)), handles_(std::move(handles)), options_(options) {
+  RocksLog(std::unique_ptr<rocksdb::Env> env, std::unique_ptr<rocksdb::DB> db,
+           std::vector<rocksdb::ColumnFamilyHandle*> handles, LogOptions options)
+      : env_(std::move(env)), db_(std::move(db)), handles_(std::move(handles)), options_(options) {
     events_ = handles_[1];
     streams_ = handles_[2];
     heads_ = handles_[3];
@@ -526,6 +528,7 @@ class RocksLog final : public Log {
     return outcome::success();
   }
 
+  std::unique_ptr<rocksdb::Env> env_;  // the DB's, when it has its own: outlives it
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* events_ = nullptr;
@@ -568,6 +571,13 @@ result<std::unique_ptr<Log>> Log::open(const std::filesystem::path& dir, LogOpti
   rocksdb::Options db_options;
   db_options.create_if_missing = !options.read_only;
   db_options.create_missing_column_families = !options.read_only;
+  // A writer's write-ahead log is zero-filled ahead of its appends, so that
+  // each group commit's fsync flushes data alone (see zero_filled_wal.h).
+  std::unique_ptr<rocksdb::Env> env;
+  if (!options.read_only) {
+    env = rocksdb::NewCompositeEnv(detail::zero_filled_wal(rocksdb::FileSystem::Default()));
+    db_options.env = env.get();
+  }
 
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -604,7 +614,7 @@ result<std::unique_ptr<Log>> Log::open(const std::filesystem::path& dir, LogOpti
     status = rocksdb::DB::Open(db_options, dir.string(), families, &handles, &raw);
   }
   if (!status.ok()) return from_status(status);
-  auto log = std::make_unique<RocksLog>(std::unique_ptr<rocksdb::DB>(raw), std::move(handles), options);
+  auto log = std::make_unique<RocksLog>(std::move(env), std::unique_ptr<rocksdb::DB>(raw), std::move(handles), options);
   if (auto recovered = log->recover(); !recovered) return recovered.error();
   return std::unique_ptr<Log>(std::move(log));
 }

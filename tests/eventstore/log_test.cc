@@ -903,6 +903,32 @@ TEST(LogCrashChild, AppendsKeyedRequestsUntilKilled) {
   }
 }
 
+// The write-ahead log is zero-filled ahead of its records while the log is
+// open. A copy of the directory taken then (what a crash leaves behind: the
+// records, then zeros) opens with every event, its chain intact, and takes
+// appends again.
+TEST_F(LogTest, ALogLeftWithZerosAfterItsLastRecordOpensWithEverything) {
+  for (int i = 0; i < 200; ++i) ok(req({to(cat("s", std::to_string(i % 7)), kAny, {ev(std::to_string(i))})}));
+  std::uintmax_t wal_bytes = 0;
+  for (const auto& file : std::filesystem::directory_iterator(dir_.path() / "log")) {
+    if (file.path().extension() == ".log") wal_bytes = std::max(wal_bytes, file.file_size());
+  }
+  // 200 small records take a few tens of kilobytes; the zeros run megabytes ahead.
+  EXPECT_GE(wal_bytes, std::uintmax_t{4} << 20U) << "no zeros ahead of the write-ahead log's records";
+  const auto crashed = dir_.path() / "crashed";
+  std::filesystem::copy(dir_.path() / "log", crashed);
+  auto reopened = Log::open(crashed);
+  ASSERT_TRUE(reopened) << reopened.error().message();
+  auto& log = *reopened.value();
+  EXPECT_EQ(log.head().value, 200U);
+  EXPECT_EQ(positions(log.read_all(Position{0}, 1000).value()), range(1, 200));
+  const auto report = log.verify().value();
+  EXPECT_EQ(report.broken, std::nullopt);
+  EXPECT_EQ(report.checked.value, 200U);
+  ASSERT_TRUE(log.append(req({to("s0", kAny, {ev("after")})})));
+  EXPECT_EQ(log.head().value, 201U);
+}
+
 TEST_F(LogTest, KeyAndEventsSurviveAKillTogether) {
   const auto crash_dir = dir_.path() / "crash";
   int out[2];
