@@ -8,13 +8,22 @@
 namespace tessera::pipeline::detail {
 
 eventstore::result<Loaded*> AggregateCache::load(const domain::StreamId& stream) {
-  if (auto it = entries_.find(stream.str()); it != entries_.end()) {
-    touch(it->second);
-    return &it->second;
+  // One lookup whether the stream is held or not: a miss makes its entry
+  // there and then, and fills it from the log (or takes it back).
+  auto [it, inserted] = entries_.try_emplace(stream.str());
+  Entry& entry = it->second;
+  if (!inserted) {
+    touch(entry);
+    return &entry;
   }
-  auto entry = read(stream.str());
-  if (!entry) return entry.error();
-  return &insert(stream.str(), std::move(entry).value());
+  auto read_back = read(it->first);
+  if (!read_back) {
+    entries_.erase(it);
+    return read_back.error();
+  }
+  entry = std::move(read_back).value();
+  link(it->first, entry);
+  return &entry;
 }
 
 eventstore::result<AggregateCache::Entry> AggregateCache::read(const std::string& stream) const {
@@ -60,9 +69,7 @@ eventstore::result<std::vector<Loaded*>> AggregateCache::claim_fresh(std::span<c
   for (std::size_t i = 0; i < streams.size(); ++i) {
     auto [it, inserted] = entries_.try_emplace(streams[i].str());
     if (!inserted) continue;
-    it->second.stream = &it->first;
-    recency_.push_front(&it->second);
-    it->second.recency = recency_.begin();
+    link(it->first, it->second);
     claimed[i] = &it->second;
     names.push_back(it->first);
   }
@@ -119,12 +126,10 @@ void AggregateCache::settle(std::span<Loaded* const> written) {
   }
 }
 
-AggregateCache::Entry& AggregateCache::insert(const std::string& stream, Entry entry) {
-  auto [it, inserted] = entries_.try_emplace(stream, std::move(entry));
-  it->second.stream = &it->first;
-  recency_.push_front(&it->second);
-  it->second.recency = recency_.begin();
-  return it->second;
+void AggregateCache::link(const std::string& stream, Entry& entry) {
+  entry.stream = &stream;
+  recency_.push_front(&entry);
+  entry.recency = recency_.begin();
 }
 
 void AggregateCache::erase(Entry& entry) {

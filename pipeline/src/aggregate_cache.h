@@ -46,6 +46,7 @@ class AggregateCache {
  public:
   AggregateCache(eventstore::Log& log, CacheOptions options) : log_(log), options_(options) {
     options_.snapshot_every = std::max<std::uint64_t>(options_.snapshot_every, 1);
+    entries_.reserve(options_.capacity);
   }
 
   // The aggregate as the log (plus decisions not yet written) has it; a
@@ -83,7 +84,8 @@ class AggregateCache {
   };
   static Entry& entry_of(Loaded* loaded) { return static_cast<Entry&>(*loaded); }
 
-  Entry& insert(const std::string& stream, Entry entry);
+  // Makes a new entry of entries_ (under the key `stream`) the most recently used.
+  void link(const std::string& stream, Entry& entry);
   void erase(Entry& entry);
   void touch(Entry& entry);
   bool due(const Entry& entry) const { return entry.version.value >= entry.snapshot.value + options_.snapshot_every; }
