@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <iterator>
@@ -91,17 +92,19 @@ class Completer {
 
 }  // namespace
 
-// Three stages, a thread each: the sequencer decides, the writer writes, the
-// syncer syncs. While one group commit's WAL is synced, the next is written
-// into the log and the one after it decided, each against the state that
-// includes the ones before. Answers still wait for the sync their decision
-// rests on, and every write goes out in the order its batch was decided.
+// Two stages, a thread each: the sequencer decides a batch and writes it
+// into the log (not yet durable); the syncer makes every batch written so
+// far durable with one WAL fsync. While one group commit is synced, the next
+// ones are decided and written, each against the state that includes the
+// ones before. Answers still wait for the sync their decision rests on, and
+// every write goes out in the order its batch was decided. (A third thread
+// for the writes, between the two, measured slower on two cores: one more
+// hand-off per group commit, and one more thread to share them.)
 class Pipeline::Sequencer {
  public:
   Sequencer(eventstore::Log& log, const Sources& sources, CacheOptions cache)
       : log_(log), sources_(sources), cache_(log, cache) {
     syncer_thread_ = std::thread([this] { sync_loop(); });
-    writer_thread_ = std::thread([this] { write_loop(); });
     thread_ = std::thread([this] { run(); });
   }
 
@@ -111,13 +114,7 @@ class Pipeline::Sequencer {
       stopping_ = true;
     }
     wake_.notify_one();
-    thread_.join();
-    {
-      std::lock_guard lock(writer_mutex_);
-      writer_stopping_ = true;
-    }
-    writer_wake_.notify_one();
-    writer_thread_.join();  // after writing every batch already decided
+    thread_.join();  // after deciding and writing every command taken
     {
       std::lock_guard lock(syncer_mutex_);
       syncer_stopping_ = true;
@@ -160,29 +157,24 @@ class Pipeline::Sequencer {
     std::size_t result_index = 0;  // its request's answer in the batch's requests
   };
 
-  // A decided batch on its way to the writer.
+  // A decided batch and how its write went, on its way to the syncer, which
+  // frees it after the answers are out (a million codes take a while to
+  // free).
   struct Job {
     std::vector<Pending> batch;
     std::vector<Decided> decided;
     std::vector<eventstore::AppendRequest> requests;
     std::vector<Loaded*> touched;   // the cache entries of the streams its requests write
     std::vector<std::string> keys;  // the idempotency keys it records
-    // Decided while earlier batches were unwritten: any of its decisions may
+    // Decided while earlier batches were unsynced: any of its decisions may
     // rest on theirs.
     bool after_unwritten = false;
     // The sequencer's epoch when it was decided: each drain() begins a new
     // one, after which nothing decided rests on anything before.
     std::uint64_t epoch = 0;
-  };
 
-  // Jobs the writer took together, on their way to the syncer.
-  struct WrittenGroup {
-    std::deque<Job> jobs;
-    // Their requests, together; freed by the syncer after the answers are
-    // out (a million codes take a while to free).
-    std::vector<eventstore::AppendRequest> requests;
-    // The log's answer to each of their requests, in order; empty when
-    // nothing was written (`skipped`).
+    // The log's answer to each of its requests, in order; empty when nothing
+    // was written (`skipped`).
     std::vector<eventstore::result<eventstore::AppendResult>> results;
     bool skipped = false;  // not written: an earlier write or sync failed
     std::optional<Refusal> failure;
@@ -269,8 +261,7 @@ class Pipeline::Sequencer {
     }
     cache_.drop_forgotten();
     ++epoch_;
-    std::lock_guard lock(writer_mutex_);
-    poisoned_ = false;
+    poisoned_.store(false);
   }
 
   void decide_batch(std::vector<Pending>& batch) {
@@ -341,113 +332,83 @@ class Pipeline::Sequencer {
     }
     job.batch = std::move(batch);
     ++jobs_in_flight_;
+    write(job);
     {
-      std::lock_guard lock(writer_mutex_);
-      jobs_.push_back(std::move(job));
+      std::lock_guard lock(syncer_mutex_);
+      written_jobs_.push_back(std::move(job));
     }
-    writer_wake_.notify_one();
+    syncer_wake_.notify_one();
   }
 
-  // ---- the writer's thread
-
-  void write_loop() {
-    for (;;) {
-      WrittenGroup group;
-      {
-        std::unique_lock lock(writer_mutex_);
-        writer_wake_.wait(lock, [&] { return writer_stopping_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;
-        group.jobs.swap(jobs_);
-        group.skipped = poisoned_;
-      }
-      write(group);
-      {
-        std::lock_guard lock(syncer_mutex_);
-        written_groups_.push_back(std::move(group));
-      }
-      syncer_wake_.notify_one();
-    }
-  }
-
-  // Writes every job taken together with one write_batch(), not yet synced.
-  // After a failure (`skipped`, or this write's) nothing is written until the
-  // sequencer has forgotten what the failure invalidated: decisions taken
-  // meanwhile may rest on it, and their callers are told to retry.
-  void write(WrittenGroup& group) {
-    if (group.skipped) {
-      group.failure = Refusal{eventstore::errc::io_error, "an earlier group commit failed; try again"};
+  // Writes the job's requests with one write_batch(), not yet synced. After a
+  // failure (this write's, or an earlier write's or sync's) nothing is
+  // written until the sequencer has drained and forgotten what the failure
+  // invalidated: decisions taken meanwhile may rest on it, and their callers
+  // are told to retry.
+  void write(Job& job) {
+    job.skipped = poisoned_.load();
+    if (job.skipped) {
+      job.failure = Refusal{eventstore::errc::io_error, "an earlier group commit failed; try again"};
       return;
     }
-    for (auto& job : group.jobs) std::ranges::move(job.requests, std::back_inserter(group.requests));
-    if (group.requests.empty()) return;
-    group.results = log_.write_batch(group.requests);
-    for (const auto& r : group.results) {
-      if (!r && !group.failure) group.failure = refusal(r.error());
-      if (r && r.value().replayed) group.unwritten = true;
-      if (r && !r.value().replayed) group.needs_sync = true;
+    if (job.requests.empty()) return;
+    job.results = log_.write_batch(job.requests);
+    for (const auto& r : job.results) {
+      if (!r && !job.failure) job.failure = refusal(r.error());
+      if (r && r.value().replayed) job.unwritten = true;
+      if (r && !r.value().replayed) job.needs_sync = true;
     }
-    if (group.failure) spdlog::warn("group commit refused: {}", group.failure->detail);
-    if (group.failure || group.unwritten) poison();
-  }
-
-  void poison() {
-    std::lock_guard lock(writer_mutex_);
-    poisoned_ = true;
+    if (job.failure) spdlog::warn("group commit refused: {}", job.failure->detail);
+    if (job.failure || job.unwritten) poisoned_.store(true);
   }
 
   // ---- the syncer's thread
 
   void sync_loop() {
     for (;;) {
-      std::deque<WrittenGroup> groups;
+      std::deque<Job> jobs;
       {
         std::unique_lock lock(syncer_mutex_);
-        syncer_wake_.wait(lock, [&] { return syncer_stopping_ || !written_groups_.empty(); });
-        if (written_groups_.empty()) return;
-        groups.swap(written_groups_);
+        syncer_wake_.wait(lock, [&] { return syncer_stopping_ || !written_jobs_.empty(); });
+        if (written_jobs_.empty()) return;
+        jobs.swap(written_jobs_);
       }
-      sync(groups);
+      sync(jobs);
     }
   }
 
-  // One sync() for every group taken, then each job's report to the
-  // sequencer and its answers to the completer, in the order decided. A
-  // group with nothing written still waits here: its answers may rest on the
-  // decisions of groups written before it.
-  void sync(std::deque<WrittenGroup>& groups) {
+  // One sync() for every job taken, then each job's report to the sequencer
+  // and its answers to the completer, in the order decided. A job with
+  // nothing written still waits here: its answers may rest on the decisions
+  // of jobs written before it.
+  void sync(std::deque<Job>& jobs) {
     std::optional<Refusal> failure;
-    if (std::ranges::any_of(groups, &WrittenGroup::needs_sync)) {
+    if (std::ranges::any_of(jobs, &Job::needs_sync)) {
       if (auto synced = log_.sync(); !synced) {
         failure = refusal(synced.error());
         spdlog::warn("group commit not synced: {}", failure->detail);
-        failed_sync_epoch_ = groups.back().jobs.front().epoch;
-        poison();
+        failed_sync_epoch_ = jobs.back().epoch;
+        poisoned_.store(true);
       }
     }
-    // After a failed sync, every group decided before the sequencer drained
+    // After a failed sync, every job decided before the sequencer drained
     // (in this round or a later one, written or not: one that wrote nothing
     // may have decided on one whose write is now unsure) fails with it.
-    for (auto& group : groups) {
-      if (group.failure || failed_sync_epoch_ != group.jobs.front().epoch) continue;
-      group.failure =
+    for (auto& job : jobs) {
+      if (job.failure || failed_sync_epoch_ != job.epoch) continue;
+      job.failure =
           failure ? *failure : Refusal{eventstore::errc::io_error, "an earlier group commit failed; try again"};
-      for (auto& r : group.results) {
+      for (auto& r : job.results) {
         if (r) r = make_error_code(eventstore::errc::io_error);
       }
     }
     const eventstore::Position head = log_.head();
     std::vector<Completer::Answers> answered;
     std::vector<Written> reports;
-    for (auto& group : groups) {
-      std::size_t offset = 0;
-      for (auto& job : group.jobs) {
-        const std::span job_results = group.skipped ? std::span<eventstore::result<eventstore::AppendResult>>()
-                                                    : std::span(group.results).subspan(offset, job.requests.size());
-        offset += job.requests.size();
-        answered.push_back(answers(job, job_results, group.failure, !group.skipped, head));
-        reports.push_back(Written{std::move(job.touched), std::move(job.keys),
-                                  group.skipped || group.failure.has_value() || group.unwritten});
-      }
+    for (auto& job : jobs) {
+      answered.push_back(answers(job, job.results, job.failure, !job.skipped, head));
+      reports.push_back(Written{std::move(job.touched), std::move(job.keys),
+                                job.skipped || job.failure.has_value() || job.unwritten});
     }
     // The report before the answers: a caller's next command, sent on hearing
     // its answer, is then decided on a cache that knows how the write went.
@@ -826,26 +787,22 @@ class Pipeline::Sequencer {
   std::size_t jobs_in_flight_ = 0;
   std::unordered_map<std::string, int> keys_in_flight_;
 
-  // Decided jobs for the writer; guarded by writer_mutex_.
-  std::mutex writer_mutex_;
-  std::condition_variable writer_wake_;
-  std::deque<Job> jobs_;
-  bool poisoned_ = false;  // a write failed and the sequencer has not caught up
-  bool writer_stopping_ = false;
+  // A write or sync failed and the sequencer has not drained yet: set by
+  // either thread, cleared by the sequencer's drain().
+  std::atomic<bool> poisoned_{false};
 
   std::uint64_t epoch_ = 0;  // the sequencer's thread's
 
   // The epoch of the last failed sync: the syncer's thread's.
   std::optional<std::uint64_t> failed_sync_epoch_;
 
-  // Written groups for the syncer; guarded by syncer_mutex_.
+  // Written jobs for the syncer; guarded by syncer_mutex_.
   std::mutex syncer_mutex_;
   std::condition_variable syncer_wake_;
-  std::deque<WrittenGroup> written_groups_;
+  std::deque<Job> written_jobs_;
   bool syncer_stopping_ = false;
 
   std::thread syncer_thread_;
-  std::thread writer_thread_;
   std::thread thread_;
 };
 

@@ -894,22 +894,23 @@ class ControlledPipelineTest : public PipelineTest {
   struct Queued {
     std::future<Outcome> a;
     std::future<Outcome> b;
-    int blocker = 0;  // the held group commit they wait behind
+    int blocker = 0;  // the held sync of the group commit they wait behind
     int next = 0;     // the group commit that will carry them both
   };
 
-  // Queues `a` and `b` behind a held group commit (the blocker's), so that
-  // they wait for it, and while the sequencer is parked deciding a gate
-  // command, so that it takes them together into one batch. The gate is
-  // refused and writes nothing: `a` and `b` go to the log in call `next`.
+  // Queues `a` and `b` behind a group commit whose sync is held (the
+  // blocker's), so that they are decided on it before it is durable, and
+  // while the sequencer is parked deciding a gate command, so that it takes
+  // them together into one batch. The gate is refused and writes nothing:
+  // `a` and `b` go to the log in write call `next`.
   Queued queue_together(d::Command a, d::Command b, std::optional<IdempotencyKey> a_key = std::nullopt,
                         std::optional<IdempotencyKey> b_key = std::nullopt) {
     Queued q;
-    q.blocker = controlled_->calls() + 1;
-    q.next = q.blocker + 1;
-    controlled_->hold(q.blocker);
+    q.blocker = controlled_->syncs() + 1;
+    q.next = controlled_->calls() + 2;  // after the blocker's write
+    controlled_->hold_sync(q.blocker);
     blocker_ = pipeline_->submit(d::CreateContract{kOrg, d::ContractId{"blocker"}, "Blocker", false, std::nullopt});
-    EXPECT_TRUE(controlled_->wait_until_held(q.blocker));
+    EXPECT_TRUE(controlled_->wait_until_sync_held(q.blocker));
     const d::SessionId gate{"gate"};
     controlled_->park_reads_of(d::session_stream(kOrg, gate).str());
     gate_ = pipeline_->submit(d::CreateSession{kOrg, gate, "Gate", 1, d::ContractId{"nowhere"}, std::nullopt});
@@ -931,7 +932,7 @@ TEST_F(ControlledPipelineTest, CommandsQueuedTogetherAreDecidedInOneGroupCommit)
   ASSERT_EQ(codes.size(), 2U);
   auto q =
       queue_together(redeem(codes[0].key, "alice@example.com", "r1"), redeem(codes[1].key, "bob@example.com", "r2"));
-  controlled_->release(q.blocker);
+  controlled_->release_sync(q.blocker);
   const auto a = q.a.get();
   const auto b = q.b.get();
   ASSERT_TRUE(IsAccepted(a));
@@ -952,7 +953,7 @@ TEST_F(ControlledPipelineTest, RefusalIsNotAnsweredBeforeTheWriteItRestsOnIsDura
   auto q =
       queue_together(redeem(codes[0].key, "alice@example.com", "r1"), redeem(codes[0].key, "bob@example.com", "r2"));
   controlled_->hold(q.next);  // hold the group commit that carries A's use, too
-  controlled_->release(q.blocker);
+  controlled_->release_sync(q.blocker);
   ASSERT_TRUE(controlled_->wait_until_held(q.next));
   // A's use is decided but not written: nobody may have been told anything about the code yet.
   EXPECT_EQ(q.b.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
@@ -973,7 +974,7 @@ TEST_F(ControlledPipelineTest, RefusalDecidedOnAFailedWriteIsNotReportedAsFinal)
   auto q =
       queue_together(redeem(codes[0].key, "alice@example.com", "r1"), redeem(codes[0].key, "bob@example.com", "r2"));
   controlled_->fail(q.next);
-  controlled_->release(q.blocker);
+  controlled_->release_sync(q.blocker);
   const auto a = q.a.get();
   const auto b = q.b.get();
   EXPECT_TRUE(IsRefused(a, es::make_error_code(es::errc::io_error)));
@@ -1015,7 +1016,7 @@ TEST_F(ControlledPipelineTest, TheSameKeyTwiceInOneGroupCommitAppliesOnce) {
   ASSERT_EQ(codes.size(), 1U);
   auto q = queue_together(redeem(codes[0].key, "alice@example.com", "r1"),
                           redeem(codes[0].key, "alice@example.com", "r2"), key("k"), key("k"));
-  controlled_->release(q.blocker);
+  controlled_->release_sync(q.blocker);
   const auto a = q.a.get();
   const auto b = q.b.get();
   ASSERT_TRUE(IsAccepted(a));
@@ -1034,7 +1035,7 @@ TEST_F(ControlledPipelineTest, AKeyReusedWithinOneGroupCommitIsRefused) {
   const auto codes = generate("b1", 2);
   auto q = queue_together(redeem(codes[0].key, "alice@example.com", "r1"),
                           redeem(codes[1].key, "bob@example.com", "r2"), key("k", "print-a"), key("k", "print-b"));
-  controlled_->release(q.blocker);
+  controlled_->release_sync(q.blocker);
   EXPECT_TRUE(IsAccepted(q.a.get()));
   EXPECT_TRUE(IsRefused(q.b.get(), kKeyReused));
   EXPECT_EQ(count_in_stream<d::CodeRedeemed>(d::code_stream(codes[1].key)), 0U);
@@ -1046,7 +1047,7 @@ TEST_F(ControlledPipelineTest, AFailedWriteRecordsNoKeyAndItsSharersAreToldToRet
   auto q = queue_together(redeem(codes[0].key, "alice@example.com", "r1"),
                           redeem(codes[0].key, "alice@example.com", "r2"), key("k"), key("k"));
   controlled_->fail(q.next);
-  controlled_->release(q.blocker);
+  controlled_->release_sync(q.blocker);
   const auto a = q.a.get();
   const auto b = q.b.get();
   EXPECT_TRUE(IsRefused(a, es::make_error_code(es::errc::io_error)));

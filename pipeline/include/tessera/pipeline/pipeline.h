@@ -2,12 +2,12 @@
 //
 // Callers submit commands from any thread. One sequencer thread takes every
 // command waiting, decides each in order against the aggregates' in-memory
-// state (so later commands see the effect of earlier ones), and hands the
-// batch to a writer thread, which writes every batch waiting into the log
-// with one write; a syncer thread then makes every batch written durable with
-// one WAL fsync: group commit, while the next batches are written and
-// decided. A caller's answer comes only after the write its command's
-// decision rests on is durable, or with the reason its command was refused.
+// state (so later commands see the effect of earlier ones), writes the batch
+// into the log (not yet durable) and hands it to a syncer thread, which makes
+// every batch written so far durable with one WAL fsync: group commit, while
+// the next batches are decided and written. A caller's answer comes only
+// after the write its command's decision rests on is durable, or with the
+// reason its command was refused.
 //
 // Lifetime: the pipeline borrows the log, which must outlive it. The
 // destructor stops the sequencer after the commands already taken.
