@@ -246,9 +246,9 @@ class Pipeline::Sequencer {
     return false;
   }
 
-  // Waits until every job handed to the writer has come back, and applies
+  // Waits until every job handed to the syncer has come back, and applies
   // the reports, then drops what a failure invalidated. Then nothing the
-  // cache holds rests on a failed write, and the writer may write again.
+  // cache holds rests on a failed write, and writing may resume.
   void drain() {
     while (jobs_in_flight_ > 0) {
       std::vector<Written> written;
@@ -704,8 +704,8 @@ class Pipeline::Sequencer {
   }
 
   // The events' JSON, in order. Encoding is pure and, for a big decision (a
-  // million codes: half a second), split across two threads: the writer's
-  // is idle while the sequencer decides a batch that big.
+  // million codes: half a second), split across two threads: the second
+  // core has nothing else to do while the sequencer decides a batch that big.
   static std::vector<std::string> encode_payloads(const d::Events& events) {
     std::vector<std::string> payloads(events.size());
     auto encode = [&](std::size_t from, std::size_t to) {
@@ -775,14 +775,14 @@ class Pipeline::Sequencer {
   // Declared before the threads, so destroyed after they stop.
   Completer completer_;
 
-  // Commands in, and the writer's reports back; guarded by mutex_.
+  // Commands in, and the syncer's reports back; guarded by mutex_.
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Pending> queue_;
   std::vector<Written> written_;
   bool stopping_ = false;
 
-  // The sequencer's thread's own: jobs handed to the writer and not yet
+  // The sequencer's thread's own: jobs handed to the syncer and not yet
   // reported back, and the keys they record.
   std::size_t jobs_in_flight_ = 0;
   std::unordered_map<std::string, int> keys_in_flight_;
