@@ -39,9 +39,9 @@ Refusal key_reused() {
 }
 
 // Fulfils a batch's futures on a thread of its own, in the order batches were
-// handed over. Waking each caller is a system call; meanwhile the sequencer
-// can take, decide and write the next batch. Handed answers are already
-// final: the batch's write is done (durable, or failed) before hand_over.
+// handed over. Waking each caller is a system call; meanwhile the syncer can
+// sync the next batches. Handed answers are already final: the batch's sync
+// is done (durable, or failed) before hand_over.
 // The destructor answers everything still held, then stops.
 class Completer {
  public:
