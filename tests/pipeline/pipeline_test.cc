@@ -309,12 +309,37 @@ TEST_F(PipelineTest, NewIdsAreValidAndDistinct) {
   std::set<std::string> ids;
   for (int i = 0; i < 1000; ++i) {
     const std::string id = pipeline_->new_id();
-    EXPECT_EQ(id.size(), 20U);
+    EXPECT_EQ(id.size(), 26U);
     EXPECT_EQ(id.find_first_not_of("0123456789abcdefghjkmnpqrstvwxyz"), std::string::npos) << id;
     ids.insert(id);
   }
-  EXPECT_EQ(ids.size(), 1000U);
+  EXPECT_EQ(ids.size(), 1000U) << "the same millisecond's ids differ by their random part";
   EXPECT_EQ(pipeline_->now(), kNow);
+}
+
+// Ids sort in the order they were made, whatever their random part: by the
+// clock's microseconds, across its whole range, and within one microsecond
+// (or while the clock stands still or steps back) by a time part made to
+// move forward anyway.
+TEST_F(PipelineTest, NewIdsSortInTheOrderTheyWereMade) {
+  auto micros = std::make_shared<std::atomic<std::int64_t>>(0);
+  auto draws = std::make_shared<std::atomic<std::uint64_t>>(0);
+  pipeline_.reset();
+  pipeline_ = std::make_unique<Pipeline>(
+      *log_, Sources{.now = [micros] { return d::Timestamp{micros->load()}; },
+                     // Largest then smallest random parts, so that order can only come from the time.
+                     .random_u64 = [draws] { return (draws->fetch_add(1) / 2) % 2 == 0 ? ~0ULL : 0ULL; }});
+  const std::vector<std::int64_t> clock = {
+      0, 5, 31, 32, 1'000, 1'800'000'000'000'000, 1'799'999'999'999'000, (std::int64_t{1} << 55) - 1'000};
+  std::vector<std::string> ids;
+  for (const auto t : clock) {
+    micros->store(t);
+    for (int i = 0; i < 3; ++i) ids.push_back(pipeline_->new_id());
+  }
+  for (std::size_t i = 1; i < ids.size(); ++i) EXPECT_LT(ids[i - 1], ids[i]) << "id " << i;
+  EXPECT_EQ(ids.front(), "00000000000zzzzzzzzzzzzzzz");
+  EXPECT_EQ(ids[1], "00000000001000000000000000") << "the same microsecond: the next one";
+  EXPECT_EQ(ids.back().substr(0, 11), "zzzzzzzzz0t") << "2^55 - 998 microseconds";
 }
 
 // Callers without a thread per command: each answer's callback sends that

@@ -186,18 +186,17 @@ struct ClientRecord {
   }
 };
 
-// A fresh contract each time: one event on a new stream.
-d::CreateContract next_append_command(int client, std::uint64_t n) {
-  return contract_command("c" + std::to_string(client) + "_" + std::to_string(n));
-}
+// A fresh contract each time: one event on a new stream, named as the HTTP
+// API names a new contract (Pipeline::new_id).
+d::CreateContract next_append_command(pl::Pipeline& pipeline) { return contract_command(pipeline.new_id()); }
 
 // A closed-loop client without a thread: its next command goes out from the
 // callback that brings the answer to the last one, as an asynchronous server
 // session would send it.
 class CallbackClient {
  public:
-  CallbackClient(pl::Pipeline& pipeline, int id, const Window& window, ClientRecord& record, std::latch& stopped)
-      : pipeline_(pipeline), id_(id), window_(window), record_(record), stopped_(stopped) {}
+  CallbackClient(pl::Pipeline& pipeline, const Window& window, ClientRecord& record, std::latch& stopped)
+      : pipeline_(pipeline), window_(window), record_(record), stopped_(stopped) {}
 
   void send() {
     const auto sent = Clock::now();
@@ -205,7 +204,7 @@ class CallbackClient {
       stopped_.count_down();
       return;
     }
-    pipeline_.submit(next_append_command(id_, sent_++), std::nullopt, std::nullopt, [this, sent](pl::Outcome outcome) {
+    pipeline_.submit(next_append_command(pipeline_), std::nullopt, std::nullopt, [this, sent](pl::Outcome outcome) {
       record_.answered(window_, sent, Clock::now(), outcome.has_value());
       send();
     });
@@ -213,11 +212,9 @@ class CallbackClient {
 
  private:
   pl::Pipeline& pipeline_;
-  const int id_;
   const Window& window_;
   ClientRecord& record_;
   std::latch& stopped_;
-  std::uint64_t sent_ = 0;
 };
 
 // Runs `options.clients` closed-loop clients until `window.until`; returns
@@ -229,10 +226,10 @@ void run_append_clients(pl::Pipeline& pipeline, const AppendOptions& options, co
     for (int c = 0; c < options.clients; ++c) {
       threads.emplace_back([&, c] {
         auto& record = records[static_cast<std::size_t>(c)];
-        for (std::uint64_t n = 0;; ++n) {
+        for (;;) {
           const auto sent = Clock::now();
           if (sent >= window.until) break;
-          const auto outcome = pipeline.submit(next_append_command(c, n)).get();
+          const auto outcome = pipeline.submit(next_append_command(pipeline)).get();
           record.answered(window, sent, Clock::now(), outcome.has_value());
         }
       });
@@ -243,7 +240,7 @@ void run_append_clients(pl::Pipeline& pipeline, const AppendOptions& options, co
   std::vector<std::unique_ptr<CallbackClient>> clients;
   for (int c = 0; c < options.clients; ++c) {
     clients.push_back(
-        std::make_unique<CallbackClient>(pipeline, c, window, records[static_cast<std::size_t>(c)], stopped));
+        std::make_unique<CallbackClient>(pipeline, window, records[static_cast<std::size_t>(c)], stopped));
   }
   for (auto& client : clients) client->send();
   stopped.wait();
@@ -291,7 +288,7 @@ nlohmann::json bench_append(const AppendOptions& options, const Workdir& dir) {
   auto verified = log->verify();
   return {
       {"bench", "append"},
-      {"command", "CreateContract (one event on a new stream, no idempotency key)"},
+      {"command", "CreateContract (one event on a new stream named by Pipeline::new_id, no idempotency key)"},
       {"clients", options.clients},
       {"clients_closed_loop", true},
       {"clients_are", options.thread_clients ? "threads, each blocked on its answer's future"
