@@ -923,12 +923,18 @@ class ControlledPipelineTest : public PipelineTest {
     int next = 0;     // the group commit that will carry them both
   };
 
+  // What the write call that carries `a` and `b` does.
+  enum class NextWrite { passes, is_held, fails };
+
   // Queues `a` and `b` behind a group commit whose sync is held (the
   // blocker's), so that they are decided on it before it is durable, and
   // while the sequencer is parked deciding a gate command, so that it takes
   // them together into one batch. The gate is refused and writes nothing:
-  // `a` and `b` go to the log in write call `next`.
-  Queued queue_together(d::Command a, d::Command b, std::optional<IdempotencyKey> a_key = std::nullopt,
+  // `a` and `b` go to the log in write call `next`, which is made to hold or
+  // fail before the sequencer is let go (it writes them at once, without
+  // waiting for the blocker's sync).
+  Queued queue_together(d::Command a, d::Command b, NextWrite next = NextWrite::passes,
+                        std::optional<IdempotencyKey> a_key = std::nullopt,
                         std::optional<IdempotencyKey> b_key = std::nullopt) {
     Queued q;
     q.blocker = controlled_->syncs() + 1;
@@ -942,6 +948,8 @@ class ControlledPipelineTest : public PipelineTest {
     EXPECT_TRUE(controlled_->wait_until_parked());
     q.a = pipeline_->submit(std::move(a), std::nullopt, std::move(a_key));
     q.b = pipeline_->submit(std::move(b), std::nullopt, std::move(b_key));
+    if (next == NextWrite::is_held) controlled_->hold(q.next);
+    if (next == NextWrite::fails) controlled_->fail(q.next);
     controlled_->unpark();
     return q;
   }
@@ -975,9 +983,9 @@ TEST_F(ControlledPipelineTest, RefusalIsNotAnsweredBeforeTheWriteItRestsOnIsDura
   create_contract_and_session(10);
   const auto codes = generate("b1", 1);
   ASSERT_EQ(codes.size(), 1U);
-  auto q =
-      queue_together(redeem(codes[0].key, "alice@example.com", "r1"), redeem(codes[0].key, "bob@example.com", "r2"));
-  controlled_->hold(q.next);  // hold the group commit that carries A's use, too
+  // The group commit that carries A's use is held, too.
+  auto q = queue_together(redeem(codes[0].key, "alice@example.com", "r1"),
+                          redeem(codes[0].key, "bob@example.com", "r2"), NextWrite::is_held);
   controlled_->release_sync(q.blocker);
   ASSERT_TRUE(controlled_->wait_until_held(q.next));
   // A's use is decided but not written: nobody may have been told anything about the code yet.
@@ -996,9 +1004,8 @@ TEST_F(ControlledPipelineTest, RefusalDecidedOnAFailedWriteIsNotReportedAsFinal)
   create_contract_and_session(10);
   const auto codes = generate("b1", 1);
   ASSERT_EQ(codes.size(), 1U);
-  auto q =
-      queue_together(redeem(codes[0].key, "alice@example.com", "r1"), redeem(codes[0].key, "bob@example.com", "r2"));
-  controlled_->fail(q.next);
+  auto q = queue_together(redeem(codes[0].key, "alice@example.com", "r1"),
+                          redeem(codes[0].key, "bob@example.com", "r2"), NextWrite::fails);
   controlled_->release_sync(q.blocker);
   const auto a = q.a.get();
   const auto b = q.b.get();
@@ -1040,7 +1047,7 @@ TEST_F(ControlledPipelineTest, TheSameKeyTwiceInOneGroupCommitAppliesOnce) {
   const auto codes = generate("b1", 1, 5);
   ASSERT_EQ(codes.size(), 1U);
   auto q = queue_together(redeem(codes[0].key, "alice@example.com", "r1"),
-                          redeem(codes[0].key, "alice@example.com", "r2"), key("k"), key("k"));
+                          redeem(codes[0].key, "alice@example.com", "r2"), NextWrite::passes, key("k"), key("k"));
   controlled_->release_sync(q.blocker);
   const auto a = q.a.get();
   const auto b = q.b.get();
@@ -1058,8 +1065,9 @@ TEST_F(ControlledPipelineTest, TheSameKeyTwiceInOneGroupCommitAppliesOnce) {
 TEST_F(ControlledPipelineTest, AKeyReusedWithinOneGroupCommitIsRefused) {
   create_contract_and_session(10);
   const auto codes = generate("b1", 2);
-  auto q = queue_together(redeem(codes[0].key, "alice@example.com", "r1"),
-                          redeem(codes[1].key, "bob@example.com", "r2"), key("k", "print-a"), key("k", "print-b"));
+  auto q =
+      queue_together(redeem(codes[0].key, "alice@example.com", "r1"), redeem(codes[1].key, "bob@example.com", "r2"),
+                     NextWrite::passes, key("k", "print-a"), key("k", "print-b"));
   controlled_->release_sync(q.blocker);
   EXPECT_TRUE(IsAccepted(q.a.get()));
   EXPECT_TRUE(IsRefused(q.b.get(), kKeyReused));
@@ -1070,8 +1078,7 @@ TEST_F(ControlledPipelineTest, AFailedWriteRecordsNoKeyAndItsSharersAreToldToRet
   create_contract_and_session(10);
   const auto codes = generate("b1", 1, 5);
   auto q = queue_together(redeem(codes[0].key, "alice@example.com", "r1"),
-                          redeem(codes[0].key, "alice@example.com", "r2"), key("k"), key("k"));
-  controlled_->fail(q.next);
+                          redeem(codes[0].key, "alice@example.com", "r2"), NextWrite::fails, key("k"), key("k"));
   controlled_->release_sync(q.blocker);
   const auto a = q.a.get();
   const auto b = q.b.get();
