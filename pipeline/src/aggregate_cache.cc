@@ -8,29 +8,34 @@
 namespace tessera::pipeline::detail {
 
 eventstore::result<Loaded*> AggregateCache::load(const domain::StreamId& stream) {
-  // One lookup whether the stream is held or not: a miss makes its entry
-  // there and then, and fills it from the log (or takes it back).
-  auto [it, inserted] = entries_.try_emplace(stream.str());
-  Entry& entry = it->second;
-  if (!inserted) {
-    touch(entry);
-    return &entry;
+  auto [entry, made] = find_or_make(stream.str());
+  if (!made) {
+    touch(*entry);
+    return entry;
   }
-  auto read_back = read(it->first);
-  if (!read_back) {
-    entries_.erase(it);
-    return read_back.error();
+  if (const auto failed = read(*entry)) {
+    erase(*entry);
+    return failed;
   }
-  entry = std::move(read_back).value();
-  link(it->first, entry);
-  return &entry;
+  return entry;
 }
 
-eventstore::result<AggregateCache::Entry> AggregateCache::read(const std::string& stream) const {
-  Entry entry;
+std::pair<AggregateCache::Entry*, bool> AggregateCache::find_or_make(std::string_view stream) {
+  bool made = false;
+  auto it = entries_.lazy_emplace(stream, [&](const auto& construct) {
+    made = true;
+    construct(std::make_unique<Entry>(stream));
+  });
+  Entry* entry = it->get();
+  if (made) recency_.push_front(*entry);
+  return {entry, made};
+}
+
+std::error_code AggregateCache::read(Entry& entry) const {
+  const std::string& stream = entry.name;
   auto version = log_.stream_version(stream);
   if (!version) return version.error();
-  if (version.value().value == 0) return entry;
+  if (version.value().value == 0) return {};
   // A stream shorter than snapshot_every has no snapshot worth the lookup.
   eventstore::result<std::optional<eventstore::Snapshot>> snapshot = std::optional<eventstore::Snapshot>();
   if (version.value().value >= options_.snapshot_every) snapshot = log_.get_snapshot(stream);
@@ -56,22 +61,21 @@ eventstore::result<AggregateCache::Entry> AggregateCache::read(const std::string
       entry.version = recorded.version;
     }
   }
-  return entry;
+  return {};
 }
 
 eventstore::result<std::vector<Loaded*>> AggregateCache::claim_fresh(std::span<const domain::StreamId> streams) {
-  // Inserted first, taken back if the log has the stream: one lookup of the
+  // Made first, taken back if the log has the stream: one search of the
   // cache, not two, for what is nearly always a fresh stream.
   entries_.reserve(entries_.size() + streams.size());
   std::vector<Loaded*> claimed(streams.size(), nullptr);
   std::vector<std::string_view> names;
   names.reserve(streams.size());
   for (std::size_t i = 0; i < streams.size(); ++i) {
-    auto [it, inserted] = entries_.try_emplace(streams[i].str());
-    if (!inserted) continue;
-    link(it->first, it->second);
-    claimed[i] = &it->second;
-    names.push_back(it->first);
+    auto [entry, made] = find_or_make(streams[i].str());
+    if (!made) continue;
+    claimed[i] = entry;
+    names.push_back(entry->name);
   }
   auto versions = log_.stream_versions(names);
   std::size_t asked = 0;
@@ -103,7 +107,7 @@ void AggregateCache::drop_forgotten() {
 void AggregateCache::settle(std::span<Loaded* const> written) {
   std::vector<eventstore::Snapshot> snapshots;
   auto take = [&](Entry& entry) {
-    snapshots.push_back({*entry.stream, entry.version, codec::encode_state(entry.state)});
+    snapshots.push_back({entry.name, entry.version, codec::encode_state(entry.state)});
     entry.snapshot = entry.version;
   };
   for (Loaded* loaded : written) {
@@ -114,10 +118,10 @@ void AggregateCache::settle(std::span<Loaded* const> written) {
   // From the least recently used up, skipping what is still held.
   for (auto candidate = recency_.end(); entries_.size() > options_.capacity && candidate != recency_.begin();) {
     --candidate;
-    Entry& entry = **candidate;
+    Entry& entry = *candidate;
     if (entry.unwritten > 0 || entry.forgotten) continue;
     if (due(entry)) take(entry);
-    ++candidate;  // past the entry: erase() unlinks only its own node
+    ++candidate;  // past the entry: erase() unlinks only the entry itself
     erase(entry);
   }
   if (snapshots.empty()) return;
@@ -126,17 +130,14 @@ void AggregateCache::settle(std::span<Loaded* const> written) {
   }
 }
 
-void AggregateCache::link(const std::string& stream, Entry& entry) {
-  entry.stream = &stream;
-  recency_.push_front(&entry);
-  entry.recency = recency_.begin();
-}
-
 void AggregateCache::erase(Entry& entry) {
-  recency_.erase(entry.recency);
-  entries_.erase(entries_.find(*entry.stream));  // not erase(key): the key is the entry's own
+  recency_.erase(recency_.iterator_to(entry));
+  entries_.erase(std::string_view(entry.name));  // frees the entry
 }
 
-void AggregateCache::touch(Entry& entry) { recency_.splice(recency_.begin(), recency_, entry.recency); }
+void AggregateCache::touch(Entry& entry) {
+  recency_.erase(recency_.iterator_to(entry));
+  recency_.push_front(entry);
+}
 
 }  // namespace tessera::pipeline::detail

@@ -15,12 +15,16 @@
 // of the log).
 #pragma once
 
+#include <absl/container/flat_hash_set.h>
+#include <absl/hash/hash.h>
+
 #include <algorithm>
-#include <list>
+#include <boost/intrusive/list.hpp>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "tessera/domain/state.h"
@@ -76,26 +80,51 @@ class AggregateCache {
   std::size_t size() const { return entries_.size(); }
 
  private:
-  // Its Loaded::stream is the key of entries_ it is the value of.
+  // Its Loaded::stream points at its own name. Allocated alone, so that the
+  // set's slots (a pointer each) stay small: a lookup for a stream the cache
+  // does not hold, what most are, then reads one group of slots and no entry.
   struct Entry : Loaded {
+    explicit Entry(std::string_view name_of) : name(name_of) { stream = &name; }
+    Entry(const Entry&) = delete;  // Loaded::stream points into it
+    Entry& operator=(const Entry&) = delete;
+    std::string name;
     eventstore::StreamVersion snapshot;  // version of the stream's latest snapshot
-    std::list<Entry*>::iterator recency;
+    boost::intrusive::list_member_hook<> recency;
     bool forgotten = false;
   };
   static Entry& entry_of(Loaded* loaded) { return static_cast<Entry&>(*loaded); }
 
-  // Makes a new entry of entries_ (under the key `stream`) the most recently used.
-  void link(const std::string& stream, Entry& entry);
+  // The set holds entries and is searched by name.
+  struct ByName {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view name) const { return absl::Hash<std::string_view>{}(name); }
+    std::size_t operator()(const std::unique_ptr<Entry>& entry) const { return (*this)(entry->name); }
+  };
+  struct SameName {
+    using is_transparent = void;
+    static std::string_view name(std::string_view name) { return name; }
+    static std::string_view name(const std::unique_ptr<Entry>& entry) { return entry->name; }
+    bool operator()(const auto& a, const auto& b) const { return name(a) == name(b); }
+  };
+  using Entries = absl::flat_hash_set<std::unique_ptr<Entry>, ByName, SameName>;
+  // Most recently used first.
+  using Recency = boost::intrusive::list<
+      Entry, boost::intrusive::member_hook<Entry, boost::intrusive::list_member_hook<>, &Entry::recency>>;
+
+  // The entry of `stream`, made (empty, the most recently used) if the cache
+  // holds none: one search either way.
+  std::pair<Entry*, bool> find_or_make(std::string_view stream);
   void erase(Entry& entry);
   void touch(Entry& entry);
   bool due(const Entry& entry) const { return entry.version.value >= entry.snapshot.value + options_.snapshot_every; }
-  eventstore::result<Entry> read(const std::string& stream) const;
+  // Fills a new entry with its stream's state as the log has it.
+  std::error_code read(Entry& entry) const;
 
   eventstore::Log& log_;
   CacheOptions options_;
-  std::unordered_map<std::string, Entry> entries_;
-  // Most recently used first.
-  std::list<Entry*> recency_;
+  Entries entries_;
+  // Declared after entries_, so emptied before the entries are freed.
+  Recency recency_;
   std::vector<Entry*> forgotten_;
 };
 
