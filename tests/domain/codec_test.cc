@@ -131,6 +131,24 @@ TEST(Codec, EveryEventTypeRoundTripsWithEveryFieldSet) { expect_round_trip(full_
 
 TEST(Codec, EveryEventTypeRoundTripsWithOptionalFieldsAbsent) { expect_round_trip(minimal_samples()); }
 
+// The log's payload is written as text directly, the API's form as an
+// nlohmann::json: byte for byte they must print the same (keys in the same
+// order, strings escaped alike), whatever the strings hold.
+TEST(Codec, TheLogsTextIsWhatTheJsonValuePrints) {
+  std::vector<Event> samples = full_samples();
+  const auto minimal = minimal_samples();
+  samples.insert(samples.end(), minimal.begin(), minimal.end());
+  for (const std::string& name : {std::string("tab\there"), std::string("bell\x07 and nul", 14) + '\0',
+                                  std::string("back\\slash \"quote\" /slash"), std::string("del \x7f"),
+                                  std::string("\u00e9t\u00e9 \u2603 \U0001F600"), std::string("")}) {
+    samples.push_back(ContractCreated{OrgId{"acme"}, ContractId{"c1"}, name, true, Money{-5, name}});
+    samples.push_back(CodeAssigned{Participant{"a@example.com", name, name, name, name}});
+  }
+  for (const Event& e : samples) {
+    EXPECT_EQ(encode_event(e), tessera::codec::event_to_json(e).dump()) << event_type(e);
+  }
+}
+
 TEST(Codec, EventTypeNamesAreDistinctAndStable) {
   std::set<std::string_view> names;
   for (const Event& e : full_samples()) EXPECT_TRUE(names.insert(event_type(e)).second) << event_type(e);

@@ -1,5 +1,11 @@
 #include "tessera/codec/json.h"
 
+#include <algorithm>
+#include <charconv>
+#include <concepts>
+#include <vector>
+
+#include "event_fields.h"
 #include "tessera/codec/time.h"
 
 namespace tessera::domain {
@@ -7,11 +13,6 @@ namespace tessera::domain {
 using nlohmann::json;
 
 namespace {
-
-template <class T>
-void put_optional(json& j, const char* key, const std::optional<T>& value) {
-  j[key] = value ? json(*value) : json(nullptr);
-}
 
 template <class T>
 void get_optional(const json& j, const char* key, std::optional<T>& value) {
@@ -24,18 +25,8 @@ void get_optional(const json& j, const char* key, std::optional<T>& value) {
 }
 
 template <class Tag>
-void put_id(json& j, const char* key, const Id<Tag>& id) {
-  j[key] = id.str();
-}
-
-template <class Tag>
 void get_id(const json& j, const char* key, Id<Tag>& id) {
   id = Id<Tag>(j.at(key).get<std::string>());
-}
-
-template <class Tag>
-void put_optional_id(json& j, const char* key, const std::optional<Id<Tag>>& id) {
-  j[key] = id ? json(id->str()) : json(nullptr);
 }
 
 template <class Tag>
@@ -49,18 +40,119 @@ void get_optional_id(const json& j, const char* key, std::optional<Id<Tag>>& id)
 }
 
 template <class Tag>
-json ids_json(const std::vector<Id<Tag>>& ids) {
-  json out = json::array();
-  for (const auto& id : ids) out.push_back(id.str());
-  return out;
-}
-
-template <class Tag>
 std::vector<Id<Tag>> ids_from(const json& j, const char* key) {
   std::vector<Id<Tag>> out;
   for (const auto& item : j.value(key, json::array())) out.emplace_back(item.get<std::string>());
   return out;
 }
+
+// Fields written into an nlohmann::json object.
+class JsonFields {
+ public:
+  explicit JsonFields(json& j) : j_(j) { j_ = json::object(); }
+
+  template <class T>
+  void field(const char* key, const T& value) {
+    j_[key] = value_of(value);
+  }
+
+ private:
+  template <class Tag>
+  static json value_of(const Id<Tag>& id) {
+    return id.str();
+  }
+  template <class T>
+  static json value_of(const std::optional<T>& value) {
+    return value ? value_of(*value) : json(nullptr);
+  }
+  template <class T>
+  static json value_of(const std::vector<T>& items) {
+    json out = json::array();
+    for (const auto& item : items) out.push_back(value_of(item));
+    return out;
+  }
+  template <class T>
+  static json value_of(const T& value) {
+    return json(value);
+  }
+
+  json& j_;
+};
+
+// Fields written as compact JSON text, the text JsonFields' object prints
+// (keys in the order given, which write_fields keeps sorted). An event's
+// payload is written this way: no object, map node or string per field.
+class TextFields {
+ public:
+  explicit TextFields(std::string& out) : out_(out) { out_.push_back('{'); }
+  void close() { out_.push_back('}'); }
+
+  template <class T>
+  void field(std::string_view key, const T& value) {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+    put(key);
+    out_.push_back(':');
+    put(value);
+  }
+
+ private:
+  void put(std::string_view s) {
+    const bool plain = std::ranges::all_of(s, [](char c) {
+      const auto u = static_cast<unsigned char>(c);
+      return u >= 0x20 && u < 0x7F && c != '"' && c != '\\';
+    });
+    if (!plain) {
+      // What needs escaping or UTF-8 checking is left to nlohmann, so that
+      // it comes out exactly as its dump() prints it (or throws as it does).
+      out_ += json(std::string(s)).dump();
+      return;
+    }
+    out_.push_back('"');
+    out_.append(s);
+    out_.push_back('"');
+  }
+  void put(const std::string& s) { put(std::string_view(s)); }
+  void put(bool b) { out_.append(b ? "true" : "false"); }
+  template <std::integral T>
+  void put(T n) {
+    char digits[24];
+    const auto end = std::to_chars(std::begin(digits), std::end(digits), n).ptr;
+    out_.append(digits, end);
+  }
+  void put(const Timestamp& t) { put(codec::format_rfc3339(t)); }
+  template <class Tag>
+  void put(const Id<Tag>& id) {
+    put(id.str());
+  }
+  template <class T>
+  void put(const std::optional<T>& value) {
+    if (value) {
+      put(*value);
+    } else {
+      out_.append("null");
+    }
+  }
+  template <class T>
+  void put(const std::vector<T>& items) {
+    out_.push_back('[');
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i > 0) out_.push_back(',');
+      put(items[i]);
+    }
+    out_.push_back(']');
+  }
+  template <class T>
+  requires requires(TextFields& fields, const T& value) { write_fields(fields, value); }
+  void put(const T& object) {
+    TextFields inner(out_);
+    write_fields(inner, object);
+    inner.close();
+  }
+
+  std::string& out_;
+  bool first_ = true;
+};
 
 // A count: a whole number from 0 to 2^32-1; anything else is malformed.
 std::uint32_t count_at(const json& j, const char* key) {
@@ -73,7 +165,10 @@ std::uint32_t count_at(const json& j, const char* key) {
 
 }  // namespace
 
-void to_json(json& j, const Money& m) { j = json{{"amount", m.amount}, {"currency", m.currency}}; }
+void to_json(json& j, const Money& m) {
+  JsonFields fields(j);
+  write_fields(fields, m);
+}
 void from_json(const json& j, Money& m) {
   if (!j.at("amount").is_number_integer()) throw json::type_error::create(302, "amount must be a whole number", &j);
   j.at("amount").get_to(m.amount);
@@ -81,11 +176,8 @@ void from_json(const json& j, Money& m) {
 }
 
 void to_json(json& j, const Participant& p) {
-  j = json{{"email", p.email}};
-  if (!p.name.empty()) j["name"] = p.name;
-  if (!p.group.empty()) j["group"] = p.group;
-  if (!p.region.empty()) j["region"] = p.region;
-  if (!p.external_id.empty()) j["external_id"] = p.external_id;
+  JsonFields fields(j);
+  write_fields(fields, p);
 }
 void from_json(const json& j, Participant& p) {
   j.at("email").get_to(p.email);
@@ -96,7 +188,8 @@ void from_json(const json& j, Participant& p) {
 }
 
 void to_json(json& j, const Restrictions& r) {
-  j = json{{"emails", r.emails}, {"email_domains", r.email_domains}, {"regions", r.regions}, {"groups", r.groups}};
+  JsonFields fields(j);
+  write_fields(fields, r);
 }
 void from_json(const json& j, Restrictions& r) {
   r.emails = j.value("emails", std::vector<std::string>{});
@@ -112,14 +205,6 @@ void from_json(const json& j, Timestamp& t) {
   t = *parsed;
 }
 
-void to_json(json& j, const ContractCreated& e) {
-  j = json::object();
-  put_id(j, "org", e.org);
-  put_id(j, "contract_id", e.contract);
-  j["name"] = e.name;
-  j["reuse_cancelled_codes"] = e.reuse_cancelled_codes;
-  put_optional(j, "default_price", e.default_price);
-}
 void from_json(const json& j, ContractCreated& e) {
   get_id(j, "org", e.org);
   get_id(j, "contract_id", e.contract);
@@ -128,15 +213,6 @@ void from_json(const json& j, ContractCreated& e) {
   get_optional(j, "default_price", e.default_price);
 }
 
-void to_json(json& j, const SessionCreated& e) {
-  j = json::object();
-  put_id(j, "org", e.org);
-  put_id(j, "session_id", e.session);
-  j["name"] = e.name;
-  j["capacity"] = e.capacity;
-  put_optional_id(j, "contract_id", e.contract);
-  put_optional(j, "opens_at", e.opens_at);
-}
 void from_json(const json& j, SessionCreated& e) {
   get_id(j, "org", e.org);
   get_id(j, "session_id", e.session);
@@ -146,21 +222,6 @@ void from_json(const json& j, SessionCreated& e) {
   get_optional(j, "opens_at", e.opens_at);
 }
 
-void to_json(json& j, const BatchGenerated& e) {
-  j = json::object();
-  put_id(j, "org", e.org);
-  put_id(j, "batch_id", e.batch);
-  put_id(j, "contract_id", e.contract);
-  put_optional_id(j, "session_id", e.session);
-  j["quantity"] = e.quantity;
-  put_optional(j, "price", e.price);
-  j["note"] = e.note;
-  put_optional(j, "valid_from", e.valid_from);
-  put_optional(j, "valid_until", e.valid_until);
-  j["max_uses"] = e.max_uses;
-  j["restrictions"] = e.restrictions;
-  j["prefix"] = e.prefix;
-}
 void from_json(const json& j, BatchGenerated& e) {
   get_id(j, "org", e.org);
   get_id(j, "batch_id", e.batch);
@@ -176,14 +237,6 @@ void from_json(const json& j, BatchGenerated& e) {
   j.at("prefix").get_to(e.prefix);
 }
 
-void to_json(json& j, const CodeIssued& e) {
-  j = json::object();
-  put_id(j, "org", e.org);
-  j["code"] = e.code;
-  put_id(j, "batch_id", e.batch);
-  put_optional(j, "assignee", e.assignee);
-  put_optional(j, "price", e.price);
-}
 void from_json(const json& j, CodeIssued& e) {
   get_id(j, "org", e.org);
   j.at("code").get_to(e.code);
@@ -192,15 +245,6 @@ void from_json(const json& j, CodeIssued& e) {
   get_optional(j, "price", e.price);
 }
 
-void to_json(json& j, const CodeRedeemed& e) {
-  j = json::object();
-  put_id(j, "registration_id", e.registration);
-  j["participant"] = e.participant;
-  put_id(j, "session_id", e.session);
-  j["at"] = e.at;
-  put_optional_id(j, "invitation_id", e.invitation);
-  j["superseded"] = ids_json(e.superseded);
-}
 void from_json(const json& j, CodeRedeemed& e) {
   get_id(j, "registration_id", e.registration);
   j.at("participant").get_to(e.participant);
@@ -210,28 +254,11 @@ void from_json(const json& j, CodeRedeemed& e) {
   e.superseded = ids_from<InvitationTag>(j, "superseded");
 }
 
-void to_json(json& j, const SeatRegistered& e) {
-  j = json::object();
-  put_id(j, "registration_id", e.registration);
-  put_optional_id(j, "invitation_id", e.invitation);
-}
 void from_json(const json& j, SeatRegistered& e) {
   get_id(j, "registration_id", e.registration);
   get_optional_id(j, "invitation_id", e.invitation);
 }
 
-void to_json(json& j, const RegistrationCreated& e) {
-  j = json::object();
-  put_id(j, "org", e.org);
-  put_id(j, "registration_id", e.registration);
-  put_id(j, "session_id", e.session);
-  put_optional(j, "code", e.code);
-  j["participant"] = e.participant;
-  put_optional(j, "price", e.price);
-  j["access_from"] = e.access_from;
-  put_optional(j, "access_until", e.access_until);
-  put_optional_id(j, "invitation_id", e.invitation);
-}
 void from_json(const json& j, RegistrationCreated& e) {
   get_id(j, "org", e.org);
   get_id(j, "registration_id", e.registration);
@@ -244,45 +271,25 @@ void from_json(const json& j, RegistrationCreated& e) {
   get_optional_id(j, "invitation_id", e.invitation);
 }
 
-void to_json(json& j, const ContractConfigured& e) {
-  j = json::object();
-  j["name"] = e.name;
-  j["reuse_cancelled_codes"] = e.reuse_cancelled_codes;
-  put_optional(j, "default_price", e.default_price);
-}
 void from_json(const json& j, ContractConfigured& e) {
   j.at("name").get_to(e.name);
   j.at("reuse_cancelled_codes").get_to(e.reuse_cancelled_codes);
   get_optional(j, "default_price", e.default_price);
 }
 
-void to_json(json& j, const SessionCapacityChanged& e) { j = json{{"capacity", e.capacity}}; }
 void from_json(const json& j, SessionCapacityChanged& e) { e.capacity = count_at(j, "capacity"); }
 
-void to_json(json& j, const SeatReserved& e) {
-  j = json{{"invitation_id", e.invitation.str()}, {"over_capacity", e.over_capacity}};
-}
 void from_json(const json& j, SeatReserved& e) {
   get_id(j, "invitation_id", e.invitation);
   j.at("over_capacity").get_to(e.over_capacity);
 }
 
-void to_json(json& j, const SeatReleased& e) { j = json{{"invitation_id", e.invitation.str()}}; }
 void from_json(const json& j, SeatReleased& e) { get_id(j, "invitation_id", e.invitation); }
 
-void to_json(json& j, const SeatFreed& e) { j = json{{"registration_id", e.registration.str()}}; }
 void from_json(const json& j, SeatFreed& e) { get_id(j, "registration_id", e.registration); }
 
-void to_json(json& j, const CodeAssigned& e) { j = json{{"participant", e.participant}}; }
 void from_json(const json& j, CodeAssigned& e) { j.at("participant").get_to(e.participant); }
 
-void to_json(json& j, const CodeEdited& e) {
-  j = json::object();
-  put_optional(j, "note", e.note);
-  put_optional(j, "price", e.price);
-  put_optional(j, "valid_from", e.valid_from);
-  put_optional(j, "valid_until", e.valid_until);
-}
 void from_json(const json& j, CodeEdited& e) {
   get_optional(j, "note", e.note);
   get_optional(j, "price", e.price);
@@ -290,42 +297,21 @@ void from_json(const json& j, CodeEdited& e) {
   get_optional(j, "valid_until", e.valid_until);
 }
 
-void to_json(json& j, const CodeArchived&) { j = json::object(); }
 void from_json(const json&, CodeArchived&) {}
-void to_json(json& j, const CodeDeleted&) { j = json::object(); }
 void from_json(const json&, CodeDeleted&) {}
 
-void to_json(json& j, const CodeInvitationAttached& e) {
-  j = json{{"invitation_id", e.invitation.str()}, {"session_id", e.session.str()}};
-}
 void from_json(const json& j, CodeInvitationAttached& e) {
   get_id(j, "invitation_id", e.invitation);
   get_id(j, "session_id", e.session);
 }
 
-void to_json(json& j, const CodeInvitationDetached& e) { j = json{{"invitation_id", e.invitation.str()}}; }
 void from_json(const json& j, CodeInvitationDetached& e) { get_id(j, "invitation_id", e.invitation); }
 
-void to_json(json& j, const CodeUseReleased& e) {
-  j = json{{"registration_id", e.registration.str()}, {"unassign", e.unassign}};
-}
 void from_json(const json& j, CodeUseReleased& e) {
   get_id(j, "registration_id", e.registration);
   j.at("unassign").get_to(e.unassign);
 }
 
-void to_json(json& j, const InvitationSent& e) {
-  j = json::object();
-  put_id(j, "org", e.org);
-  put_id(j, "invitation_id", e.invitation);
-  put_id(j, "session_id", e.session);
-  j["participant"] = e.participant;
-  put_optional(j, "code", e.code);
-  put_optional(j, "expires_at", e.expires_at);
-  j["bind_to_email"] = e.bind_to_email;
-  j["over_capacity"] = e.over_capacity;
-  j["at"] = e.at;
-}
 void from_json(const json& j, InvitationSent& e) {
   get_id(j, "org", e.org);
   get_id(j, "invitation_id", e.invitation);
@@ -338,40 +324,27 @@ void from_json(const json& j, InvitationSent& e) {
   j.at("at").get_to(e.at);
 }
 
-void to_json(json& j, const InvitationResent& e) { j = json{{"at", e.at}}; }
 void from_json(const json& j, InvitationResent& e) { j.at("at").get_to(e.at); }
-void to_json(json& j, const InvitationCancelled& e) { j = json{{"at", e.at}}; }
 void from_json(const json& j, InvitationCancelled& e) { j.at("at").get_to(e.at); }
-void to_json(json& j, const InvitationExpired& e) { j = json{{"at", e.at}}; }
 void from_json(const json& j, InvitationExpired& e) { j.at("at").get_to(e.at); }
 
-void to_json(json& j, const InvitationSuperseded& e) { j = json{{"by_registration_id", e.by.str()}, {"at", e.at}}; }
 void from_json(const json& j, InvitationSuperseded& e) {
   get_id(j, "by_registration_id", e.by);
   j.at("at").get_to(e.at);
 }
 
-void to_json(json& j, const InvitationAccepted& e) {
-  j = json{{"registration_id", e.registration.str()}, {"at", e.at}};
-}
 void from_json(const json& j, InvitationAccepted& e) {
   get_id(j, "registration_id", e.registration);
   j.at("at").get_to(e.at);
 }
 
-void to_json(json& j, const RegistrationCancelled& e) { j = json{{"at", e.at}, {"code_reusable", e.code_reusable}}; }
 void from_json(const json& j, RegistrationCancelled& e) {
   j.at("at").get_to(e.at);
   j.at("code_reusable").get_to(e.code_reusable);
 }
 
-void to_json(json& j, const RegistrationRevoked& e) { j = json{{"at", e.at}}; }
 void from_json(const json& j, RegistrationRevoked& e) { j.at("at").get_to(e.at); }
 
-void to_json(json& j, const RegistrationAccessChanged& e) {
-  j = json::object();
-  put_optional(j, "access_until", e.access_until);
-}
 void from_json(const json& j, RegistrationAccessChanged& e) { get_optional(j, "access_until", e.access_until); }
 
 }  // namespace tessera::domain
@@ -379,10 +352,27 @@ void from_json(const json& j, RegistrationAccessChanged& e) { get_optional(j, "a
 namespace tessera::codec {
 
 nlohmann::json event_to_json(const domain::Event& event) {
-  return std::visit([](const auto& e) { return nlohmann::json(e); }, event);
+  return std::visit(
+      [](const auto& e) {
+        nlohmann::json j;
+        domain::JsonFields fields(j);
+        write_fields(fields, e);
+        return j;
+      },
+      event);
 }
 
-std::string encode_event(const domain::Event& event) { return event_to_json(event).dump(); }
+std::string encode_event(const domain::Event& event) {
+  std::string out;
+  std::visit(
+      [&](const auto& e) {
+        domain::TextFields fields(out);
+        write_fields(fields, e);
+        fields.close();
+      },
+      event);
+  return out;
+}
 
 namespace {
 
