@@ -24,7 +24,7 @@ std::pair<AggregateCache::Entry*, bool> AggregateCache::find_or_make(std::string
   bool made = false;
   auto it = entries_.lazy_emplace(stream, [&](const auto& construct) {
     made = true;
-    construct(std::make_unique<Entry>(stream));
+    construct(std::make_unique<Entry>(stream, ByName{}(stream)));
   });
   Entry* entry = it->get();
   if (made) recency_.push_front(*entry);
@@ -132,7 +132,7 @@ void AggregateCache::settle(std::span<Loaded* const> written) {
 
 void AggregateCache::erase(Entry& entry) {
   recency_.erase(recency_.iterator_to(entry));
-  entries_.erase(std::string_view(entry.name));  // frees the entry
+  entries_.erase(static_cast<const Entry*>(&entry));  // frees the entry
 }
 
 void AggregateCache::touch(Entry& entry) {

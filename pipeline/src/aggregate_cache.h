@@ -50,7 +50,10 @@ class AggregateCache {
  public:
   AggregateCache(eventstore::Log& log, CacheOptions options) : log_(log), options_(options) {
     options_.snapshot_every = std::max<std::uint64_t>(options_.snapshot_every, 1);
-    entries_.reserve(options_.capacity);
+    // Room for twice what is kept: erasing leaves a tombstone, and a table
+    // that runs out of room rehashes in place, every entry; at twice the
+    // room that comes ~9 times less often for a store of new streams.
+    entries_.reserve(2 * options_.capacity);
   }
 
   // The aggregate as the log (plus decisions not yet written) has it; a
@@ -84,10 +87,11 @@ class AggregateCache {
   // set's slots (a pointer each) stay small: a lookup for a stream the cache
   // does not hold, what most are, then reads one group of slots and no entry.
   struct Entry : Loaded {
-    explicit Entry(std::string_view name_of) : name(name_of) { stream = &name; }
+    Entry(std::string_view name_of, std::size_t hash_of) : name(name_of), hash(hash_of) { stream = &name; }
     Entry(const Entry&) = delete;  // Loaded::stream points into it
     Entry& operator=(const Entry&) = delete;
     std::string name;
+    std::size_t hash;  // of name: a rehash reads it instead of hashing the name again
     eventstore::StreamVersion snapshot;  // version of the stream's latest snapshot
     boost::intrusive::list_member_hook<> recency;
     bool forgotten = false;
@@ -98,12 +102,14 @@ class AggregateCache {
   struct ByName {
     using is_transparent = void;
     std::size_t operator()(std::string_view name) const { return absl::Hash<std::string_view>{}(name); }
-    std::size_t operator()(const std::unique_ptr<Entry>& entry) const { return (*this)(entry->name); }
+    std::size_t operator()(const std::unique_ptr<Entry>& entry) const { return entry->hash; }
+    std::size_t operator()(const Entry* entry) const { return entry->hash; }
   };
   struct SameName {
     using is_transparent = void;
     static std::string_view name(std::string_view name) { return name; }
     static std::string_view name(const std::unique_ptr<Entry>& entry) { return entry->name; }
+    static std::string_view name(const Entry* entry) { return entry->name; }
     bool operator()(const auto& a, const auto& b) const { return name(a) == name(b); }
   };
   using Entries = absl::flat_hash_set<std::unique_ptr<Entry>, ByName, SameName>;
