@@ -91,7 +91,7 @@ class AggregateCache {
     Entry(const Entry&) = delete;  // Loaded::stream points into it
     Entry& operator=(const Entry&) = delete;
     std::string name;
-    std::size_t hash;  // of name: a rehash reads it instead of hashing the name again
+    std::size_t hash;                    // of name: a rehash reads it instead of hashing the name again
     eventstore::StreamVersion snapshot;  // version of the stream's latest snapshot
     boost::intrusive::list_member_hook<> recency;
     bool forgotten = false;

@@ -687,6 +687,41 @@ TEST_F(PipelineTest, ACacheOfOneAggregateDecidesAsTheLogSays) {
   EXPECT_EQ(exhausted, 5U);
 }
 
+// A store of new aggregates, as the HTTP API names them: each command makes
+// a cache entry and evicts one (aggregate_cache_test.cc holds the cache's
+// own bookkeeping to account). Through the pipeline, every aggregate must
+// then be decided on as the log has it: a second create refused, a
+// configure accepted on top of the first event.
+TEST_F(PipelineTest, ACacheChurnedByThousandsOfNewAggregatesFindsEachAgain) {
+  cache_ = {.capacity = 4, .snapshot_every = 256};
+  restart();
+  constexpr int kContracts = 1500;
+  std::vector<d::Command> creates;
+  for (int i = 0; i < kContracts; ++i) {
+    creates.push_back(d::CreateContract{kOrg, d::ContractId{pipeline_->new_id()}, "Churned", false, std::nullopt});
+  }
+  for (const auto& o : concurrently(creates)) ASSERT_TRUE(IsAccepted(o));
+
+  std::vector<d::Command> again;
+  std::vector<d::Command> configures;
+  for (const auto& command : creates) {
+    const auto& created = std::get<d::CreateContract>(command);
+    again.push_back(d::CreateContract{kOrg, created.contract, "Again", false, std::nullopt});
+    configures.push_back(d::ConfigureContract{kOrg, created.contract, "Renamed", std::nullopt, std::nullopt});
+  }
+  for (const auto& o : concurrently(again)) {
+    EXPECT_TRUE(IsRefused(o, d::make_error_code(d::errc::already_exists)));
+  }
+  for (const auto& o : concurrently(configures)) {
+    ASSERT_TRUE(IsAccepted(o));
+    ASSERT_EQ(o.value().events.size(), 1U);
+  }
+  for (const auto& command : creates) {
+    const auto stream = d::contract_stream(kOrg, std::get<d::CreateContract>(command).contract);
+    ASSERT_EQ(log_->stream_version(stream.str()).value().value, 2U);
+  }
+}
+
 TEST_F(PipelineTest, ALongStreamIsLoadedFromItsSnapshotAndOnlyTheEventsAfterIt) {
   cache_ = {.capacity = 1, .snapshot_every = 4};
   restart();
