@@ -179,6 +179,13 @@ class RocksLog final : public Log {
   }
 
   result<std::vector<StreamVersion>> stream_versions(std::span<const std::string_view> streams) const override {
+    // A lookup is mostly a walk through filters and a memtable, a fraction
+    // of a microsecond: a thread is worth starting only for many of them
+    // (a batch of codes), and then the second half is read beside the first
+    // (one MultiGet per a few thousand of a million random codes measured
+    // slower than a Get each on two threads).
+    constexpr std::size_t kReadInParallelFrom = 16'384;
+    if (streams.size() < kReadInParallelFrom) return multi_get_versions(streams);
     std::vector<StreamVersion> out(streams.size());
     auto read = [&](std::size_t from, std::size_t to) -> std::error_code {
       for (std::size_t i = from; i < to; ++i) {
@@ -188,14 +195,6 @@ class RocksLog final : public Log {
       }
       return {};
     };
-    // A lookup is mostly a walk through filters and a memtable, a fraction
-    // of a microsecond: a thread is worth starting only for many of them
-    // (a batch of codes), and then the second half is read beside the first.
-    constexpr std::size_t kReadInParallelFrom = 16'384;
-    if (streams.size() < kReadInParallelFrom) {
-      if (const auto failed = read(0, streams.size())) return failed;
-      return out;
-    }
     const std::size_t half = streams.size() / 2;
     std::error_code second_failed;
     std::thread second([&] { second_failed = read(half, streams.size()); });
@@ -289,6 +288,50 @@ class RocksLog final : public Log {
   }
 
  private:
+  // stream_versions() of a short list: the first entries looked up with one
+  // MultiGet, then the heads of the streams that have one. RocksDB probes a
+  // MultiGet's filters and memtables for all its keys together, so their
+  // cache misses overlap instead of coming one after the other. The
+  // pipeline claims a group commit's new streams so (see its
+  // claim_first_streams): ~0.6 us a command less on the sequencer than a Get
+  // each, in the append bench.
+  result<std::vector<StreamVersion>> multi_get_versions(std::span<const std::string_view> streams) const {
+    if (failed_.load()) return errc::io_error;
+    const std::size_t n = streams.size();
+    std::vector<StreamVersion> out(n);
+    std::vector<std::string> keys(n);
+    std::vector<rocksdb::Slice> slices(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      keys[i] = detail::stream_key(streams[i], StreamVersion{1});
+      slices[i] = keys[i];
+    }
+    std::vector<rocksdb::PinnableSlice> values(n);
+    std::vector<rocksdb::Status> statuses(n);
+    db_->MultiGet(rocksdb::ReadOptions(), streams_, n, slices.data(), values.data(), statuses.data());
+    std::vector<std::size_t> begun;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (statuses[i].IsNotFound()) continue;
+      if (!statuses[i].ok()) return from_status(statuses[i]);
+      begun.push_back(i);
+    }
+    if (begun.empty()) return out;
+    std::vector<rocksdb::Slice> names;
+    for (const std::size_t i : begun) names.emplace_back(streams[i]);
+    std::vector<rocksdb::PinnableSlice> heads(begun.size());
+    std::vector<rocksdb::Status> head_statuses(begun.size());
+    db_->MultiGet(rocksdb::ReadOptions(), heads_, begun.size(), names.data(), heads.data(), head_statuses.data());
+    for (std::size_t j = 0; j < begun.size(); ++j) {
+      if (head_statuses[j].IsNotFound()) {
+        out[begun[j]] = StreamVersion{1};
+      } else if (!head_statuses[j].ok()) {
+        return from_status(head_statuses[j]);
+      } else {
+        out[begun[j]] = StreamVersion{decode_u64(heads[j].ToStringView())};
+      }
+    }
+    return out;
+  }
+
   // One group commit: checked and written; synced and published too when
   // `durable`, else left for sync().
   std::vector<result<AppendResult>> write(std::span<const AppendRequest> requests, bool durable) {

