@@ -90,10 +90,10 @@ class Completer {
   std::thread thread_;
 };
 
-// The stream decide() loads first for the command: its own aggregate's,
-// new for most commands (a contract, a session, an invitation, a
-// registration's code...). decide_batch() claims these for the whole batch
-// with one lookup of the log.
+// The stream decide() loads first for the command: its own aggregate's (a
+// code's for the commands on codes), new for most commands (a contract, a
+// session, a batch, an invitation). decide_batch() claims these for the
+// whole batch with one lookup of the log.
 d::StreamId stream_loaded_first(const d::Command& command) {
   return std::visit(
       [](const auto& c) -> d::StreamId {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -47,18 +48,17 @@ TEST_F(AggregateCacheTest, ChurnedByThousandsOfNewStreamsItStaysBoundedAndFindsE
   constexpr std::size_t kCapacity = 4;
   AggregateCache cache(*log_, CacheOptions{.capacity = kCapacity, .snapshot_every = 256});
   constexpr int kStreams = 5000;
-  auto name = stream_name;
   for (int i = 0; i < kStreams; ++i) {
-    auto loaded = cache.load(name(i));
+    auto loaded = cache.load(stream_name(i));
     ASSERT_TRUE(loaded);
-    ASSERT_EQ(*loaded.value()->stream, name(i).str());
+    ASSERT_EQ(*loaded.value()->stream, stream_name(i).str());
     cache.settle({});
     ASSERT_LE(cache.size(), kCapacity) << "after stream " << i;
   }
   for (int i = kStreams - 1; i >= 0; --i) {
-    auto loaded = cache.load(name(i));
+    auto loaded = cache.load(stream_name(i));
     ASSERT_TRUE(loaded);
-    ASSERT_EQ(*loaded.value()->stream, name(i).str());
+    ASSERT_EQ(*loaded.value()->stream, stream_name(i).str());
     EXPECT_EQ(loaded.value()->version.value, 0U);
     cache.settle({});
     ASSERT_LE(cache.size(), kCapacity);
