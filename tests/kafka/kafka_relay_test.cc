@@ -488,19 +488,26 @@ TEST(KafkaRelayProducer, NeverSendsPastAFailedBatchBeforeTheRelayHearsOfIt) {
 
   const auto produce = [&](int version) {
     const std::string value = std::to_string(version);
-    ASSERT_EQ(
-        rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(stream.data(), stream.size()),
-                          RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
-        RD_KAFKA_RESP_ERR_NO_ERROR);
+    return rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+                             RD_KAFKA_V_KEY(stream.data(), stream.size()),
+                             RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
   };
-  produce(1);
+  ASSERT_EQ(produce(1), RD_KAFKA_RESP_ERR_NO_ERROR);
   ASSERT_EQ(rd_kafka_flush(producer.get(), 20'000), RD_KAFKA_RESP_ERR_NO_ERROR);
 
   constexpr int kMessageTooLarge = 10;
   ASSERT_TRUE(cluster->fail_next_produce_requests(1, kMessageTooLarge));
   constexpr int kLast = 101;
-  for (int version = 2; version <= kLast; ++version) produce(version);
+  // The failed batch stops the producer (the gap-less guarantee), and on a
+  // slow machine (a sanitizer build beside other work) that can happen
+  // before the last events are queued: from then on it takes none, which is
+  // what this test asks of it, not a failure.
+  for (int version = 2; version <= kLast; ++version) {
+    const auto queued = produce(version);
+    if (queued == RD_KAFKA_RESP_ERR__FATAL) break;
+    ASSERT_EQ(queued, RD_KAFKA_RESP_ERR_NO_ERROR) << "event " << version;
+  }
   std::this_thread::sleep_for(2s);  // the relay's thread, busy elsewhere
 
   std::vector<int> stored;
