@@ -22,9 +22,10 @@ eventstore::result<Loaded*> AggregateCache::load(const domain::StreamId& stream)
 
 std::pair<AggregateCache::Entry*, bool> AggregateCache::find_or_make(std::string_view stream) {
   bool made = false;
-  auto it = entries_.lazy_emplace(stream, [&](const auto& construct) {
+  const Name name(stream);
+  auto it = entries_.lazy_emplace(name, [&](const auto& construct) {
     made = true;
-    construct(std::make_unique<Entry>(stream, ByName{}(stream)));
+    construct(std::make_unique<Entry>(stream, name.hash));
   });
   Entry* entry = it->get();
   if (made) recency_.push_front(*entry);

@@ -98,16 +98,23 @@ class AggregateCache {
   };
   static Entry& entry_of(Loaded* loaded) { return static_cast<Entry&>(*loaded); }
 
+  // A stream's name to search the set by, hashed once: the hash finds the
+  // slot and, when the entry is made, is kept in it.
+  struct Name {
+    explicit Name(std::string_view of) : text(of), hash(absl::Hash<std::string_view>{}(of)) {}
+    std::string_view text;
+    std::size_t hash;
+  };
   // The set holds entries and is searched by name.
   struct ByName {
     using is_transparent = void;
-    std::size_t operator()(std::string_view name) const { return absl::Hash<std::string_view>{}(name); }
+    std::size_t operator()(const Name& name) const { return name.hash; }
     std::size_t operator()(const std::unique_ptr<Entry>& entry) const { return entry->hash; }
     std::size_t operator()(const Entry* entry) const { return entry->hash; }
   };
   struct SameName {
     using is_transparent = void;
-    static std::string_view name(std::string_view name) { return name; }
+    static std::string_view name(const Name& name) { return name.text; }
     static std::string_view name(const std::unique_ptr<Entry>& entry) { return entry->name; }
     static std::string_view name(const Entry* entry) { return entry->name; }
     bool operator()(const auto& a, const auto& b) const { return name(a) == name(b); }
