@@ -1,6 +1,7 @@
 #include "tessera/api/handler.h"
 
 #include <array>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -130,6 +131,15 @@ Response metrics(const Services& services) {
   if (services.log != nullptr) {  // a query-only replica has no log
     figures.push_back({"tessera_log_position", "Position of the latest durable event in the log (events in the log).",
                        Metric::Kind::gauge, static_cast<double>(services.log->head().value)});
+    const auto written = services.log->stats();
+    figures.push_back({"tessera_log_group_commits_total", "Batches of appends written to the log since it opened.",
+                       Metric::Kind::counter, static_cast<double>(written.batches_written)});
+    figures.push_back({"tessera_log_syncs_total", "Write-ahead log fsyncs since the log opened.", Metric::Kind::counter,
+                       static_cast<double>(written.synced_writes)});
+    figures.push_back({"tessera_log_sync_seconds_total",
+                       "Time spent in those fsyncs; over tessera_log_syncs_total, the disk's sync latency, "
+                       "which paces group commit.",
+                       Metric::Kind::counter, std::chrono::duration<double>(written.sync_time).count()});
   }
   figures.push_back({"tessera_projection_position", "Position of the last event the read models have applied.",
                      Metric::Kind::gauge, static_cast<double>(services.models.checkpoint().value)});

@@ -76,6 +76,31 @@ TEST_F(WalkingSkeleton, RedeemsOnceCountsSeatsAndPublishesEveryEvent) {
   EXPECT_EQ(*positions.rbegin(), status["log_position"].get<std::uint64_t>());
 }
 
+// The sample of an unlabelled metric in GET /metrics' text, after checking
+// that it is declared a counter.
+double counter_in(const std::string& metrics, const std::string& name) {
+  EXPECT_NE(metrics.find("# TYPE " + name + " counter\n"), std::string::npos) << name << " in\n" << metrics;
+  const auto line = metrics.find("\n" + name + " ");
+  if (line == std::string::npos) {
+    ADD_FAILURE() << name << " missing from\n" << metrics;
+    return 0;
+  }
+  return std::stod(metrics.substr(line + name.size() + 2));
+}
+
+TEST_F(WalkingSkeleton, MetricsCountTheLogsGroupCommitsAndTheTimeItsSyncsTake) {
+  const auto before = http_.get("/metrics").body;
+  create("/v1/orgs/acme/contracts", {{"name", "One"}});
+  create("/v1/orgs/acme/contracts", {{"name", "Two"}});
+  const auto after = http_.get("/metrics").body;
+  // One answered before the next was sent: two group commits, each synced.
+  EXPECT_GE(
+      counter_in(after, "tessera_log_group_commits_total") - counter_in(before, "tessera_log_group_commits_total"),
+      2.0);
+  EXPECT_GE(counter_in(after, "tessera_log_syncs_total") - counter_in(before, "tessera_log_syncs_total"), 2.0);
+  EXPECT_GT(counter_in(after, "tessera_log_sync_seconds_total"), counter_in(before, "tessera_log_sync_seconds_total"));
+}
+
 TEST_F(WalkingSkeleton, StateSurvivesARestart) {
   const json contract = create("/v1/orgs/acme/contracts", {{"name", "Acme"}});
   const json session = create("/v1/orgs/acme/sessions", {{"name", "S"}, {"capacity", 3}});

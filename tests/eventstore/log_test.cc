@@ -926,6 +926,31 @@ TEST(LogCrashChild, AppendsKeyedRequestsUntilKilled) {
   }
 }
 
+// The counters behind tesserad's /metrics and the append bench: a durable
+// append is one group commit and one fsync; write_batch() is a group commit
+// that sync() makes durable with one fsync for all; the fsyncs' time adds up.
+TEST_F(LogTest, StatsCountGroupCommitsAndSyncsAndTheTimeTheSyncsTake) {
+  const LogStats opened = log_->stats();
+  ok(req({to("s", kAny, {ev("a")})}));
+  const LogStats appended = log_->stats();
+  EXPECT_EQ(appended.batches_written - opened.batches_written, 1U);
+  EXPECT_EQ(appended.synced_writes - opened.synced_writes, 1U);
+  EXPECT_GT(appended.sync_time, opened.sync_time);
+
+  ASSERT_TRUE(log_->write_batch(std::vector{req({to("s", kAny, {ev("b")})})}).front());
+  ASSERT_TRUE(log_->write_batch(std::vector{req({to("s", kAny, {ev("c")})})}).front());
+  const LogStats written = log_->stats();
+  EXPECT_EQ(written.batches_written - appended.batches_written, 2U);
+  EXPECT_EQ(written.synced_writes, appended.synced_writes);
+  EXPECT_EQ(written.sync_time, appended.sync_time);
+  ASSERT_TRUE(log_->sync());
+  const LogStats synced = log_->stats();
+  EXPECT_EQ(synced.synced_writes - written.synced_writes, 1U);
+  EXPECT_GT(synced.sync_time, written.sync_time);
+  ASSERT_TRUE(log_->sync());  // nothing written since: no fsync
+  EXPECT_EQ(log_->stats().synced_writes, synced.synced_writes);
+}
+
 // The write-ahead log is zero-filled ahead of its records while the log is
 // open. A copy of the directory taken then (what a crash leaves behind: the
 // records, then zeros) opens with every event, its chain intact, and takes

@@ -284,6 +284,7 @@ nlohmann::json bench_append(const AppendOptions& options, const Workdir& dir) {
   const double measured_s = options.seconds;
   const auto syncs = stats_after.synced_writes - stats_before.synced_writes;
   const auto batches = stats_after.batches_written - stats_before.batches_written;
+  const double sync_seconds = std::chrono::duration<double>(stats_after.sync_time - stats_before.sync_time).count();
   const auto events = head_after.value - head_before.value;
   auto verified = log->verify();
   return {
@@ -306,6 +307,9 @@ nlohmann::json bench_append(const AppendOptions& options, const Workdir& dir) {
       {"p99_us", percentile(0.99)},
       {"max_us", all.empty() ? 0 : all.back()},
       {"fsyncs_per_s", std::llround(static_cast<double>(syncs) / measured_s)},
+      {"sync_us_mean", round_to(syncs == 0 ? 0.0 : sync_seconds * 1e6 / static_cast<double>(syncs), 1)},
+      {"commands_per_sync",
+       round_to(syncs == 0 ? 0.0 : static_cast<double>(all.size()) / static_cast<double>(syncs), 2)},
       {"events_per_batch",
        round_to(batches == 0 ? 0.0 : static_cast<double>(events) / static_cast<double>(batches), 2)},
       {"refused", refused},

@@ -42,6 +42,10 @@ struct LogStats {
   // WAL fsyncs asked for: each append_batch call that had events to write,
   // each sync() that had written batches to make durable, each put_meta.
   std::uint64_t synced_writes = 0;
+  // Wall time spent inside those fsyncs (for append_batch and put_meta, in
+  // the synced write). Over synced_writes, the disk's sync latency as the
+  // log meets it: what paces group commit.
+  std::chrono::nanoseconds sync_time{0};
   // append_batch and write_batch calls that had events to write (group
   // commits), whether RocksDB then took the write or failed it.
   std::uint64_t batches_written = 0;
