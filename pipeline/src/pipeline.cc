@@ -59,10 +59,11 @@ class Completer {
   Completer(const Completer&) = delete;
   Completer& operator=(const Completer&) = delete;
 
-  void hand_over(Answers answers) {
+  // A sync's answers, a job's list each, in order; one wake-up for all.
+  void hand_over(std::vector<Answers> answers) {
     {
       std::lock_guard lock(mutex_);
-      queue_.push_back(std::move(answers));
+      std::ranges::move(answers, std::back_inserter(queue_));
     }
     wake_.notify_one();
   }
@@ -454,12 +455,14 @@ class Pipeline::Sequencer {
     }
     // The report before the answers: a caller's next command, sent on hearing
     // its answer, is then decided on a cache that knows how the write went.
+    // The sequencer is woken after the completer (the sooner the callers hear,
+    // the sooner their next commands come); it takes the reports first.
     {
       std::lock_guard lock(mutex_);
       std::ranges::move(reports, std::back_inserter(written_));
     }
+    completer_.hand_over(std::move(answered));
     wake_.notify_one();
-    for (auto& answers_of_job : answered) completer_.hand_over(std::move(answers_of_job));
   }
 
   // Every answer of a job, refusals and no-ops included, goes out only after
