@@ -132,7 +132,8 @@ Response metrics(const Services& services) {
     figures.push_back({"tessera_log_position", "Position of the latest durable event in the log (events in the log).",
                        Metric::Kind::gauge, static_cast<double>(services.log->head().value)});
     const auto written = services.log->stats();
-    figures.push_back({"tessera_log_group_commits_total", "Batches of appends written to the log since it opened.",
+    figures.push_back({"tessera_log_group_commits_total",
+                       "Group commits (batches of appends) the log wrote, or tried to, since it opened.",
                        Metric::Kind::counter, static_cast<double>(written.batches_written)});
     figures.push_back({"tessera_log_syncs_total", "Write-ahead log fsyncs since the log opened.", Metric::Kind::counter,
                        static_cast<double>(written.synced_writes)});
