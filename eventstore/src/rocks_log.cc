@@ -114,8 +114,7 @@ class RocksLog final : public Log {
     const Position written{written_position_.load()};
     if (written <= head()) return head();
     if (options_.sync_writes) {
-      synced_writes_.fetch_add(1, std::memory_order_relaxed);
-      if (const auto status = timed(true, [&] { return db_->SyncWAL(); }); !status.ok()) {
+      if (const auto status = counted(true, [&] { return db_->SyncWAL(); }); !status.ok()) {
         failed_.store(true);
         return from_status(status);
       }
@@ -255,8 +254,7 @@ class RocksLog final : public Log {
   result<void> put_meta(std::string_view key, std::string_view value) override {
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync_writes;
-    const auto s = timed(wo.sync, [&] { return db_->Put(wo, meta_, key, value); });
-    if (wo.sync) synced_writes_.fetch_add(1, std::memory_order_relaxed);
+    const auto s = counted(wo.sync, [&] { return db_->Put(wo, meta_, key, value); });
     if (!s.ok()) return from_status(s);
     return outcome::success();
   }
@@ -468,8 +466,8 @@ class RocksLog final : public Log {
 
     rocksdb::WriteOptions wo;
     wo.sync = durable && options_.sync_writes;
-    const auto status = timed(wo.sync, [&] { return db_->Write(wo, &batch); });
-    count_write(wo);
+    batches_written_.fetch_add(1, std::memory_order_relaxed);  // whether RocksDB takes it or not
+    const auto status = counted(wo.sync, [&] { return db_->Write(wo, &batch); });
     if (!status.ok()) {
       // Whether the WAL holds part of it is unknown now: see log.h.
       failed_.store(true);
@@ -584,16 +582,12 @@ class RocksLog final : public Log {
   rocksdb::ColumnFamilyHandle* snapshots_ = nullptr;
   LogOptions options_;
 
-  // An attempted append batch: counted whether or not RocksDB took it.
-  void count_write(const rocksdb::WriteOptions& wo) {
-    batches_written_.fetch_add(1, std::memory_order_relaxed);
-    if (wo.sync) synced_writes_.fetch_add(1, std::memory_order_relaxed);
-  }
-
-  // Runs a RocksDB call, its time added to sync_time if it syncs.
+  // Runs a RocksDB call; one that syncs is counted in synced_writes and its
+  // time added to sync_time, whether it succeeds or not.
   template <typename Call>
-  rocksdb::Status timed(bool syncs, Call call) {
+  rocksdb::Status counted(bool syncs, Call call) {
     if (!syncs) return call();
+    synced_writes_.fetch_add(1, std::memory_order_relaxed);
     const auto start = std::chrono::steady_clock::now();
     auto status = call();
     sync_nanos_.fetch_add((std::chrono::steady_clock::now() - start).count(), std::memory_order_relaxed);
