@@ -1,5 +1,6 @@
 #include <charconv>
 
+#include "tessera/domain/code_rules.h"
 #include "body_reader.h"
 #include "csv.h"
 #include "problem.h"
@@ -44,10 +45,10 @@ Response code_now(const Call& call, const std::string& key, const pipeline::Acce
 Response list_codes(Call& call) {
   wait_for_models(call);
   projections::CodeFilter filter{call.query_value("contract"), call.query_value("batch"), call.query_value("status")};
-  if (filter.status && *filter.status != "available" && *filter.status != "assigned" && *filter.status != "used" &&
-      *filter.status != "archived") {
-    return problem(http::status::unprocessable_entity, "validation",
-                   "status is one of available, assigned, used, archived");
+  if (filter.status && !domain::parse_code_status(*filter.status)) {
+    std::string known;
+    for (const auto status : domain::kCodeStatuses) known += (known.empty() ? "" : ", ") + std::string(to_string(status));
+    return problem(http::status::unprocessable_entity, "validation", "status is one of " + known);
   }
   if (call.accepts_csv()) {
     std::string out = csv_line(kCodeColumns);

@@ -5,6 +5,7 @@
 #include "problem.h"
 #include "routes.h"
 #include "tessera/codec/json.h"
+#include "tessera/domain/code_rules.h"
 #include "tessera/domain/streams.h"
 #include "tessera/eventstore/errc.h"
 #include "tessera/pipeline/errc.h"
@@ -35,9 +36,10 @@ json batch_json(const d::BatchGenerated& e, const d::Events& events) {
   for (const auto& se : events) {
     if (codes.size() == kCodesListedInBatch) break;
     if (const auto* issued = std::get_if<d::CodeIssued>(&se.event)) {
-      const auto& price = issued->price ? issued->price : e.price;
+      const auto price = d::own_else_batch(issued->price, e.price);
+      const auto status = d::code_status({false, 0, e.max_uses, issued->assignee.has_value()});
       codes.push_back({{"code", issued->code},
-                       {"status", issued->assignee ? "assigned" : "available"},
+                       {"status", d::to_string(status)},
                        {"uses", 0},
                        {"max_uses", e.max_uses},
                        {"price", price ? json(*price) : json(nullptr)},

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "tessera/domain/code_rules.h"
 #include "tessera/domain/streams.h"
 #include "validation.h"
 
@@ -60,21 +61,15 @@ Restrictions normalized(Restrictions r) {
 
 bool owned(const CodeState& code, const OrgId& org) { return code.exists && !code.deleted && code.org == org; }
 
-// The first of the code's own value and the batch's.
-template <class T>
-std::optional<T> effective(const std::optional<T>& own, const std::optional<T>& batch) {
-  return own ? own : batch;
-}
-
 // Whether `participant` may take a use of `code` at `now`.
 Result<void> check_usable(const CodeState& code, const BatchGenerated& terms, const Participant& participant,
                           Timestamp now) {
   if (code.archived) return reject(errc::code_archived, "this code is archived");
   if (code.uses >= terms.max_uses) return reject(errc::code_exhausted, "every use of this code is taken");
-  if (const auto from = effective(code.valid_from, terms.valid_from); from && now < *from) {
+  if (const auto from = own_else_batch(code.valid_from, terms.valid_from); from && now < *from) {
     return reject(errc::code_not_yet_valid, "this code is not valid yet");
   }
-  if (const auto until = effective(code.valid_until, terms.valid_until); until && now >= *until) {
+  if (const auto until = own_else_batch(code.valid_until, terms.valid_until); until && now >= *until) {
     return reject(errc::code_expired, "this code has expired");
   }
   if (code.assignee && code.assignee->email != normalize_email(participant.email)) {
@@ -84,8 +79,7 @@ Result<void> check_usable(const CodeState& code, const BatchGenerated& terms, co
 }
 
 std::optional<Money> resolve_price(const CodeState& code, const BatchGenerated& terms, const ContractState& contract) {
-  if (code.price) return code.price;
-  if (terms.price) return terms.price;
+  if (auto price = own_else_batch(code.price, terms.price)) return price;
   if (contract.exists) return contract.terms.default_price;
   return std::nullopt;
 }
@@ -280,8 +274,8 @@ Result<Events> decide(const EditCode& command, const CodeContext& context) {
   BOOST_OUTCOME_TRY(check_price("price", command.price));
   const auto& terms = context.batch.terms;
   BOOST_OUTCOME_TRY(
-      check_window(command.valid_from ? command.valid_from : effective(code.valid_from, terms.valid_from),
-                   command.valid_until ? command.valid_until : effective(code.valid_until, terms.valid_until)));
+      check_window(command.valid_from ? command.valid_from : own_else_batch(code.valid_from, terms.valid_from),
+                   command.valid_until ? command.valid_until : own_else_batch(code.valid_until, terms.valid_until)));
   if (!command.note && !command.price && !command.valid_from && !command.valid_until) return Events{};
   return Events{{code_stream(command.code_key),
                  CodeEdited{command.note, command.price, command.valid_from, command.valid_until}}};

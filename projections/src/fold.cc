@@ -5,6 +5,7 @@
 
 #include "keys.h"
 #include "tessera/codec/json.h"
+#include "tessera/domain/code_rules.h"
 #include "tessera/domain/streams.h"
 #include "tessera/eventstore/errc.h"
 
@@ -58,15 +59,14 @@ json either(const json& own, const json& batch_value) { return own.is_null() ? b
 json code_body(const json& x, const json& terms) {
   const auto uses = x.at("uses").get<std::uint64_t>();
   const auto max_uses = terms.at("max_uses").get<std::uint64_t>();
-  const bool exhausted = uses >= max_uses;
   const json& assignee = x.at("assignee");
-  const char* status = x.at("archived").get<bool>() ? "archived"
-                       : exhausted                  ? "used"
-                       : !assignee.is_null()        ? "assigned"
-                                                    : "available";
+  const std::string_view status = d::to_string(d::code_status({x.at("archived").get<bool>(),
+                                                              static_cast<std::uint32_t>(uses),
+                                                              static_cast<std::uint32_t>(max_uses), !assignee.is_null()}));
   // The participant: the assignee; for an exhausted code nobody was
   // assigned, the redeemer of its last use; else nobody.
-  json participant = !assignee.is_null() ? assignee : exhausted ? x.at("last_redeemer") : json(nullptr);
+  const bool used = status == d::to_string(d::CodeStatus::used);
+  json participant = !assignee.is_null() ? assignee : used ? x.at("last_redeemer") : json(nullptr);
   return json{
       {"code", x.at("code")},
       {"org", x.at("org")},

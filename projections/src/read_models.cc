@@ -13,6 +13,7 @@
 
 #include "fold.h"
 #include "keys.h"
+#include "tessera/domain/code_rules.h"
 #include "tessera/codec/json.h"
 #include "tessera/domain/streams.h"
 #include "tessera/eventstore/errc.h"
@@ -23,8 +24,6 @@ namespace {
 using nlohmann::json;
 namespace d = tessera::domain;
 using eventstore::errc;
-
-constexpr std::array<std::string_view, 4> kStatuses = {"available", "assigned", "used", "archived"};
 
 // A failure for any result type, json ones included (a json converts from
 // almost anything, so an errc alone is ambiguous there).
@@ -382,7 +381,7 @@ result<Page> ReadModels::codes(const domain::OrgId& org, const CodeFilter& filte
                                const std::optional<std::string>& cursor, std::size_t limit) const {
   const auto& o = org.str();
   if (!keys::usable_id(o) || limit == 0) return Page{};
-  if (filter.status && std::ranges::find(kStatuses, *filter.status) == kStatuses.end()) return Page{};
+  if (filter.status && !d::parse_code_status(*filter.status)) return Page{};
   if ((filter.contract && !keys::usable_id(*filter.contract)) || (filter.batch && !keys::usable_id(*filter.batch))) {
     return Page{};
   }
