@@ -6,10 +6,11 @@
 set -euo pipefail
 cd "$1"
 
-# <...>: these standard headers and Boost.Outcome (header-only); "...": the domain's own.
-allowed='^(<(algorithm|array|charconv|compare|concepts|cstddef|cstdint|functional|initializer_list|iterator|limits|map|memory|optional|span|string|string_view|system_error|tuple|type_traits|unordered_map|unordered_set|utility|variant|vector|boost/outcome/[a-z_/]+\.hpp)>|"(tessera/domain/)?[a-z_]+\.h")$'
+# <...>: these standard headers and Boost.Outcome (header-only); "...": the
+# domain's own and the base library's (errors as values, itself pure).
+allowed='^(<(algorithm|array|charconv|compare|concepts|cstddef|cstdint|functional|initializer_list|iterator|limits|map|memory|optional|span|string|string_view|system_error|tuple|type_traits|unordered_map|unordered_set|utility|variant|vector|boost/outcome/[a-z_/]+\.hpp)>|"(tessera/(domain|base)/)?[a-z_]+\.h")$'
 status=0
-files=$(find domain -path domain/codec -prune -o \( -name '*.h' -o -name '*.cc' \) -print)
+files=$(find domain base -path domain/codec -prune -o \( -name '*.h' -o -name '*.cc' \) -print)
 while IFS= read -r line; do
   file=${line%%:*}
   header=$(echo "$line" | sed -E 's/.*#include ([<"][^>"]+[>"]).*/\1/')

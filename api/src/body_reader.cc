@@ -1,8 +1,15 @@
 #include "body_reader.h"
 
+#include "tessera/domain/errc.h"
+
 #include "tessera/codec/time.h"
 
 namespace tessera::api::detail {
+
+result<void> BodyReader::finish() const {
+  if (problem_) return Error(domain::errc::validation, *problem_);
+  return outcome::success();
+}
 
 using nlohmann::json;
 

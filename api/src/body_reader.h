@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tessera/base/error.h"
 #include "tessera/domain/events.h"
 
 namespace tessera::api::detail {
@@ -29,6 +30,8 @@ class BodyReader {
 
   // The first problem met, as a sentence naming the field; nullopt if none.
   const std::optional<std::string>& problem() const { return problem_; }
+  // The first problem met as a validation error; success if none.
+  result<void> finish() const;
 
  private:
   const nlohmann::json* find(const char* key);

@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "problem.h"
+#include "tessera/api/errc.h"
 #include "tessera/domain/code_format.h"
 
 namespace tessera::api::detail {
@@ -46,16 +46,13 @@ Response csv_response(std::string body) {
   return response;
 }
 
-std::variant<json, Response> read_json(const Call& call) {
+result<json> read_json(const Call& call) {
   json parsed = json::parse(call.request.body(), nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
-    return problem(http::status::bad_request, "malformed-json", "the body is not valid JSON");
-  }
+  if (parsed.is_discarded()) return Error(errc::malformed_json, "the body is not valid JSON");
   return parsed;
 }
 
-std::variant<std::optional<pipeline::Precondition>, Response> precondition(const Call& call,
-                                                                           const domain::StreamId& stream) {
+result<std::optional<pipeline::Precondition>> precondition(const Call& call, const domain::StreamId& stream) {
   std::string value = call.header(http::field::if_match);
   if (value.empty()) return std::optional<pipeline::Precondition>();
   if (value.starts_with("W/")) value.erase(0, 2);
@@ -63,39 +60,60 @@ std::variant<std::optional<pipeline::Precondition>, Response> precondition(const
   std::uint64_t version = 0;
   const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), version);
   if (ec != std::errc() || end != value.data() + value.size()) {
-    return problem(http::status::unprocessable_entity, "validation", "If-Match must name a version, such as \"3\"");
+    return Error(domain::errc::validation, "If-Match must name a version, such as \"3\"");
   }
   return std::optional<pipeline::Precondition>(pipeline::Precondition{stream, version});
 }
 
-std::variant<pipeline::Accepted, Response> execute(Call& call, domain::Command command,
-                                                   std::optional<pipeline::Precondition> precondition) {
-  auto outcome = call.services.pipeline->submit(std::move(command), std::move(precondition), call.idempotency).get();
-  if (!outcome) return problem_for(outcome.error().code, outcome.error().detail);
-  if (outcome.value().replayed) call.replayed = true;
-  return std::move(outcome).value();
+result<pipeline::Accepted> execute(Call& call, domain::Command command,
+                                   std::optional<pipeline::Precondition> precondition) {
+  auto accepted = call.services.pipeline->submit(std::move(command), std::move(precondition), call.idempotency).get();
+  if (accepted && accepted.value().replayed) call.replayed = true;
+  return accepted;
 }
 
-bool wait_for_models(const Call& call, eventstore::Position position) {
-  return call.services.models.wait_for(position, kReadYourWrites);
+result<void> wait_for_models(const Call& call, eventstore::Position position) {
+  if (call.services.models.wait_for(position, kReadYourWrites)) return outcome::success();
+  return Error(errc::models_lagging, "the read models have not caught up with the log yet: try again in a moment");
 }
 
-bool wait_for_models(const Call& call) {
-  return call.services.log == nullptr || wait_for_models(call, call.services.log->head());
+result<void> wait_for_models(const Call& call) {
+  if (call.services.pipeline == nullptr) return outcome::success();
+  return wait_for_models(call, call.services.pipeline->head());
 }
 
-Response document_response(const eventstore::result<std::optional<projections::Document>>& found,
-                           std::string_view missing_slug, std::string_view what) {
-  if (!found) return problem_for(found.error(), "the read models cannot be read");
-  if (!found.value()) return problem(http::status::not_found, missing_slug, "no such " + std::string(what));
+Answer document_response(const result<std::optional<projections::Document>>& found, domain::errc missing,
+                         std::string_view what) {
+  if (!found) return found.error();
+  if (!found.value()) return Error(missing, "no such " + std::string(what));
   Response response = json_response(http::status::ok, found.value()->body);
   response.set(http::field::etag, "\"" + std::to_string(found.value()->version) + "\"");
   return response;
 }
 
-std::variant<std::string, Response> code_key(std::string_view typed) {
+Answer written(const Call& call, const pipeline::Accepted& accepted, http::status status,
+               const std::string& location, const DocumentRead& read) {
+  if (!wait_for_models(call, accepted.positions.last)) {
+    Response response = json_response(
+        http::status::accepted,
+        {{"status", "accepted"},
+         {"log_position", accepted.positions.last.value},
+         {"detail", "the command is durable; its resource is readable once the read models catch up"}});
+    response.set(http::field::location, location);
+    return response;
+  }
+  auto found = read();
+  if (!found) return found.error();
+  if (!found.value()) return Error(errc::internal, "the read models miss a document the log holds: " + location);
+  Response response = json_response(status, found.value()->body);
+  response.set(http::field::etag, "\"" + std::to_string(found.value()->version) + "\"");
+  if (status == http::status::created) response.set(http::field::location, location);
+  return response;
+}
+
+result<std::string> code_key(std::string_view typed) {
   auto parsed = domain::parse_code(typed);
-  if (!parsed) return problem_for(make_error_code(parsed.error().code), parsed.error().detail);
+  if (!parsed) return std::move(parsed).error();
   return parsed.value().key;
 }
 

@@ -6,11 +6,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
+#include <functional>
 #include <vector>
 
 #include "tessera/api/handler.h"
 #include "tessera/domain/commands.h"
+#include "tessera/domain/errc.h"
 
 namespace tessera::api::detail {
 
@@ -36,24 +37,26 @@ struct Call {
   std::string header(http::field field) const;
 };
 
+// What a route answers: the response, or the error it maps to (problem.h).
+using Answer = result<Response>;
+
 Response json_response(http::status status, const json& body);
 Response created(const json& body, const std::string& location);
 Response csv_response(std::string body);
 
-// The request body as JSON, or the problem with it.
-std::variant<json, Response> read_json(const Call& call);
+// The request body as JSON; api::errc::malformed_json when it is not.
+result<json> read_json(const Call& call);
 
 // The version an If-Match header names for `stream`; nullopt without one.
-// A malformed If-Match yields a validation problem.
-std::variant<std::optional<pipeline::Precondition>, Response> precondition(const Call& call,
-                                                                           const domain::StreamId& stream);
+// A malformed If-Match is a validation error.
+result<std::optional<pipeline::Precondition>> precondition(const Call& call, const domain::StreamId& stream);
 
-// Runs a command under the call's idempotency key, if it has one; the
-// accepted result, or the problem that refuses it. A replayed result carries
-// the first command's events (so its ids, not `command`'s), and marks the
-// call replayed.
-std::variant<pipeline::Accepted, Response> execute(Call& call, domain::Command command,
-                                                   std::optional<pipeline::Precondition> precondition = {});
+// Runs a command under the call's idempotency key, if it has one: the
+// accepted result, or the refusal. A replayed result carries the first
+// command's events (so its ids, not `command`'s), and marks the call
+// replayed.
+result<pipeline::Accepted> execute(Call& call, domain::Command command,
+                                   std::optional<pipeline::Precondition> precondition = {});
 
 // The accepted command's first event of type E, or null. Creates name the
 // resource from it: a replayed command's ids are the first command's.
@@ -66,25 +69,29 @@ const E* first_event(const pipeline::Accepted& accepted) {
 }
 
 // Waits until the read models reflect the log up to `position` (so a client
-// reads its own writes); false if they lag more than a few seconds.
-bool wait_for_models(const Call& call, eventstore::Position position);
+// reads its own writes); api::errc::models_lagging if they lag more than a
+// few seconds.
+result<void> wait_for_models(const Call& call, eventstore::Position position);
 // The same, up to the log's head; at once in query-only mode (no log).
-bool wait_for_models(const Call& call);
+result<void> wait_for_models(const Call& call);
 
-// A document as 200 with its ETag, or 404 `missing_slug` when absent.
-Response document_response(const eventstore::result<std::optional<projections::Document>>& found,
-                           std::string_view missing_slug, std::string_view what);
+// A document as 200 with its ETag; the `missing` refusal when absent.
+Answer document_response(const result<std::optional<projections::Document>>& found, domain::errc missing,
+                         std::string_view what);
 
-// The code key a path segment or body field names; the problem when malformed.
-std::variant<std::string, Response> code_key(std::string_view typed);
+// The answer to an accepted command that shows the resource it wrote, read
+// back once the read models reflect the command: `read()`'s document with
+// `status` and its ETag (and `location` if 201). When the models lag past the
+// read-your-writes wait the answer is 202 Accepted with `location`: the
+// command is durable and must not be sent again, only its resource is not
+// readable yet. A document missing once the models have caught up is a
+// fault (api::errc::internal).
+using DocumentRead = std::function<result<std::optional<projections::Document>>()>;
+Answer written(const Call& call, const pipeline::Accepted& accepted, http::status status,
+               const std::string& location, const DocumentRead& read);
+
+// The code key a path segment or body field names; code_malformed when it
+// names none.
+result<std::string> code_key(std::string_view typed);
 
 }  // namespace tessera::api::detail
-
-// Binds `var` to the value of a std::variant<T, Response>, or returns the
-// Response (a problem) from the enclosing handler.
-#define TESSERA_TAKE(var, expr)                                    \
-  auto var##_taken = (expr);                                       \
-  if (auto* var##_problem = std::get_if<Response>(&var##_taken)) { \
-    return std::move(*var##_problem);                              \
-  }                                                                \
-  auto& var = std::get<0>(var##_taken)

@@ -9,7 +9,6 @@
 #include <fstream>
 #include <iterator>
 
-#include "tessera/eventstore/errc.h"
 
 namespace tessera::api {
 namespace {
@@ -36,27 +35,29 @@ std::string base32(const unsigned char* bytes, std::size_t n) {
 
 }  // namespace
 
-eventstore::result<ClaimTokens> ClaimTokens::open(const std::filesystem::path& key_file) {
+result<ClaimTokens> ClaimTokens::open(const std::filesystem::path& key_file) {
   std::ifstream in(key_file, std::ios::binary);
   if (in) {
     std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (key.size() != kKeyBytes) return eventstore::errc::corruption;
+    if (key.size() != kKeyBytes) {
+      return Error(std::make_error_code(std::errc::invalid_argument), key_file.string() + " does not hold a claim key");
+    }
     return ClaimTokens(std::move(key));
   }
   std::string key(kKeyBytes, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size())) != 1) {
-    return eventstore::errc::io_error;
+    return Error(std::make_error_code(std::errc::io_error), "no random bytes for a claim key");
   }
   const auto temporary = key_file.string() + ".tmp";
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     out.write(key.data(), static_cast<std::streamsize>(key.size()));
-    if (!out.flush()) return eventstore::errc::io_error;
+    if (!out.flush()) return Error(std::make_error_code(std::errc::io_error), "cannot write " + temporary);
   }
   ::chmod(temporary.c_str(), S_IRUSR | S_IWUSR);
   std::error_code ec;
   std::filesystem::rename(temporary, key_file, ec);
-  if (ec) return eventstore::errc::io_error;
+  if (ec) return Error(ec, "cannot rename " + temporary);
   return ClaimTokens(std::move(key));
 }
 

@@ -8,18 +8,18 @@
 #include "idempotency.h"
 #include "problem.h"
 #include "routes.h"
+#include "tessera/api/errc.h"
 
 namespace tessera::api {
 namespace {
 
 using detail::Call;
 using detail::json;
-using detail::problem;
 
 struct Route {
   http::verb method;
   std::vector<std::string_view> pattern;  // "*" matches any one segment
-  Response (*handle)(Call&);
+  detail::Answer (*handle)(Call&);
 };
 
 // Every operation of the API, as in DESIGN.md's table.
@@ -121,17 +121,17 @@ Response healthz() { return detail::json_response(http::status::ok, {{"status", 
 
 Response status(const Services& services) {
   json body = services.status ? services.status() : json::object();
-  if (services.log != nullptr) body["log_position"] = services.log->head().value;
+  if (services.pipeline != nullptr) body["log_position"] = services.pipeline->head().value;
   body["projection_position"] = services.models.checkpoint().value;
   return detail::json_response(http::status::ok, body);
 }
 
 Response metrics(const Services& services) {
   std::vector<Metric> figures;
-  if (services.log != nullptr) {  // a query-only replica has no log
+  if (services.pipeline != nullptr) {  // a query-only replica has no log
     figures.push_back({"tessera_log_position", "Position of the latest durable event in the log (events in the log).",
-                       Metric::Kind::gauge, static_cast<double>(services.log->head().value)});
-    const auto written = services.log->stats();
+                       Metric::Kind::gauge, static_cast<double>(services.pipeline->head().value)});
+    const auto written = services.pipeline->log_stats();
     figures.push_back({"tessera_log_group_commits_total",
                        "Group commits (batches of appends) the log wrote, or tried to, since it opened.",
                        Metric::Kind::counter, static_cast<double>(written.batches_written)});
@@ -157,27 +157,28 @@ Response metrics(const Services& services) {
 // Redemptions and claims are where codes and tokens get guessed.
 bool guessable(const Route& route) { return route.handle == detail::redeem || route.handle == detail::claim; }
 
-bool looks_like_guessing(const Response& response) {
-  if (response.result() != http::status::not_found && response.result() != http::status::unprocessable_entity) {
-    return false;
-  }
-  const auto body = json::parse(response.body(), nullptr, /*allow_exceptions=*/false);
-  const std::string type = body.is_object() ? body.value("type", std::string()) : std::string();
-  return type.ends_with("/code-unknown") || type.ends_with("/code-malformed") || type.ends_with("/invitation-unknown");
+// A refusal a guesser meets: the code or token names nothing.
+bool is_guess(const Error& error) {
+  return error == domain::errc::code_unknown || error == domain::errc::code_malformed ||
+         error == domain::errc::invitation_unknown;
 }
 
-Response run_limited(const Route& route, Call& call, GuessLimiter& guesses, const std::string& client) {
+detail::Answer run_limited(const Route& route, Call& call, GuessLimiter& guesses, const std::string& client) {
   const auto now = GuessLimiter::Clock::now();
   std::chrono::seconds retry_after{0};
   if (!guesses.allowed(client, now, retry_after)) {
-    Response response = problem(http::status::too_many_requests, "rate-limited",
-                                "too many unknown or malformed codes from this address: slow down");
+    Response response = detail::problem_for(
+        Error(errc::rate_limited, "too many unknown or malformed codes from this address: slow down"));
     response.set(http::field::retry_after, std::to_string(retry_after.count()));
     return response;
   }
-  Response response = route.handle(call);
-  if (looks_like_guessing(response)) guesses.failed(client, now);
-  return response;
+  detail::Answer answer = route.handle(call);
+  if (!answer && is_guess(answer.error())) guesses.failed(client, now);
+  return answer;
+}
+
+Response answer_of(detail::Answer answer) {
+  return answer ? std::move(answer).value() : detail::problem_for(answer.error());
 }
 
 Response dispatch(const Services& services, const Request& request, const std::string& client) {
@@ -202,20 +203,20 @@ Response dispatch(const Services& services, const Request& request, const std::s
         return guessable(route) ? run_limited(route, c, services.guesses, client) : route.handle(c);
       };
       // A retry with a recorded answer is answered before any limit or route.
-      return request.method() == http::verb::post ? detail::run_idempotent(call, run) : run(call);
+      return answer_of(request.method() == http::verb::post ? detail::run_idempotent(call, run) : run(call));
     }
     if (!allowed.empty()) allowed += ", ";
     allowed += std::string(http::to_string(route.method));
   }
   if (known) {
-    Response response =
-        problem(http::status::method_not_allowed, "method-not-allowed",
-                writable ? "this resource answers " + allowed
-                         : "this server is a read-only replica (tessera-projector): send writes to tesserad");
+    Response response = detail::problem_for(
+        Error(errc::method_not_allowed,
+              writable ? "this resource answers " + allowed
+                       : "this server is a read-only replica (tessera-projector): send writes to tesserad"));
     response.set(http::field::allow, allowed);
     return response;
   }
-  return problem(http::status::not_found, "not-found", "no such resource");
+  return detail::problem_for(Error(errc::route_unknown, "no such resource"));
 }
 
 }  // namespace

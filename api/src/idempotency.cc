@@ -5,9 +5,10 @@
 
 #include <array>
 #include <charconv>
-#include <mutex>
 
-#include "problem.h"
+#include "tessera/api/errc.h"
+#include "tessera/domain/errc.h"
+#include "tessera/pipeline/errc.h"
 
 namespace tessera::api::detail {
 namespace {
@@ -16,12 +17,7 @@ constexpr std::size_t kMaxKeyLength = 255;
 
 // Beast (Boost 1.74) takes its own string_view.
 boost::beast::string_view bsv(std::string_view text) { return {text.data(), text.size()}; }
-constexpr std::string_view kMetaPrefix = "idem.";
 constexpr std::string_view kAnswerMagic = "tessera.answer.1";
-
-// Keeping an answer is check-then-put: concurrent retries of one key take
-// the same stripe, so the first answer kept is the one every retry gets.
-std::array<std::mutex, 64> keeping_stripes;
 
 bool valid_key(std::string_view key) {
   if (key.empty() || key.size() > kMaxKeyLength) return false;
@@ -88,43 +84,33 @@ Response replay_of(const RecordedAnswer& recorded) {
   return response;
 }
 
-Response key_reused() {
-  return problem(http::status::unprocessable_entity, "idempotency-key-reused",
-                 "this Idempotency-Key was first used with another request (another method, path or body)");
+Error key_reused() {
+  return Error(pipeline::errc::idempotency_key_reused,
+               "this Idempotency-Key was first used with another request (another method, path or body)");
 }
 
 // The recorded answer for a retry: verbatim, or the refusal of a key reused
 // for another request.
-Response answer_recorded(std::string_view bytes, std::string_view print) {
+Answer answer_recorded(std::string_view bytes, std::string_view print, bool replayed) {
   const auto recorded = decode_answer(bytes);
-  if (!recorded) {
-    return problem(http::status::internal_server_error, "internal", "the recorded answer cannot be read");
-  }
+  if (!recorded) return Error(errc::internal, "the answer recorded under this Idempotency-Key cannot be read");
   if (recorded->fingerprint != print) return key_reused();
+  if (!replayed) return recorded->response;
   return replay_of(*recorded);
 }
 
 // Keeps the first 2xx answer under the key; when a concurrent retry kept one
 // first, answers that one, so that every retry hears the same.
-Response keep(Call& call, const std::string& meta_key, const std::string& print, Response response) {
-  std::lock_guard lock(keeping_stripes[std::hash<std::string>{}(meta_key) % keeping_stripes.size()]);
-  auto recorded = call.services.log->get_meta(meta_key);
-  if (recorded && recorded.value()) {
-    const auto kept = decode_answer(*recorded.value());
-    if (kept && kept->fingerprint != print) return key_reused();
-    if (kept) {
-      Response first = kept->response;
-      if (call.replayed) first.set(bsv(kReplayedHeader), "true");
-      return first;
-    }
-  }
-  if (auto stored = call.services.log->put_meta(meta_key, encode_answer(print, response)); !stored) {
+Answer keep(Call& call, const std::string& key, const std::string& print, Response response) {
+  auto kept = call.services.pipeline->answers().keep_first(key, encode_answer(print, response));
+  if (!kept) {
     // The command's events and key are durable: a retry is replayed by the
     // pipeline and answered from the read models.
-    spdlog::warn("cannot keep the answer under an idempotency key: {}", stored.error().message());
+    spdlog::warn("cannot keep the answer under an idempotency key: {}", kept.error().message());
+    if (call.replayed) response.set(bsv(kReplayedHeader), "true");
+    return response;
   }
-  if (call.replayed) response.set(bsv(kReplayedHeader), "true");
-  return response;
+  return answer_recorded(kept.value(), print, call.replayed);
 }
 
 }  // namespace
@@ -201,29 +187,27 @@ std::optional<RecordedAnswer> decode_answer(std::string_view bytes) {
   return recorded;
 }
 
-Response run_idempotent(Call& call, const std::function<Response(Call&)>& handle) {
+Answer run_idempotent(Call& call, const std::function<Answer(Call&)>& handle) {
   const Request& request = call.request;
   const std::size_t sent = request.count(bsv(kIdempotencyKeyHeader));
   if (sent == 0) return handle(call);
   const auto header = request[bsv(kIdempotencyKeyHeader)];
   const std::string_view client_key(header.data(), header.size());
   if (sent > 1 || !valid_key(client_key)) {
-    return problem(http::status::unprocessable_entity, "validation",
-                   "Idempotency-Key must be one value of 1 to 255 printable ASCII characters");
+    return Error(domain::errc::validation, "Idempotency-Key must be one value of 1 to 255 printable ASCII characters");
   }
   const std::string key = scoped_key(call, client_key);
   const std::string print = fingerprint(request);
-  const std::string meta_key = std::string(kMetaPrefix) + key;
 
-  auto recorded = call.services.log->get_meta(meta_key);
-  if (!recorded) return problem_for(recorded.error(), "the recorded answers cannot be read");
-  if (recorded.value()) return answer_recorded(*recorded.value(), print);
+  auto recorded = call.services.pipeline->answers().find(key);
+  if (!recorded) return std::move(recorded).error();
+  if (recorded.value()) return answer_recorded(*recorded.value(), print, /*replayed=*/true);
 
   call.idempotency = pipeline::IdempotencyKey{key, print};
-  Response response = handle(call);
-  const unsigned status = response.result_int();
-  if (status < 200 || status > 299) return response;
-  return keep(call, meta_key, print, std::move(response));
+  Answer answer = handle(call);
+  // A 202's resource was not readable yet: a retry rebuilds the answer.
+  if (!answer || answer.value().result() == http::status::accepted) return answer;
+  return keep(call, key, print, std::move(answer).value());
 }
 
 }  // namespace tessera::api::detail

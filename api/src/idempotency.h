@@ -1,14 +1,15 @@
-// Internal: the Idempotency-Key header of POSTs (DESIGN.md, HTTP API: "a retry
-// with the same key returns the first answer and changes nothing").
+// Internal: the Idempotency-Key header of POSTs: a retry with the same key
+// returns the first answer and changes nothing.
 //
 // Two layers keep that promise:
 // - The pipeline records the key in the log, in the same synced write as the
 //   command's events, so a command applies at most once, across restarts.
 // - Creates answer with what the read models hold after the write, so the
 //   first answer cannot always be rebuilt later. After a 2xx answer to a keyed
-//   request, the answer itself (status, headers, body) is kept in the log's
-//   meta space under "idem.<scoped key>"; a retry finds it there and gets it
-//   back verbatim, without submitting anything. If the events are in the log
+//   request (but a 202, whose resource was not readable yet), the answer
+//   itself (status, headers, body) is kept beside the log by the pipeline's
+//   StoredAnswers; a retry finds it there and gets it back verbatim, without
+//   submitting anything. If the events are in the log
 //   but the answer is not (a crash between the two writes), the pipeline
 //   replays the command and the route rebuilds the answer from the events'
 //   ids and the current read models, and that answer is kept in turn.
@@ -26,10 +27,10 @@ inline constexpr std::string_view kIdempotencyKeyHeader = "Idempotency-Key";
 inline constexpr std::string_view kReplayedHeader = "Idempotent-Replayed";
 
 // Runs `handle` for a POST under its Idempotency-Key, if it has one: answers
-// a recorded answer verbatim, refuses a malformed key (422 validation) or a
-// key first used for another request (422 idempotency-key-reused), and keeps
-// the first 2xx answer. Without the header it just runs `handle`.
-Response run_idempotent(Call& call, const std::function<Response(Call&)>& handle);
+// a recorded answer verbatim, refuses a malformed key (validation) or a key
+// first used for another request (idempotency_key_reused), and keeps the
+// first 2xx answer. Without the header it just runs `handle`.
+Answer run_idempotent(Call& call, const std::function<Answer(Call&)>& handle);
 
 // The key a client's Idempotency-Key is stored under: scoped by its
 // organisation (or "claims") and the route, "<org>|<METHOD> <path>|<key>".

@@ -1,9 +1,12 @@
 #include "problem.h"
 
+#include <spdlog/spdlog.h>
+
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "tessera/eventstore/errc.h"
+#include "tessera/api/errc.h"
+#include "tessera/domain/errc.h"
 #include "tessera/pipeline/errc.h"
 
 namespace tessera::api::detail {
@@ -45,6 +48,55 @@ http::status status_of(domain::errc e) {
   return http::status::internal_server_error;
 }
 
+http::status status_of(api::errc e) {
+  switch (e) {
+    case api::errc::malformed_json:
+      return http::status::bad_request;
+    case api::errc::route_unknown:
+      return http::status::not_found;
+    case api::errc::method_not_allowed:
+      return http::status::method_not_allowed;
+    case api::errc::models_lagging:
+      return http::status::service_unavailable;
+    case api::errc::rate_limited:
+      return http::status::too_many_requests;
+    case api::errc::internal:
+      return http::status::internal_server_error;
+  }
+  return http::status::internal_server_error;
+}
+
+http::status status_by_advice(retry advice) {
+  switch (advice) {
+    case retry::call:
+      return http::status::service_unavailable;
+    case retry::command:
+      return http::status::conflict;
+    case retry::no:
+      return http::status::internal_server_error;
+  }
+  return http::status::internal_server_error;
+}
+
+bool named_by_us(const std::error_code& code) {
+  return code.category() == domain::domain_category() || code.category() == api::api_category() ||
+         code.category() == pipeline::pipeline_category();
+}
+
+// The last segment of the problem's type: our categories' messages are
+// slugs; another layer's error is named by what the client can do about it.
+std::string slug_of(const Error& error, http::status status) {
+  if (named_by_us(error.code)) return error.code.message();
+  switch (status) {
+    case http::status::service_unavailable:
+      return "unavailable";
+    case http::status::conflict:
+      return "conflict";
+    default:
+      return "internal";
+  }
+}
+
 }  // namespace
 
 Response problem(http::status status, std::string_view slug, std::string_view detail) {
@@ -59,23 +111,24 @@ Response problem(http::status status, std::string_view slug, std::string_view de
   return response;
 }
 
-Response problem_for(const std::error_code& code, std::string_view detail) {
-  if (code.category() == domain::domain_category()) {
-    const auto e = static_cast<domain::errc>(code.value());
-    return problem(status_of(e), domain::slug(e), detail);
+http::status status_for(const Error& error) {
+  const std::error_code& code = error.code;
+  if (code.category() == domain::domain_category()) return status_of(static_cast<domain::errc>(code.value()));
+  if (code.category() == api::api_category()) return status_of(static_cast<api::errc>(code.value()));
+  if (code == pipeline::errc::precondition_failed) return http::status::precondition_failed;
+  if (code == pipeline::errc::idempotency_key_reused) return http::status::unprocessable_entity;
+  return status_by_advice(error.advice());
+}
+
+Response problem_for(const Error& error) {
+  const http::status status = status_for(error);
+  if (status == http::status::internal_server_error) {
+    spdlog::error("answering 500 internal: {} [{}:{}]", error.message(), error.code.category().name(),
+                  error.code.value());
   }
-  if (code == pipeline::errc::precondition_failed) {
-    return problem(http::status::precondition_failed, "version-conflict", detail);
-  }
-  if (code == pipeline::errc::idempotency_key_reused || code == eventstore::errc::idempotency_key_reused) {
-    return problem(http::status::unprocessable_entity, "idempotency-key-reused", detail);
-  }
-  if (retry_advice(code) != retry::no) {
-    Response response = problem(http::status::service_unavailable, "unavailable", detail);
-    response.set(http::field::retry_after, "1");
-    return response;
-  }
-  return problem(http::status::internal_server_error, "internal", detail);
+  Response response = problem(status, slug_of(error, status), error.message());
+  if (status == http::status::service_unavailable) response.set(http::field::retry_after, "1");
+  return response;
 }
 
 }  // namespace tessera::api::detail

@@ -11,39 +11,39 @@ namespace tessera::api::detail {
 json invitation_view(const Call& call, json body);
 
 // contracts
-Response create_contract(Call& call);
-Response get_contract(Call& call);
-Response configure_contract(Call& call);
-Response contract_summary(Call& call);
-Response generate_batch(Call& call);
-Response download_participants(Call& call);
-Response upload_participants(Call& call);
+Answer create_contract(Call& call);
+Answer get_contract(Call& call);
+Answer configure_contract(Call& call);
+Answer contract_summary(Call& call);
+Answer generate_batch(Call& call);
+Answer download_participants(Call& call);
+Answer upload_participants(Call& call);
 
 // sessions
-Response create_session(Call& call);
-Response get_session(Call& call);
-Response change_session(Call& call);
-Response session_seats(Call& call);
-Response session_roster(Call& call);
-Response invite(Call& call);
+Answer create_session(Call& call);
+Answer get_session(Call& call);
+Answer change_session(Call& call);
+Answer session_seats(Call& call);
+Answer session_roster(Call& call);
+Answer invite(Call& call);
 
 // codes
-Response list_codes(Call& call);
-Response get_code(Call& call);
-Response edit_code(Call& call);
-Response delete_code(Call& call);
-Response assign_code(Call& call);
-Response archive_code(Call& call);
+Answer list_codes(Call& call);
+Answer get_code(Call& call);
+Answer edit_code(Call& call);
+Answer delete_code(Call& call);
+Answer assign_code(Call& call);
+Answer archive_code(Call& call);
 
 // invitations, claims, redemptions, registrations
-Response get_invitation(Call& call);
-Response resend_invitation(Call& call);
-Response cancel_invitation(Call& call);
-Response claim(Call& call);
-Response redeem(Call& call);
-Response get_registration(Call& call);
-Response cancel_registration(Call& call);
-Response revoke_registration(Call& call);
-Response change_registration(Call& call);
+Answer get_invitation(Call& call);
+Answer resend_invitation(Call& call);
+Answer cancel_invitation(Call& call);
+Answer claim(Call& call);
+Answer redeem(Call& call);
+Answer get_registration(Call& call);
+Answer cancel_registration(Call& call);
+Answer revoke_registration(Call& call);
+Answer change_registration(Call& call);
 
 }  // namespace tessera::api::detail

@@ -3,7 +3,6 @@
 #include "tessera/domain/code_rules.h"
 #include "body_reader.h"
 #include "csv.h"
-#include "problem.h"
 #include "routes.h"
 #include "tessera/domain/streams.h"
 
@@ -35,27 +34,27 @@ std::vector<std::string> code_row(const json& code) {
           field(code, "batch_id"), field(code, "session_id"), field(code, "valid_until")};
 }
 
-Response code_now(const Call& call, const std::string& key, const pipeline::Accepted& accepted) {
-  wait_for_models(call, accepted.positions.last);
-  return document_response(call.services.models.code(call.org, key), "code-unknown", "code");
+Answer code_written(const Call& call, const std::string& key, const pipeline::Accepted& accepted) {
+  return written(call, accepted, http::status::ok, "/v1/orgs/" + call.org.str() + "/codes/" + call.segment(4),
+                 [&] { return call.services.models.code(call.org, key); });
 }
 
 }  // namespace
 
-Response list_codes(Call& call) {
-  wait_for_models(call);
+Answer list_codes(Call& call) {
+  BOOST_OUTCOME_TRY(wait_for_models(call));
   projections::CodeFilter filter{call.query_value("contract"), call.query_value("batch"), call.query_value("status")};
   if (filter.status && !domain::parse_code_status(*filter.status)) {
     std::string known;
     for (const auto status : domain::kCodeStatuses) known += (known.empty() ? "" : ", ") + std::string(to_string(status));
-    return problem(http::status::unprocessable_entity, "validation", "status is one of " + known);
+    return Error(d::errc::validation, "status is one of " + known);
   }
   if (call.accepts_csv()) {
     std::string out = csv_line(kCodeColumns);
     std::optional<std::string> cursor;
     do {
       auto page = call.services.models.codes(call.org, filter, cursor, kMaxPage);
-      if (!page) return problem_for(page.error(), "the read models cannot be read");
+      if (!page) return page.error();
       for (const auto& code : page.value().items) out += csv_line(code_row(code));
       cursor = page.value().next;
     } while (cursor);
@@ -65,59 +64,60 @@ Response list_codes(Call& call) {
   if (auto text = call.query_value("limit")) {
     const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
     if (ec != std::errc() || end != text->data() + text->size() || limit == 0 || limit > kMaxPage) {
-      return problem(http::status::unprocessable_entity, "validation", "limit is 1 to 1000");
+      return Error(d::errc::validation, "limit is 1 to 1000");
     }
   }
   auto page = call.services.models.codes(call.org, filter, call.query_value("cursor"), limit);
-  if (!page) return problem_for(page.error(), "the read models cannot be read");
+  if (!page) return page.error();
   return json_response(http::status::ok, {{"items", page.value().items},
                                           {"next", page.value().next ? json(*page.value().next) : json(nullptr)}});
 }
 
-Response get_code(Call& call) {
-  TESSERA_TAKE(key, code_key(call.segment(4)));
-  wait_for_models(call);
-  return document_response(call.services.models.code(call.org, key), "code-unknown", "code");
+Answer get_code(Call& call) {
+  BOOST_OUTCOME_TRY(key, code_key(call.segment(4)));
+  BOOST_OUTCOME_TRY(wait_for_models(call));
+  return document_response(call.services.models.code(call.org, key), d::errc::code_unknown, "code");
 }
 
-Response edit_code(Call& call) {
-  TESSERA_TAKE(key, code_key(call.segment(4)));
-  TESSERA_TAKE(body, read_json(call));
+Answer edit_code(Call& call) {
+  BOOST_OUTCOME_TRY(key, code_key(call.segment(4)));
+  BOOST_OUTCOME_TRY(body, read_json(call));
   BodyReader in(body);
   d::EditCode command{
       call.org, key, in.optional_text("note"), in.money("price"), in.time("valid_from"), in.time("valid_until")};
-  if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
-  TESSERA_TAKE(condition, precondition(call, d::code_stream(key)));
-  TESSERA_TAKE(accepted, execute(call, std::move(command), condition));
-  return code_now(call, key, accepted);
+  BOOST_OUTCOME_TRY(in.finish());
+  BOOST_OUTCOME_TRY(condition, precondition(call, d::code_stream(key)));
+  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command), condition));
+  return code_written(call, key, accepted);
 }
 
-Response delete_code(Call& call) {
-  TESSERA_TAKE(key, code_key(call.segment(4)));
-  TESSERA_TAKE(condition, precondition(call, d::code_stream(key)));
-  TESSERA_TAKE(accepted, execute(call, d::DeleteCode{call.org, key}, condition));
-  wait_for_models(call, accepted.positions.last);
+Answer delete_code(Call& call) {
+  BOOST_OUTCOME_TRY(key, code_key(call.segment(4)));
+  BOOST_OUTCOME_TRY(condition, precondition(call, d::code_stream(key)));
+  BOOST_OUTCOME_TRY(execute(call, d::DeleteCode{call.org, key}, condition));
+  // The answer has no body to read back; a client's next read waits for
+  // the models itself.
   Response response{http::status::no_content, 11};
   response.prepare_payload();
   return response;
 }
 
-Response assign_code(Call& call) {
-  TESSERA_TAKE(key, code_key(call.segment(4)));
-  TESSERA_TAKE(body, read_json(call));
+Answer assign_code(Call& call) {
+  BOOST_OUTCOME_TRY(key, code_key(call.segment(4)));
+  BOOST_OUTCOME_TRY(body, read_json(call));
   BodyReader in(body);
   d::AssignCode command{call.org, key, in.participant("participant")};
-  if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
-  TESSERA_TAKE(condition, precondition(call, d::code_stream(key)));
-  TESSERA_TAKE(accepted, execute(call, std::move(command), condition));
-  return code_now(call, key, accepted);
+  BOOST_OUTCOME_TRY(in.finish());
+  BOOST_OUTCOME_TRY(condition, precondition(call, d::code_stream(key)));
+  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command), condition));
+  return code_written(call, key, accepted);
 }
 
-Response archive_code(Call& call) {
-  TESSERA_TAKE(key, code_key(call.segment(4)));
-  TESSERA_TAKE(condition, precondition(call, d::code_stream(key)));
-  TESSERA_TAKE(accepted, execute(call, d::ArchiveCode{call.org, key}, condition));
-  return code_now(call, key, accepted);
+Answer archive_code(Call& call) {
+  BOOST_OUTCOME_TRY(key, code_key(call.segment(4)));
+  BOOST_OUTCOME_TRY(condition, precondition(call, d::code_stream(key)));
+  BOOST_OUTCOME_TRY(accepted, execute(call, d::ArchiveCode{call.org, key}, condition));
+  return code_written(call, key, accepted);
 }
 
 }  // namespace tessera::api::detail

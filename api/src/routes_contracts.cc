@@ -2,12 +2,11 @@
 
 #include "body_reader.h"
 #include "csv.h"
-#include "problem.h"
+#include "tessera/api/errc.h"
 #include "routes.h"
 #include "tessera/codec/json.h"
 #include "tessera/domain/code_rules.h"
 #include "tessera/domain/streams.h"
-#include "tessera/eventstore/errc.h"
 #include "tessera/pipeline/errc.h"
 
 namespace tessera::api::detail {
@@ -19,12 +18,10 @@ constexpr std::size_t kCodesListedInBatch = 1000;
 
 d::ContractId contract_id(const Call& call) { return d::ContractId{call.segment(4)}; }
 
-Response contract_now(const Call& call, const pipeline::Accepted& accepted, http::status status) {
-  wait_for_models(call, accepted.positions.last);
-  Response response =
-      document_response(call.services.models.contract(call.org, contract_id(call)), "contract-unknown", "contract");
-  response.result(status);
-  return response;
+Answer contract_written(const Call& call, const d::ContractId& id, const pipeline::Accepted& accepted,
+                        http::status status) {
+  return written(call, accepted, status, "/v1/orgs/" + call.org.str() + "/contracts/" + id.str(),
+                 [&] { return call.services.models.contract(call.org, id); });
 }
 
 json batch_json(const d::BatchGenerated& e, const d::Events& events) {
@@ -56,50 +53,48 @@ const std::vector<std::string> kParticipantColumns = {"email",       "name", "gr
 
 }  // namespace
 
-Response create_contract(Call& call) {
-  TESSERA_TAKE(body, read_json(call));
+Answer create_contract(Call& call) {
+  BOOST_OUTCOME_TRY(body, read_json(call));
   BodyReader in(body);
   d::CreateContract command{call.org, d::ContractId{call.services.pipeline->new_id()}, in.text("name", true),
                             in.flag("reuse_cancelled_codes", false), in.money("default_price")};
-  if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
+  BOOST_OUTCOME_TRY(in.finish());
   d::ContractId id = command.contract;
-  TESSERA_TAKE(accepted, execute(call, std::move(command)));
+  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command)));
   if (const auto* created = first_event<d::ContractCreated>(accepted)) id = created->contract;
-  call.path = {"v1", "orgs", call.org.str(), "contracts", id.str()};
-  Response response = contract_now(call, accepted, http::status::created);
-  response.set(http::field::location, "/v1/orgs/" + call.org.str() + "/contracts/" + id.str());
-  return response;
+  return contract_written(call, id, accepted, http::status::created);
 }
 
-Response get_contract(Call& call) {
-  wait_for_models(call);
-  return document_response(call.services.models.contract(call.org, contract_id(call)), "contract-unknown", "contract");
+Answer get_contract(Call& call) {
+  BOOST_OUTCOME_TRY(wait_for_models(call));
+  return document_response(call.services.models.contract(call.org, contract_id(call)), d::errc::contract_unknown, "contract");
 }
 
-Response configure_contract(Call& call) {
-  TESSERA_TAKE(body, read_json(call));
+Answer configure_contract(Call& call) {
+  BOOST_OUTCOME_TRY(body, read_json(call));
   BodyReader in(body);
   d::ConfigureContract command{call.org, contract_id(call), in.optional_text("name"), std::nullopt, std::nullopt};
   if (body.is_object() && body.contains("reuse_cancelled_codes")) {
     command.reuse_cancelled_codes = in.flag("reuse_cancelled_codes", false);
   }
   if (body.is_object() && body.contains("default_price")) command.default_price = in.money("default_price");
-  if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
-  TESSERA_TAKE(condition, precondition(call, d::contract_stream(call.org, command.contract)));
-  TESSERA_TAKE(accepted, execute(call, std::move(command), condition));
-  return contract_now(call, accepted, http::status::ok);
+  BOOST_OUTCOME_TRY(in.finish());
+  BOOST_OUTCOME_TRY(condition, precondition(call, d::contract_stream(call.org, command.contract)));
+  const d::ContractId id = command.contract;
+  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command), condition));
+  return contract_written(call, id, accepted, http::status::ok);
 }
 
-Response contract_summary(Call& call) {
-  wait_for_models(call);
+Answer contract_summary(Call& call) {
+  BOOST_OUTCOME_TRY(wait_for_models(call));
   auto found = call.services.models.summary(call.org, contract_id(call));
-  if (!found) return problem_for(found.error(), "the read models cannot be read");
-  if (!found.value()) return problem(http::status::not_found, "contract-unknown", "no such contract");
+  if (!found) return found.error();
+  if (!found.value()) return Error(d::errc::contract_unknown, "no such contract");
   return json_response(http::status::ok, *found.value());
 }
 
-Response generate_batch(Call& call) {
-  TESSERA_TAKE(body, read_json(call));
+Answer generate_batch(Call& call) {
+  BOOST_OUTCOME_TRY(body, read_json(call));
   BodyReader in(body);
   d::GenerateBatch command;
   command.org = call.org;
@@ -115,18 +110,20 @@ Response generate_batch(Call& call) {
   command.max_uses = in.count("max_uses", 1U);
   command.restrictions = in.restrictions("restrictions");
   command.prefix = in.text("prefix", false);
-  if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
-  TESSERA_TAKE(accepted, execute(call, std::move(command)));
+  BOOST_OUTCOME_TRY(in.finish());
+  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command)));
   const auto& generated = std::get<d::BatchGenerated>(accepted.events.front().event);
-  wait_for_models(call, accepted.positions.last);
+  // The answer is made of the events; the wait lets the client's next read
+  // see the codes, and a lag then shows there, as a 503.
+  (void)wait_for_models(call, accepted.positions.last);
   return created(batch_json(generated, accepted.events),
                  "/v1/orgs/" + call.org.str() + "/codes?batch=" + generated.batch.str());
 }
 
-Response download_participants(Call& call) {
-  wait_for_models(call);
+Answer download_participants(Call& call) {
+  BOOST_OUTCOME_TRY(wait_for_models(call));
   auto found = call.services.models.participants(call.org, contract_id(call));
-  if (!found) return problem_for(found.error(), "the read models cannot be read");
+  if (!found) return found.error();
   std::string out = csv_line(kParticipantColumns);
   for (const auto& code : found.value()) {
     const json& p = code.contains("participant") && code["participant"].is_object() ? code["participant"] : json();
@@ -149,10 +146,10 @@ struct ParticipantRow {
 // Reads the uploaded CSV: a header row naming the columns (email required;
 // name, group, region, external_id, price, currency optional), then a row per
 // participant.
-std::variant<std::vector<ParticipantRow>, Response> read_participants(const std::string& text) {
+result<std::vector<ParticipantRow>> read_participants(const std::string& text) {
   auto records = parse_csv(text);
-  if (!records) return problem(http::status::unprocessable_entity, "validation", "the CSV has an unclosed quote");
-  if (records->empty()) return problem(http::status::unprocessable_entity, "validation", "the CSV has no header row");
+  if (!records) return Error(d::errc::validation, "the CSV has an unclosed quote");
+  if (records->empty()) return Error(d::errc::validation, "the CSV has no header row");
   std::map<std::string, std::size_t> column;
   for (std::size_t i = 0; i < records->front().fields.size(); ++i) {
     std::string name = records->front().fields[i];
@@ -160,7 +157,7 @@ std::variant<std::vector<ParticipantRow>, Response> read_participants(const std:
     column[name] = i;
   }
   if (!column.contains("email")) {
-    return problem(http::status::unprocessable_entity, "validation", "the CSV's header row has no email column");
+    return Error(d::errc::validation, "the CSV's header row has no email column");
   }
   auto cell = [&](const CsvRecord& r, const char* name) -> std::string {
     const auto it = column.find(name);
@@ -190,28 +187,13 @@ std::variant<std::vector<ParticipantRow>, Response> read_participants(const std:
   return rows;
 }
 
-// The code key a code stream is named after (the inverse of d::code_stream).
-std::string code_key_of_stream(const d::StreamId& stream) {
-  const std::string prefix = d::code_stream("").str();
-  const std::string& name = stream.str();
-  return name.starts_with(prefix) ? name.substr(prefix.size()) : name;
-}
-
 // The code a row's key assigned before (a retried upload), if it did; the
-// problem when the key was first used for another upload.
-std::variant<std::optional<std::string>, Response> assigned_before(const Call& call,
-                                                                   const pipeline::IdempotencyKey& key) {
-  auto found = call.services.log->find_idempotency_key(key.key);
-  if (!found) return problem_for(found.error(), "the log cannot be read");
-  if (!found.value()) return std::optional<std::string>();
-  if (found.value()->fingerprint != key.fingerprint) {
-    return problem_for(pipeline::errc::idempotency_key_reused,
-                       "this Idempotency-Key was first used with another request (another method, path or body)");
-  }
-  auto assignment = call.services.log->read_all(eventstore::Position{found.value()->result.first.value - 1}, 1);
-  if (!assignment) return problem_for(assignment.error(), "the log cannot be read");
-  if (assignment.value().empty()) return problem_for(eventstore::errc::corruption, "a recorded assignment is missing");
-  return std::optional<std::string>(code_key_of_stream(d::StreamId{assignment.value().front().stream}));
+// refusal when the key was first used for another upload.
+result<std::optional<std::string>> assigned_before(const Call& call, const pipeline::IdempotencyKey& key) {
+  BOOST_OUTCOME_TRY(recorded, call.services.pipeline->recorded(key));
+  if (!recorded) return std::optional<std::string>();
+  if (recorded->events.empty()) return Error(errc::internal, "a recorded assignment holds no event");
+  return d::code_key_of_stream(recorded->events.front().stream);
 }
 
 // A code's display form, as the read models have it.
@@ -230,10 +212,10 @@ json row_json(const ParticipantRow& row, const std::string& code, const std::str
 
 // Assigns each valid row a code from the contract's pool; a code taken by
 // someone else meanwhile is skipped for the next one.
-Response assign_from_pool(Call& call, const std::vector<ParticipantRow>& rows) {
+Answer assign_from_pool(Call& call, const std::vector<ParticipantRow>& rows) {
   const d::ContractId contract = contract_id(call);
   auto pool = call.services.models.pool(call.org, contract, rows.size() * 2 + 16);
-  if (!pool) return problem_for(pool.error(), "the read models cannot be read");
+  if (!pool) return pool.error();
   std::size_t next = 0;
   json out = json::array();
   for (const auto& row : rows) {
@@ -250,7 +232,7 @@ Response assign_from_pool(Call& call, const std::vector<ParticipantRow>& rows) {
       // A unit separator: no client key holds one, so no client key reads as a row's.
       row_key = pipeline::IdempotencyKey{call.idempotency->key + "\x1fline " + std::to_string(row.line),
                                          call.idempotency->fingerprint};
-      TESSERA_TAKE(before, assigned_before(call, *row_key));
+      BOOST_OUTCOME_TRY(before, assigned_before(call, *row_key));
       if (before) {
         call.replayed = true;
         out.push_back(row_json(row, display_of(call, *before), ""));
@@ -265,19 +247,18 @@ Response assign_from_pool(Call& call, const std::vector<ParticipantRow>& rows) {
         if (outcome.value().replayed) {
           // A concurrent retry of the upload assigned this row first.
           call.replayed = true;
-          if (!outcome.value().events.empty()) key = code_key_of_stream(outcome.value().events.front().stream);
+          if (!outcome.value().events.empty()) {
+            key = d::code_key_of_stream(outcome.value().events.front().stream).value_or(key);
+          }
         }
         assigned = display_of(call, key);
         reason.clear();
         break;
       }
-      const std::error_code& why = outcome.error().code;
-      if (why == pipeline::errc::idempotency_key_reused) return problem_for(why, outcome.error().detail);
-      // A pool code someone took meanwhile: try the next one.
-      const bool taken = why == d::errc::code_assigned_elsewhere || why == d::errc::code_exhausted ||
-                         why == d::errc::code_archived || why == d::errc::code_unknown;
-      if (!taken) {
-        reason = outcome.error().detail;  // a problem with the row itself
+      const Error& why = outcome.error();
+      if (why == pipeline::errc::idempotency_key_reused || why.advice() != retry::no) return why;
+      if (!d::taken_meanwhile(why.code)) {
+        reason = why.message();  // a problem with the row itself
         break;
       }
     }
@@ -288,7 +269,7 @@ Response assign_from_pool(Call& call, const std::vector<ParticipantRow>& rows) {
 
 // Makes a new code, assigned to its row's participant, for each valid row, in
 // one batch (priced per row where the row gives a price).
-Response generate_for_rows(Call& call, const std::vector<ParticipantRow>& rows) {
+Answer generate_for_rows(Call& call, const std::vector<ParticipantRow>& rows) {
   d::GenerateBatch command;
   command.org = call.org;
   command.batch = d::BatchId{call.services.pipeline->new_id()};
@@ -306,7 +287,7 @@ Response generate_for_rows(Call& call, const std::vector<ParticipantRow>& rows) 
     for (const auto& row : rows) out.push_back(row_json(row, "", row.error));
     return json_response(http::status::ok, {{"rows", std::move(out)}});
   }
-  TESSERA_TAKE(accepted, execute(call, std::move(command)));
+  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command)));
   std::size_t issued = 0;
   std::vector<std::string> codes;
   for (const auto& e : accepted.events) {
@@ -315,21 +296,22 @@ Response generate_for_rows(Call& call, const std::vector<ParticipantRow>& rows) 
   for (const auto& row : rows) {
     out.push_back(row.error.empty() ? row_json(row, codes[issued++], "") : row_json(row, "", row.error));
   }
-  wait_for_models(call, accepted.positions.last);
+  // As for a batch: the rows are made of the events.
+  (void)wait_for_models(call, accepted.positions.last);
   return json_response(http::status::ok, {{"rows", std::move(out)}});
 }
 
 }  // namespace
 
-Response upload_participants(Call& call) {
-  wait_for_models(call);
+Answer upload_participants(Call& call) {
+  BOOST_OUTCOME_TRY(wait_for_models(call));
   auto contract = call.services.models.contract(call.org, contract_id(call));
-  if (!contract) return problem_for(contract.error(), "the read models cannot be read");
-  if (!contract.value()) return problem(http::status::not_found, "contract-unknown", "no such contract");
-  TESSERA_TAKE(rows, read_participants(call.request.body()));
+  if (!contract) return contract.error();
+  if (!contract.value()) return Error(d::errc::contract_unknown, "no such contract");
+  BOOST_OUTCOME_TRY(rows, read_participants(call.request.body()));
   const std::string mode = call.query_value("mode").value_or("pool");
   if (mode == "generate") return generate_for_rows(call, rows);
-  if (mode != "pool") return problem(http::status::unprocessable_entity, "validation", "mode is pool or generate");
+  if (mode != "pool") return Error(d::errc::validation, "mode is pool or generate");
   return assign_from_pool(call, rows);
 }
 

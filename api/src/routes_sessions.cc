@@ -1,5 +1,4 @@
 #include "body_reader.h"
-#include "problem.h"
 #include "routes.h"
 #include "tessera/domain/streams.h"
 
@@ -10,12 +9,14 @@ namespace d = tessera::domain;
 
 d::SessionId session_id(const Call& call) { return d::SessionId{call.segment(4)}; }
 
-Response session_now(const Call& call, const d::SessionId& id, const pipeline::Accepted& accepted,
-                     http::status status) {
-  wait_for_models(call, accepted.positions.last);
-  Response response = document_response(call.services.models.session(call.org, id), "session-unknown", "session");
-  response.result(status);
-  return response;
+std::string session_location(const Call& call, const d::SessionId& id) {
+  return "/v1/orgs/" + call.org.str() + "/sessions/" + id.str();
+}
+
+Answer session_written(const Call& call, const d::SessionId& id, const pipeline::Accepted& accepted,
+                       http::status status) {
+  return written(call, accepted, status, session_location(call, id),
+                 [&] { return call.services.models.session(call.org, id); });
 }
 
 }  // namespace
@@ -37,8 +38,8 @@ json invitation_view(const Call& call, json body) {
   return body;
 }
 
-Response create_session(Call& call) {
-  TESSERA_TAKE(body, read_json(call));
+Answer create_session(Call& call) {
+  BOOST_OUTCOME_TRY(body, read_json(call));
   BodyReader in(body);
   d::CreateSession command{call.org,
                            d::SessionId{call.services.pipeline->new_id()},
@@ -47,54 +48,52 @@ Response create_session(Call& call) {
                            std::nullopt,
                            in.time("opens_at")};
   if (auto contract = in.optional_text("contract_id")) command.contract = d::ContractId{*contract};
-  if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
+  BOOST_OUTCOME_TRY(in.finish());
   d::SessionId id = command.session;
-  TESSERA_TAKE(accepted, execute(call, std::move(command)));
+  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command)));
   if (const auto* created = first_event<d::SessionCreated>(accepted)) id = created->session;
-  Response response = session_now(call, id, accepted, http::status::created);
-  response.set(http::field::location, "/v1/orgs/" + call.org.str() + "/sessions/" + id.str());
-  return response;
+  return session_written(call, id, accepted, http::status::created);
 }
 
-Response get_session(Call& call) {
-  wait_for_models(call);
-  return document_response(call.services.models.session(call.org, session_id(call)), "session-unknown", "session");
+Answer get_session(Call& call) {
+  BOOST_OUTCOME_TRY(wait_for_models(call));
+  return document_response(call.services.models.session(call.org, session_id(call)), d::errc::session_unknown, "session");
 }
 
-Response change_session(Call& call) {
-  TESSERA_TAKE(body, read_json(call));
+Answer change_session(Call& call) {
+  BOOST_OUTCOME_TRY(body, read_json(call));
   BodyReader in(body);
   d::ChangeCapacity command{call.org, session_id(call), in.count("capacity", std::nullopt)};
-  if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
-  TESSERA_TAKE(condition, precondition(call, d::session_stream(call.org, command.session)));
+  BOOST_OUTCOME_TRY(in.finish());
+  BOOST_OUTCOME_TRY(condition, precondition(call, d::session_stream(call.org, command.session)));
   const d::SessionId id = command.session;
-  TESSERA_TAKE(accepted, execute(call, std::move(command), condition));
-  return session_now(call, id, accepted, http::status::ok);
+  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command), condition));
+  return session_written(call, id, accepted, http::status::ok);
 }
 
-Response session_seats(Call& call) {
-  wait_for_models(call);
+Answer session_seats(Call& call) {
+  BOOST_OUTCOME_TRY(wait_for_models(call));
   auto found = call.services.models.seats(call.org, session_id(call));
-  if (!found) return problem_for(found.error(), "the read models cannot be read");
-  if (!found.value()) return problem(http::status::not_found, "session-unknown", "no session " + call.segment(4));
+  if (!found) return found.error();
+  if (!found.value()) return Error(d::errc::session_unknown, "no session " + call.segment(4));
   const auto& s = *found.value();
   return json_response(
       http::status::ok,
       {{"capacity", s.capacity}, {"reserved", s.reserved}, {"registered", s.registered}, {"available", s.available()}});
 }
 
-Response session_roster(Call& call) {
-  wait_for_models(call);
+Answer session_roster(Call& call) {
+  BOOST_OUTCOME_TRY(wait_for_models(call));
   auto found = call.services.models.roster(call.org, session_id(call));
-  if (!found) return problem_for(found.error(), "the read models cannot be read");
-  if (!found.value()) return problem(http::status::not_found, "session-unknown", "no session " + call.segment(4));
+  if (!found) return found.error();
+  if (!found.value()) return Error(d::errc::session_unknown, "no session " + call.segment(4));
   json roster = *found.value();
   for (auto& invitation : roster["invitations"]) invitation = invitation_view(call, invitation);
   return json_response(http::status::ok, roster);
 }
 
-Response invite(Call& call) {
-  TESSERA_TAKE(body, read_json(call));
+Answer invite(Call& call) {
+  BOOST_OUTCOME_TRY(body, read_json(call));
   BodyReader in(body);
   d::Invite command;
   command.org = call.org;
@@ -105,18 +104,20 @@ Response invite(Call& call) {
   command.expires_at = in.time("expires_at");
   command.bind_to_email = in.flag("bind_to_email", false);
   command.confirm_over_capacity = in.flag("confirm_over_capacity", false);
-  if (in.problem()) return problem(http::status::unprocessable_entity, "validation", *in.problem());
+  BOOST_OUTCOME_TRY(in.finish());
   if (typed_code) {
-    TESSERA_TAKE(key, code_key(*typed_code));
+    BOOST_OUTCOME_TRY(key, code_key(*typed_code));
     command.code_key = key;
   }
   d::InvitationId id = command.invitation;
-  TESSERA_TAKE(accepted, execute(call, std::move(command)));
+  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command)));
   if (const auto* sent = first_event<d::InvitationSent>(accepted)) id = sent->invitation;
-  wait_for_models(call, accepted.positions.last);
-  auto found = call.services.models.invitation(id);
-  if (!found || !found.value()) return problem_for(found ? std::error_code() : found.error(), "not yet readable");
-  return created(invitation_view(call, found.value()->body), "/v1/orgs/" + call.org.str() + "/invitations/" + id.str());
+  return written(call, accepted, http::status::created, "/v1/orgs/" + call.org.str() + "/invitations/" + id.str(),
+                 [&]() -> result<std::optional<projections::Document>> {
+                   BOOST_OUTCOME_TRY(found, call.services.models.invitation(id));
+                   if (found) found->body = invitation_view(call, std::move(found->body));
+                   return std::move(found);
+                 });
 }
 
 }  // namespace tessera::api::detail

@@ -79,7 +79,7 @@ CodeValue make_code(std::uint64_t random_bits, std::string_view prefix) {
   return code;
 }
 
-Result<CodeValue> parse_code(std::string_view typed) {
+result<CodeValue> parse_code(std::string_view typed) {
   // Dashes and spaces are layout; what is left is prefix + 12 symbols + check.
   std::string compact;
   std::string prefix_as_typed;

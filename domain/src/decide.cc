@@ -18,7 +18,7 @@ using detail::valid_id;
 
 namespace {
 
-Result<void> check_ids(const OrgId& org, std::string_view field, std::string_view id) {
+result<void> check_ids(const OrgId& org, std::string_view field, std::string_view id) {
   if (!valid_id(org.str())) return reject(errc::validation, "org must be 1 to 64 of A-Z, a-z, 0-9 and _");
   if (!valid_id(id)) return reject(errc::validation, std::string(field) + " must be 1 to 64 of A-Z, a-z, 0-9 and _");
   return outcome::success();
@@ -28,7 +28,7 @@ bool contains(const std::vector<std::string>& list, std::string_view value) {
   return std::ranges::find(list, value) != list.end();
 }
 
-Result<void> check_restrictions(const Restrictions& r, const Participant& p) {
+result<void> check_restrictions(const Restrictions& r, const Participant& p) {
   const std::string email = normalize_email(p.email);
   if (!r.emails.empty() && !contains(r.emails, email)) {
     return reject(errc::code_restricted, "this code is restricted to other email addresses");
@@ -62,7 +62,7 @@ Restrictions normalized(Restrictions r) {
 bool owned(const CodeState& code, const OrgId& org) { return code.exists && !code.deleted && code.org == org; }
 
 // Whether `participant` may take a use of `code` at `now`.
-Result<void> check_usable(const CodeState& code, const BatchGenerated& terms, const Participant& participant,
+result<void> check_usable(const CodeState& code, const BatchGenerated& terms, const Participant& participant,
                           Timestamp now) {
   if (code.archived) return reject(errc::code_archived, "this code is archived");
   if (code.uses >= terms.max_uses) return reject(errc::code_exhausted, "every use of this code is taken");
@@ -106,7 +106,7 @@ void take_use(Events& events, const std::string& code_key, const CodeState& code
 
 // A code serves its own batch's session, or, when the batch names none, any
 // session of the organisation that is not bound to another contract.
-Result<void> check_session_fits(const BatchGenerated& terms, const SessionId& session_id, const SessionState& session) {
+result<void> check_session_fits(const BatchGenerated& terms, const SessionId& session_id, const SessionState& session) {
   if (terms.session && *terms.session != session_id) {
     return reject(errc::validation, "this code is for session " + terms.session->str());
   }
@@ -116,13 +116,13 @@ Result<void> check_session_fits(const BatchGenerated& terms, const SessionId& se
   return outcome::success();
 }
 
-Result<void> check_fresh_registration(const RegistrationId& id, const RegistrationState& existing) {
+result<void> check_fresh_registration(const RegistrationId& id, const RegistrationState& existing) {
   if (!valid_id(id.str())) return reject(errc::validation, "registration id must be 1 to 64 of A-Z, a-z, 0-9 and _");
   if (existing.exists) return reject(errc::already_exists, "a registration with this id exists");
   return outcome::success();
 }
 
-Result<void> check_window(const std::optional<Timestamp>& from, const std::optional<Timestamp>& until) {
+result<void> check_window(const std::optional<Timestamp>& from, const std::optional<Timestamp>& until) {
   if (from && until && *until <= *from) return reject(errc::validation, "valid_until must come after valid_from");
   return outcome::success();
 }
@@ -134,7 +134,7 @@ std::string code_key_of(std::string_view display) {
   return parsed ? parsed.value().key : std::string(display);
 }
 
-Result<Events> decide(const CreateContract& command, const ContractState& contract) {
+result<Events> decide(const CreateContract& command, const ContractState& contract) {
   BOOST_OUTCOME_TRY(check_ids(command.org, "contract id", command.contract.str()));
   BOOST_OUTCOME_TRY(check_name("name", command.name));
   BOOST_OUTCOME_TRY(check_price("default_price", command.default_price));
@@ -144,7 +144,7 @@ Result<Events> decide(const CreateContract& command, const ContractState& contra
                                  command.default_price}}};
 }
 
-Result<Events> decide(const ConfigureContract& command, const ContractState& contract) {
+result<Events> decide(const ConfigureContract& command, const ContractState& contract) {
   if (!(contract.exists && contract.terms.org == command.org)) {
     return reject(errc::contract_unknown, "no contract " + command.contract.str());
   }
@@ -156,7 +156,7 @@ Result<Events> decide(const ConfigureContract& command, const ContractState& con
   return Events{{contract_stream(command.org, command.contract), std::move(configured)}};
 }
 
-Result<Events> decide(const CreateSession& command, const SessionState& session, const ContractState& contract) {
+result<Events> decide(const CreateSession& command, const SessionState& session, const ContractState& contract) {
   BOOST_OUTCOME_TRY(check_ids(command.org, "session id", command.session.str()));
   BOOST_OUTCOME_TRY(check_name("name", command.name));
   if (command.capacity > kMaxCapacity) return reject(errc::validation, "capacity must be at most 1000000");
@@ -169,7 +169,7 @@ Result<Events> decide(const CreateSession& command, const SessionState& session,
                                 command.opens_at}}};
 }
 
-Result<Events> decide(const ChangeCapacity& command, const SessionState& session) {
+result<Events> decide(const ChangeCapacity& command, const SessionState& session) {
   if (!(session.exists && session.terms.org == command.org)) {
     return reject(errc::session_unknown, "no session " + command.session.str());
   }
@@ -182,7 +182,7 @@ Result<Events> decide(const ChangeCapacity& command, const SessionState& session
   return Events{{session_stream(command.org, command.session), SessionCapacityChanged{command.capacity}}};
 }
 
-Result<Events> decide(const GenerateBatch& command, const BatchState& batch, const ContractState& contract,
+result<Events> decide(const GenerateBatch& command, const BatchState& batch, const ContractState& contract,
                       const SessionState& session) {
   BOOST_OUTCOME_TRY(check_ids(command.org, "batch id", command.batch.str()));
   if (!(contract.exists && contract.terms.org == command.org)) {
@@ -247,7 +247,7 @@ Result<Events> decide(const GenerateBatch& command, const BatchState& batch, con
   return events;
 }
 
-Result<Events> decide(const AssignCode& command, const CodeContext& context) {
+result<Events> decide(const AssignCode& command, const CodeContext& context) {
   const CodeState& code = context.code;
   if (!owned(code, command.org)) return reject(errc::code_unknown, "no such code");
   BOOST_OUTCOME_TRY(check_participant("participant", command.participant));
@@ -263,7 +263,7 @@ Result<Events> decide(const AssignCode& command, const CodeContext& context) {
   return Events{{code_stream(command.code_key), CodeAssigned{participant}}};
 }
 
-Result<Events> decide(const EditCode& command, const CodeContext& context) {
+result<Events> decide(const EditCode& command, const CodeContext& context) {
   const CodeState& code = context.code;
   if (!owned(code, command.org)) return reject(errc::code_unknown, "no such code");
   if (code.archived) return reject(errc::code_archived, "this code is archived");
@@ -281,13 +281,13 @@ Result<Events> decide(const EditCode& command, const CodeContext& context) {
                  CodeEdited{command.note, command.price, command.valid_from, command.valid_until}}};
 }
 
-Result<Events> decide(const ArchiveCode& command, const CodeState& code) {
+result<Events> decide(const ArchiveCode& command, const CodeState& code) {
   if (!owned(code, command.org)) return reject(errc::code_unknown, "no such code");
   if (code.archived) return Events{};
   return Events{{code_stream(command.code_key), CodeArchived{}}};
 }
 
-Result<Events> decide(const DeleteCode& command, const CodeState& code) {
+result<Events> decide(const DeleteCode& command, const CodeState& code) {
   if (!owned(code, command.org)) return reject(errc::code_unknown, "no such code");
   if (code.redemptions_ever > 0) {
     return reject(errc::code_used, "this code was used: archive it instead, the trail must keep it");
@@ -298,7 +298,7 @@ Result<Events> decide(const DeleteCode& command, const CodeState& code) {
   return Events{{code_stream(command.code_key), CodeDeleted{}}};
 }
 
-Result<Events> decide(const Invite& command, const InviteContext& context) {
+result<Events> decide(const Invite& command, const InviteContext& context) {
   BOOST_OUTCOME_TRY(check_ids(command.org, "invitation id", command.invitation.str()));
   const SessionState& session = context.session;
   if (!(session.exists && session.terms.org == command.org)) {
@@ -338,7 +338,7 @@ Result<Events> decide(const Invite& command, const InviteContext& context) {
 
 namespace {
 
-Result<const InvitationState*> pending_invitation(const InvitationState& invitation, const InvitationId& id,
+result<const InvitationState*> pending_invitation(const InvitationState& invitation, const InvitationId& id,
                                                   const OrgId* org, Timestamp now) {
   if (!invitation.exists || (org && invitation.terms.org != *org)) {
     return reject(errc::invitation_unknown, "no invitation " + id.str());
@@ -366,17 +366,17 @@ Events end_invitation(const InvitationState& invitation, Event ending) {
 
 }  // namespace
 
-Result<Events> decide(const ResendInvitation& command, const InvitationState& invitation) {
+result<Events> decide(const ResendInvitation& command, const InvitationState& invitation) {
   BOOST_OUTCOME_TRY(pending_invitation(invitation, command.invitation, &command.org, command.now));
   return Events{{invitation_stream(command.invitation), InvitationResent{command.now}}};
 }
 
-Result<Events> decide(const CancelInvitation& command, const InvitationState& invitation) {
+result<Events> decide(const CancelInvitation& command, const InvitationState& invitation) {
   BOOST_OUTCOME_TRY(pending_invitation(invitation, command.invitation, &command.org, command.now));
   return end_invitation(invitation, InvitationCancelled{command.now});
 }
 
-Result<Events> decide(const ExpireInvitation& command, const InvitationState& invitation) {
+result<Events> decide(const ExpireInvitation& command, const InvitationState& invitation) {
   if (!invitation.exists) return reject(errc::invitation_unknown, "no invitation " + command.invitation.str());
   if (invitation.status != InvitationStatus::pending) {
     return reject(errc::invitation_not_pending, "this invitation is " + std::string(to_string(invitation.status)));
@@ -387,7 +387,7 @@ Result<Events> decide(const ExpireInvitation& command, const InvitationState& in
   return end_invitation(invitation, InvitationExpired{command.now});
 }
 
-Result<Events> decide(const ClaimInvitation& command, const ClaimContext& context) {
+result<Events> decide(const ClaimInvitation& command, const ClaimContext& context) {
   BOOST_OUTCOME_TRY(pending_invitation(context.invitation, command.invitation, nullptr, command.now));
   const InvitationSent& invited = context.invitation.terms;
   Participant participant = invited.participant;
@@ -421,7 +421,7 @@ Result<Events> decide(const ClaimInvitation& command, const ClaimContext& contex
   return events;
 }
 
-Result<Events> decide(const Redeem& command, const RedeemContext& context) {
+result<Events> decide(const Redeem& command, const RedeemContext& context) {
   const CodeState& code = context.code;
   if (!owned(code, command.org)) return reject(errc::code_unknown, "no such code");
   BOOST_OUTCOME_TRY(check_participant("participant", command.participant));
@@ -455,7 +455,7 @@ Result<Events> decide(const Redeem& command, const RedeemContext& context) {
 
 namespace {
 
-Result<void> check_active(const RegistrationState& registration, const OrgId& org, const RegistrationId& id) {
+result<void> check_active(const RegistrationState& registration, const OrgId& org, const RegistrationId& id) {
   if (!registration.exists || registration.terms.org != org) {
     return reject(errc::registration_unknown, "no registration " + id.str());
   }
@@ -467,7 +467,7 @@ Result<void> check_active(const RegistrationState& registration, const OrgId& or
 
 }  // namespace
 
-Result<Events> decide(const CancelRegistration& command, const CancelContext& context) {
+result<Events> decide(const CancelRegistration& command, const CancelContext& context) {
   const RegistrationState& registration = context.registration;
   BOOST_OUTCOME_TRY(check_active(registration, command.org, command.registration));
   const auto& terms = registration.terms;
@@ -482,7 +482,7 @@ Result<Events> decide(const CancelRegistration& command, const CancelContext& co
   return events;
 }
 
-Result<Events> decide(const RevokeRegistration& command, const RegistrationState& registration) {
+result<Events> decide(const RevokeRegistration& command, const RegistrationState& registration) {
   BOOST_OUTCOME_TRY(check_active(registration, command.org, command.registration));
   const auto& terms = registration.terms;
   Events events;
@@ -494,7 +494,7 @@ Result<Events> decide(const RevokeRegistration& command, const RegistrationState
   return events;
 }
 
-Result<Events> decide(const ChangeAccess& command, const RegistrationState& registration) {
+result<Events> decide(const ChangeAccess& command, const RegistrationState& registration) {
   BOOST_OUTCOME_TRY(check_active(registration, command.org, command.registration));
   if (command.access_until && *command.access_until <= registration.terms.access_from) {
     return reject(errc::validation, "access_until must come after access_from");

@@ -2,18 +2,6 @@
 
 #include <string>
 
-namespace tessera {
-
-retry retry_advice(const std::error_code& ec) noexcept {
-  if (!ec) return retry::no;
-  if (const auto* category = dynamic_cast<const error_category*>(&ec.category())) {
-    return category->advice(ec.value());
-  }
-  return retry::no;
-}
-
-}  // namespace tessera
-
 namespace tessera::domain {
 namespace {
 

@@ -24,7 +24,16 @@ StreamId batch_stream(const OrgId& org, const BatchId& batch) { return join("bat
 StreamId registration_stream(const OrgId& org, const RegistrationId& registration) {
   return join("registration", org.str(), registration.str());
 }
-StreamId code_stream(std::string_view code_key) { return StreamId("code-" + std::string(code_key)); }
+namespace {
+constexpr std::string_view kCodePrefix = "code-";
+}
+
+StreamId code_stream(std::string_view code_key) { return StreamId(std::string(kCodePrefix) + std::string(code_key)); }
+
+std::optional<std::string> code_key_of_stream(const StreamId& stream) {
+  if (!stream.str().starts_with(kCodePrefix)) return std::nullopt;
+  return stream.str().substr(kCodePrefix.size());
+}
 
 StreamId invitation_stream(const InvitationId& invitation) { return StreamId("invitation-" + invitation.str()); }
 

@@ -17,14 +17,14 @@ bool valid_id(std::string_view id) {
   return true;
 }
 
-Result<void> check_name(std::string_view field, std::string_view value) {
+result<void> check_name(std::string_view field, std::string_view value) {
   if (value.empty() || value.size() > kMaxNameLength) {
     return reject(errc::validation, std::string(field) + " must hold 1 to 200 characters");
   }
   return outcome::success();
 }
 
-Result<void> check_price(std::string_view field, const std::optional<Money>& price) {
+result<void> check_price(std::string_view field, const std::optional<Money>& price) {
   if (!price) return outcome::success();
   if (price->amount < 0) return reject(errc::validation, std::string(field) + ".amount must not be negative");
   const auto& c = price->currency;
@@ -35,7 +35,7 @@ Result<void> check_price(std::string_view field, const std::optional<Money>& pri
   return outcome::success();
 }
 
-Result<void> check_participant(std::string_view field, const Participant& participant) {
+result<void> check_participant(std::string_view field, const Participant& participant) {
   if (!plausible_email(normalize_email(participant.email))) {
     return reject(errc::validation, std::string(field) + ".email must be an email address");
   }

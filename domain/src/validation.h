@@ -13,8 +13,8 @@ namespace tessera::domain::detail {
 // Organisation and resource ids: 1..64 of [A-Za-z0-9_], so that they can stand
 // in a stream id and a URL path unescaped.
 bool valid_id(std::string_view id);
-Result<void> check_name(std::string_view field, std::string_view value);
-Result<void> check_price(std::string_view field, const std::optional<Money>& price);
-Result<void> check_participant(std::string_view field, const Participant& participant);
+result<void> check_name(std::string_view field, std::string_view value);
+result<void> check_price(std::string_view field, const std::optional<Money>& price);
+result<void> check_participant(std::string_view field, const Participant& participant);
 
 }  // namespace tessera::domain::detail

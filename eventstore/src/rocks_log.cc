@@ -186,7 +186,7 @@ class RocksLog final : public Log {
     constexpr std::size_t kReadInParallelFrom = 16'384;
     if (streams.size() < kReadInParallelFrom) return multi_get_versions(streams);
     std::vector<StreamVersion> out(streams.size());
-    auto read = [&](std::size_t from, std::size_t to) -> std::error_code {
+    auto read = [&](std::size_t from, std::size_t to) -> Error {
       for (std::size_t i = from; i < to; ++i) {
         auto version = stream_version(streams[i]);
         if (!version) return version.error();
@@ -195,12 +195,12 @@ class RocksLog final : public Log {
       return {};
     };
     const std::size_t half = streams.size() / 2;
-    std::error_code second_failed;
+    Error second_failed;
     std::thread second([&] { second_failed = read(half, streams.size()); });
-    const auto first_failed = read(0, half);
+    Error first_failed = read(0, half);
     second.join();
-    if (first_failed) return first_failed;
-    if (second_failed) return second_failed;
+    if (first_failed.code) return first_failed;
+    if (second_failed.code) return second_failed;
     return out;
   }
 

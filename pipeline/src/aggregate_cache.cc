@@ -7,15 +7,15 @@
 
 namespace tessera::pipeline::detail {
 
-eventstore::result<Loaded*> AggregateCache::load(const domain::StreamId& stream) {
+result<Loaded*> AggregateCache::load(const domain::StreamId& stream) {
   auto [entry, made] = find_or_make(stream.str());
   if (!made) {
     touch(*entry);
     return entry;
   }
-  if (const auto failed = read(*entry)) {
+  if (auto read_back = read(*entry); !read_back) {
     erase(*entry);
-    return failed;
+    return std::move(read_back).error();
   }
   return entry;
 }
@@ -32,13 +32,13 @@ std::pair<AggregateCache::Entry*, bool> AggregateCache::find_or_make(std::string
   return {entry, made};
 }
 
-std::error_code AggregateCache::read(Entry& entry) const {
+result<void> AggregateCache::read(Entry& entry) const {
   const std::string& stream = entry.name;
   auto version = log_.stream_version(stream);
   if (!version) return version.error();
-  if (version.value().value == 0) return {};
+  if (version.value().value == 0) return outcome::success();
   // A stream shorter than snapshot_every has no snapshot worth the lookup.
-  eventstore::result<std::optional<eventstore::Snapshot>> snapshot = std::optional<eventstore::Snapshot>();
+  result<std::optional<eventstore::Snapshot>> snapshot = std::optional<eventstore::Snapshot>();
   if (version.value().value >= options_.snapshot_every) snapshot = log_.get_snapshot(stream);
   if (!snapshot) return snapshot.error();
   if (snapshot.value()) {
@@ -62,10 +62,10 @@ std::error_code AggregateCache::read(Entry& entry) const {
       entry.version = recorded.version;
     }
   }
-  return {};
+  return outcome::success();
 }
 
-eventstore::result<std::vector<Loaded*>> AggregateCache::claim_fresh(std::span<const domain::StreamId> streams) {
+result<std::vector<Loaded*>> AggregateCache::claim_fresh(std::span<const domain::StreamId> streams) {
   // Made first, taken back if the log has the stream: one search of the
   // cache, not two, for what is nearly always a fresh stream.
   entries_.reserve(entries_.size() + streams.size());

@@ -58,13 +58,13 @@ class AggregateCache {
 
   // The aggregate as the log (plus decisions not yet written) has it; a
   // stream without events loads as monostate at version 0.
-  eventstore::result<Loaded*> load(const domain::StreamId& stream);
+  result<Loaded*> load(const domain::StreamId& stream);
 
   // Claims streams for new aggregates: for each, in order, the entry, which
   // loads as empty without a read, when the stream has no events and the
   // cache holds nothing of it (no earlier claim, in this call or this
   // batch); nullptr otherwise. The log is asked about all of them at once.
-  eventstore::result<std::vector<Loaded*>> claim_fresh(std::span<const domain::StreamId> streams);
+  result<std::vector<Loaded*>> claim_fresh(std::span<const domain::StreamId> streams);
 
   // Marks entries, held or not, to be dropped by drop_forgotten(), so that
   // the next load reads their streams from the log again. Until then they
@@ -131,7 +131,7 @@ class AggregateCache {
   void touch(Entry& entry);
   bool due(const Entry& entry) const { return entry.version.value >= entry.snapshot.value + options_.snapshot_every; }
   // Fills a new entry with its stream's state as the log has it.
-  std::error_code read(Entry& entry) const;
+  result<void> read(Entry& entry) const;
 
   eventstore::Log& log_;
   CacheOptions options_;

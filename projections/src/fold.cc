@@ -20,7 +20,6 @@ struct Visitor : Ts... {
 using nlohmann::json;
 namespace d = tessera::domain;
 using eventstore::errc;
-using eventstore::result;
 
 template <class T>
 json opt(const std::optional<T>& value) {
@@ -60,13 +59,12 @@ json code_body(const json& x, const json& terms) {
   const auto uses = x.at("uses").get<std::uint64_t>();
   const auto max_uses = terms.at("max_uses").get<std::uint64_t>();
   const json& assignee = x.at("assignee");
-  const std::string_view status = d::to_string(d::code_status({x.at("archived").get<bool>(),
-                                                              static_cast<std::uint32_t>(uses),
-                                                              static_cast<std::uint32_t>(max_uses), !assignee.is_null()}));
+  const d::CodeStatusFacts facts{x.at("archived").get<bool>(), static_cast<std::uint32_t>(uses),
+                                 static_cast<std::uint32_t>(max_uses), !assignee.is_null()};
+  const std::string_view status = d::to_string(d::code_status(facts));
   // The participant: the assignee; for an exhausted code nobody was
-  // assigned, the redeemer of its last use; else nobody.
-  const bool used = status == d::to_string(d::CodeStatus::used);
-  json participant = !assignee.is_null() ? assignee : used ? x.at("last_redeemer") : json(nullptr);
+  // assigned (archived or not), the redeemer of its last use; else nobody.
+  json participant = !assignee.is_null() ? assignee : d::exhausted(facts) ? x.at("last_redeemer") : json(nullptr);
   return json{
       {"code", x.at("code")},
       {"org", x.at("org")},
@@ -171,7 +169,7 @@ result<bool> Fold::apply(const eventstore::RecordedEvent& recorded, const d::Eve
   json& rec = *edited.value();
 
   const auto category = d::stream_category(recorded.stream);
-  result<void> applied = eventstore::outcome::success();
+  result<void> applied = outcome::success();
   if (category == "contract") {
     applied = apply_contract(rec, event);
   } else if (category == "session") {
@@ -210,7 +208,7 @@ result<void> Fold::apply_contract(json& rec, const d::Event& event) {
                  [](const auto&) {},
              },
              event);
-  return eventstore::outcome::success();
+  return outcome::success();
 }
 
 result<void> Fold::apply_session(json& rec, const d::Event& event) {
@@ -241,12 +239,12 @@ result<void> Fold::apply_session(json& rec, const d::Event& event) {
              },
              event);
   if (!rec.is_null()) refresh_seats(rec.at("b"));
-  return eventstore::outcome::success();
+  return outcome::success();
 }
 
 result<void> Fold::apply_batch(json& rec, const d::Event& event, const eventstore::RecordedEvent& recorded) {
   const auto* e = std::get_if<d::BatchGenerated>(&event);
-  if (!e) return eventstore::outcome::success();
+  if (!e) return outcome::success();
   rec = json{{"b",
               {{"id", e->batch.str()},
                {"org", e->org.str()},
@@ -286,7 +284,7 @@ result<void> Fold::apply_batch(json& rec, const d::Event& event, const eventstor
     const Entries before = code_entries(*code.value(), code_key, &counted);
     if (auto refreshed = refresh_code(*code.value(), code_key, before, counted); !refreshed) return refreshed;
   }
-  return eventstore::outcome::success();
+  return outcome::success();
 }
 
 Entries Fold::code_entries(const json& rec, const std::string& code_key, std::optional<Counted>* counted) {
@@ -324,7 +322,7 @@ result<void> Fold::count(const std::string& org, const std::string& contract, co
   }
   add(summary.at("total"), delta);
   add(summary.at(status), delta);
-  return eventstore::outcome::success();
+  return outcome::success();
 }
 
 result<void> Fold::refresh_code(json& rec, const std::string& code_key, const Entries& before,
@@ -350,7 +348,7 @@ result<void> Fold::refresh_code(json& rec, const std::string& code_key, const En
       if (auto c = count(counted_after->org, counted_after->contract, counted_after->status, +1); !c) return c;
     }
   }
-  return eventstore::outcome::success();
+  return outcome::success();
 }
 
 result<void> Fold::apply_code(json& rec, const std::string& code_key, const d::Event& event,
@@ -400,7 +398,7 @@ result<void> Fold::apply_code(json& rec, const std::string& code_key, const d::E
                  [&](const auto&) { changed = false; },
              },
              event);
-  if (!changed) return eventstore::outcome::success();
+  if (!changed) return outcome::success();
   return refresh_code(rec, code_key, before, counted);
 }
 
@@ -441,7 +439,7 @@ result<void> Fold::apply_invitation(json& rec, const d::Event& event, const even
              },
              event);
   reindex(before, invitation_entries(rec));
-  return eventstore::outcome::success();
+  return outcome::success();
 }
 
 result<void> Fold::apply_registration(json& rec, const d::Event& event, const eventstore::RecordedEvent& recorded) {
@@ -475,7 +473,7 @@ result<void> Fold::apply_registration(json& rec, const d::Event& event, const ev
              },
              event);
   reindex(before, registration_entries(rec));
-  return eventstore::outcome::success();
+  return outcome::success();
 }
 
 }  // namespace tessera::projections::detail

@@ -31,28 +31,28 @@ class Fold {
   // re-sent event), or the stream has no document and the event does not
   // create one.
   // Throws nlohmann::json::exception on a stored document that does not read.
-  eventstore::result<bool> apply(const eventstore::RecordedEvent& recorded, const domain::Event& event);
+  result<bool> apply(const eventstore::RecordedEvent& recorded, const domain::Event& event);
 
   // The index changes and the changed documents, ready to be committed.
   rocksdb::WriteBatchWithIndex& write();
 
  private:
   // A document as stored ({"v", "b", "x"}), or null when there is none yet.
-  eventstore::result<const nlohmann::json*> find(const std::string& key);
+  result<const nlohmann::json*> find(const std::string& key);
   // The same, to change: it will be written.
-  eventstore::result<nlohmann::json*> edit(const std::string& key);
+  result<nlohmann::json*> edit(const std::string& key);
 
   void reindex(const Entries& before, const Entries& after);
 
-  eventstore::result<void> apply_contract(nlohmann::json& rec, const domain::Event& event);
-  eventstore::result<void> apply_session(nlohmann::json& rec, const domain::Event& event);
-  eventstore::result<void> apply_batch(nlohmann::json& rec, const domain::Event& event,
+  result<void> apply_contract(nlohmann::json& rec, const domain::Event& event);
+  result<void> apply_session(nlohmann::json& rec, const domain::Event& event);
+  result<void> apply_batch(nlohmann::json& rec, const domain::Event& event,
                                        const eventstore::RecordedEvent& recorded);
-  eventstore::result<void> apply_code(nlohmann::json& rec, const std::string& code_key, const domain::Event& event,
+  result<void> apply_code(nlohmann::json& rec, const std::string& code_key, const domain::Event& event,
                                       const eventstore::RecordedEvent& recorded);
-  eventstore::result<void> apply_invitation(nlohmann::json& rec, const domain::Event& event,
+  result<void> apply_invitation(nlohmann::json& rec, const domain::Event& event,
                                             const eventstore::RecordedEvent& recorded);
-  eventstore::result<void> apply_registration(nlohmann::json& rec, const domain::Event& event,
+  result<void> apply_registration(nlohmann::json& rec, const domain::Event& event,
                                               const eventstore::RecordedEvent& recorded);
 
   // Where a code is counted: its org, contract and status.
@@ -63,9 +63,9 @@ class Fold {
   // After a change to a code's own state (rec["x"]): recomputes its body from
   // that state and its batch's terms, and moves its index entries and its
   // contract's counters from `before` to where they now belong.
-  eventstore::result<void> refresh_code(nlohmann::json& rec, const std::string& code_key, const Entries& before,
+  result<void> refresh_code(nlohmann::json& rec, const std::string& code_key, const Entries& before,
                                         const std::optional<Counted>& counted_before);
-  eventstore::result<void> count(const std::string& org, const std::string& contract, const std::string& status,
+  result<void> count(const std::string& org, const std::string& contract, const std::string& status,
                                  int delta);
 
   rocksdb::DB& db_;

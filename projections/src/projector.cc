@@ -23,7 +23,7 @@ void Projector::run() {
   eventstore::Subscription subscription(log_, models_.checkpoint());
   while (!stopping_) {
     auto events = subscription.next(kIdleWait);
-    auto applied = events ? models_.apply(events.value()) : eventstore::result<void>(events.error());
+    auto applied = events ? models_.apply(events.value()) : result<void>(events.error());
     if (!applied) {
       // The log is the source of truth: wait and read the same events again.
       spdlog::error("projector: {} after position {}", applied.error().message(), models_.checkpoint().value);

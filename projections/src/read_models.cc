@@ -27,7 +27,7 @@ using eventstore::errc;
 
 // A failure for any result type, json ones included (a json converts from
 // almost anything, so an errc alone is ambiguous there).
-auto fail(errc e) { return eventstore::outcome::failure(eventstore::make_error_code(e)); }
+auto fail(errc e) { return outcome::failure(eventstore::make_error_code(e)); }
 
 std::string encode_position(eventstore::Position p) { return std::to_string(p.value); }
 
@@ -100,7 +100,7 @@ class Reader {
       }
     }
     if (!it->status().ok()) return errc::io_error;
-    return eventstore::outcome::success();
+    return outcome::success();
   }
 
  private:
@@ -158,7 +158,7 @@ result<void> wipe(rocksdb::DB& db) {
   }
   if (!it->status().ok()) return errc::io_error;
   if (!db.Write(rocksdb::WriteOptions(), &batch).ok()) return errc::io_error;
-  return eventstore::outcome::success();
+  return outcome::success();
 }
 
 }  // namespace
@@ -199,10 +199,10 @@ result<std::unique_ptr<ReadModels>> ReadModels::open(const std::filesystem::path
 }
 
 result<void> ReadModels::apply(std::span<const eventstore::RecordedEvent> events) {
-  if (events.empty()) return eventstore::outcome::success();
+  if (events.empty()) return outcome::success();
   auto applied = fold_and_write(events, nullptr);
   if (!applied) return applied.error();
-  return eventstore::outcome::success();
+  return outcome::success();
 }
 
 result<std::size_t> ReadModels::apply_from_kafka(std::span<const eventstore::RecordedEvent> events,

@@ -23,6 +23,7 @@ std::string cat(const Parts&... parts) {
 }
 
 using namespace tessera::domain;
+using tessera::result;
 
 constexpr std::string_view kSymbols = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 constexpr std::string_view kCheckSymbols = "0123456789ABCDEFGHJKMNPQRSTVWXYZ*~$=U";
@@ -56,7 +57,7 @@ testing::AssertionResult Malformed(std::string_view typed) {
     return testing::AssertionFailure() << "'" << typed << "' parsed as " << r.value().display;
   }
   if (r.error().code != errc::code_malformed) {
-    return testing::AssertionFailure() << "'" << typed << "' rejected with " << slug(r.error().code);
+    return testing::AssertionFailure() << "'" << typed << "' rejected with " << r.error().code.message();
   }
   return testing::AssertionSuccess();
 }

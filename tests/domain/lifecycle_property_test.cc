@@ -44,6 +44,7 @@
 #include <tuple>
 #include <vector>
 
+#include "given_when_then.h"
 #include "tessera/domain/decide.h"
 #include "tessera/domain/streams.h"
 
@@ -74,117 +75,11 @@ const Timestamp kT0{1'800'000'000 * kSecond};
 Timestamp plus(Timestamp t, std::int64_t micros) { return Timestamp{t.micros + micros}; }
 
 // ---------------------------------------------------------------------------
-// The folded states of every stream, as the pipeline's cache holds them.
+// The folded states of every stream, as the pipeline's cache holds them, and
+// decisions through the pipeline's own entry, domain::decide(command, aggregates).
 
-class Store {
- public:
-  void apply(const Events& events) {
-    for (const auto& e : events) {
-      auto& s = states_[e.stream.str()];
-      s = evolve(std::move(s), e.event);
-    }
-  }
-  template <class S>
-  const S& get(const StreamId& stream) const {
-    static const S kMissing{};
-    const auto it = states_.find(stream.str());
-    if (it == states_.end()) return kMissing;
-    const S* s = std::get_if<S>(&it->second);
-    return s ? *s : kMissing;
-  }
-  const std::map<std::string, AggregateState>& all() const { return states_; }
-
- private:
-  std::map<std::string, AggregateState> states_;
-};
-
-// ---------------------------------------------------------------------------
-// Loading, mirrored from pipeline/src/pipeline.cc (Sequencer::decide and its
-// helpers): which aggregate states each command is decided against.
-
-const ContractState kNoContract{};
-const SessionState kNoSession{};
-const CodeState kNoCode{};
-const BatchState kNoBatch{};
-
-const ContractState& contract_of_code(const Store& s, const CodeState& code) {
-  if (!code.exists) return kNoContract;
-  const auto& batch = s.get<BatchState>(batch_stream(code.org, code.batch));
-  if (!batch.exists) return kNoContract;
-  return s.get<ContractState>(contract_stream(code.org, batch.terms.contract));
-}
-
-const ContractState& contract_of_registration(const Store& s, const RegistrationState& registration) {
-  if (!registration.exists || !registration.terms.code) return kNoContract;
-  return contract_of_code(s, s.get<CodeState>(code_stream(code_key_of(*registration.terms.code))));
-}
-
-Result<Events> decide_as_pipeline(const Store& s, const Command& command) {
-  return std::visit(
-      [&](const auto& c) -> Result<Events> {
-        using C = std::decay_t<decltype(c)>;
-        if constexpr (std::is_same_v<C, CreateContract> || std::is_same_v<C, ConfigureContract>) {
-          return decide(c, s.get<ContractState>(contract_stream(c.org, c.contract)));
-        } else if constexpr (std::is_same_v<C, CreateSession>) {
-          return decide(c, s.get<SessionState>(session_stream(c.org, c.session)),
-                        c.contract ? s.get<ContractState>(contract_stream(c.org, *c.contract)) : kNoContract);
-        } else if constexpr (std::is_same_v<C, ChangeCapacity>) {
-          return decide(c, s.get<SessionState>(session_stream(c.org, c.session)));
-        } else if constexpr (std::is_same_v<C, GenerateBatch>) {
-          return decide(c, s.get<BatchState>(batch_stream(c.org, c.batch)),
-                        s.get<ContractState>(contract_stream(c.org, c.contract)),
-                        c.session ? s.get<SessionState>(session_stream(c.org, *c.session)) : kNoSession);
-        } else if constexpr (std::is_same_v<C, AssignCode> || std::is_same_v<C, EditCode>) {
-          const auto& code = s.get<CodeState>(code_stream(c.code_key));
-          const auto& batch = code.exists ? s.get<BatchState>(batch_stream(code.org, code.batch)) : kNoBatch;
-          return decide(c, CodeContext{code, batch});
-        } else if constexpr (std::is_same_v<C, ArchiveCode> || std::is_same_v<C, DeleteCode>) {
-          return decide(c, s.get<CodeState>(code_stream(c.code_key)));
-        } else if constexpr (std::is_same_v<C, Invite>) {
-          const auto& invitation = s.get<InvitationState>(invitation_stream(c.invitation));
-          const auto& session = s.get<SessionState>(session_stream(c.org, c.session));
-          const auto& code = c.code_key ? s.get<CodeState>(code_stream(*c.code_key)) : kNoCode;
-          const auto& batch = code.exists ? s.get<BatchState>(batch_stream(code.org, code.batch)) : kNoBatch;
-          return decide(c, InviteContext{invitation, session, code, batch});
-        } else if constexpr (std::is_same_v<C, ResendInvitation> || std::is_same_v<C, CancelInvitation> ||
-                             std::is_same_v<C, ExpireInvitation>) {
-          return decide(c, s.get<InvitationState>(invitation_stream(c.invitation)));
-        } else if constexpr (std::is_same_v<C, ClaimInvitation>) {
-          const auto& invitation = s.get<InvitationState>(invitation_stream(c.invitation));
-          if (!invitation.exists) {
-            return decide(c, ClaimContext{invitation, kNoSession, kNoCode, kNoBatch, kNoContract, RegistrationState{}});
-          }
-          const auto& terms = invitation.terms;
-          const auto& session = s.get<SessionState>(session_stream(terms.org, terms.session));
-          const auto& code = terms.code ? s.get<CodeState>(code_stream(code_key_of(*terms.code))) : kNoCode;
-          const auto& batch = code.exists ? s.get<BatchState>(batch_stream(code.org, code.batch)) : kNoBatch;
-          const auto& contract =
-              terms.code
-                  ? contract_of_code(s, code)
-                  : (session.terms.contract ? s.get<ContractState>(contract_stream(terms.org, *session.terms.contract))
-                                            : kNoContract);
-          const auto& registration = s.get<RegistrationState>(registration_stream(terms.org, c.registration));
-          return decide(c, ClaimContext{invitation, session, code, batch, contract, registration});
-        } else if constexpr (std::is_same_v<C, Redeem>) {
-          const auto& code = s.get<CodeState>(code_stream(c.code_key));
-          const bool ours = code.exists && code.org == c.org;
-          const auto& batch = ours ? s.get<BatchState>(batch_stream(c.org, code.batch)) : kNoBatch;
-          const auto& contract = ours ? contract_of_code(s, code) : kNoContract;
-          const auto session_id = c.session ? c.session : batch.terms.session;
-          const auto& session =
-              (ours && session_id) ? s.get<SessionState>(session_stream(c.org, *session_id)) : kNoSession;
-          const auto& registration = s.get<RegistrationState>(registration_stream(c.org, c.registration));
-          return decide(c, RedeemContext{code, batch, contract, session, registration});
-        } else if constexpr (std::is_same_v<C, CancelRegistration>) {
-          const auto& registration = s.get<RegistrationState>(registration_stream(c.org, c.registration));
-          return decide(c, CancelContext{registration, contract_of_registration(s, registration)});
-        } else {
-          static_assert(std::is_same_v<C, RevokeRegistration> || std::is_same_v<C, ChangeAccess>);
-          return decide(c, s.get<RegistrationState>(registration_stream(c.org, c.registration)));
-        }
-      },
-      command);
-}
+using Store = tessera::test_support::Given;
+using tessera::result;
 
 // ---------------------------------------------------------------------------
 // Reading commands and results in a failure log.
@@ -270,14 +165,14 @@ std::string show(const Command& command) {
       command);
 }
 
-std::string show(const Result<Events>& r) {
-  if (!r) return cat("rejected ", slug(r.error().code), ": ", r.error().detail);
+std::string show(const result<Events>& r) {
+  if (!r) return cat("rejected ", r.error().code.message(), ": ", r.error().detail);
   std::string out = "accepted:";
   for (const auto& e : r.value()) out += cat(" ", e.stream.str(), ":", event_type(e.event));
   return out;
 }
 
-bool same(const Result<Events>& a, const Result<Events>& b) {
+bool same(const result<Events>& a, const result<Events>& b) {
   if (a.has_value() != b.has_value()) return false;
   if (a.has_value()) return a.value() == b.value();
   return a.error().code == b.error().code && a.error().detail == b.error().detail;
@@ -369,10 +264,10 @@ struct World {
 };
 
 void setup(World& w, const Command& command) {
-  const auto r = decide_as_pipeline(w.store, command);
+  const auto r = w.store.when(command);
   RC_LOG() << "setup " << show(command) << " -> " << show(r) << "\n";
   if (!r) RC_FAIL(cat("setup rejected: ", show(command), " -> ", show(r)));
-  w.store.apply(r.value());
+  w.store.given(r.value());
 }
 
 std::optional<Timestamp> pick_time(int choice, std::initializer_list<std::int64_t> offsets) {
@@ -903,9 +798,9 @@ void check_accepted(const Store& before, const Store& after, const Command& comm
 // A rejection for a reason about the code, the seat or the invitation must be
 // the reason the oracle finds first (decide.cc checks in the same order): the
 // domain refuses nobody for a reason that does not hold.
-void check_rejected(const Store& s, const Command& command, const Rejection& rejection) {
-  const errc code = rejection.code;
-  const std::string got(slug(code));
+void check_rejected(const Store& s, const Command& command, const tessera::Error& rejection) {
+  const std::error_code& code = rejection.code;
+  const std::string got = code.message();
   auto expect_code_reason = [&](const std::string& why) {
     std::string want;
     if (why == "archived") want = "code-archived";
@@ -1059,7 +954,7 @@ void check_store(const World& w) {
 
 // Folds accepted events and keeps the world's lists of what exists.
 void accept(World& w, const Events& events) {
-  w.store.apply(events);
+  w.store.given(events);
   for (const auto& e : events) {
     if (const auto* sent = std::get_if<InvitationSent>(&e.event)) w.invitations.push_back(sent->invitation);
     if (const auto* created = std::get_if<RegistrationCreated>(&e.event)) {
@@ -1077,15 +972,15 @@ void run(World& w, const std::vector<Step>& steps, bool copy_determinism) {
   for (std::size_t i = 0; i < steps.size(); ++i) {
     now = advance(w.store, now, std::get<6>(steps[i]));
     const Command command = build(w, steps[i], i, now);
-    const auto r = decide_as_pipeline(w.store, command);
+    const auto r = w.store.when(command);
     RC_LOG() << i << ": " << show(command) << " -> " << show(r) << "\n";
 
     // Determinism: the same command against the same state, and against a copy.
-    const auto again = decide_as_pipeline(w.store, command);
+    const auto again = w.store.when(command);
     CHECK(same(r, again), cat("second decision differs: ", show(again)));
     if (copy_determinism) {
-      const Store copy = w.store;
-      const auto on_copy = decide_as_pipeline(copy, command);
+      Store copy = w.store;
+      const auto on_copy = copy.when(command);
       CHECK(same(r, on_copy), cat("decision on a copy differs: ", show(on_copy)));
     }
 

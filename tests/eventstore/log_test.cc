@@ -39,6 +39,7 @@ std::string cat(const Parts&... parts) {
 }
 
 using namespace tessera::eventstore;
+using tessera::result;
 using tessera::test_support::TempDir;
 
 ProposedEvent ev(std::string payload, std::string type = "TestEvent", std::uint16_t schema = 1) {
@@ -205,7 +206,7 @@ TEST_F(LogTest, VersionConflictAdvisesDecidingAgain) {
   const auto r = log_->append(req({to("s", v(0), {ev("b")})}));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), make_error_code(errc::version_conflict));
-  EXPECT_EQ(tessera::retry_advice(r.error()), tessera::retry::command);
+  EXPECT_EQ(r.error().advice(), tessera::retry::command);
 }
 
 TEST_F(LogTest, MultiStreamAppendIsAtomic) {
@@ -242,7 +243,7 @@ TEST_F(LogTest, MalformedRequestsAreInvalidArguments) {
   EXPECT_TRUE(Fails(log_->append(req({to("s", kAny, {ev("x")}), to("s", kAny, {ev("y")})})), errc::invalid_argument));
   const auto r = log_->append(req({}));
   ASSERT_FALSE(r);
-  EXPECT_EQ(tessera::retry_advice(r.error()), tessera::retry::no);
+  EXPECT_EQ(r.error().advice(), tessera::retry::no);
   EXPECT_EQ(log_->head().value, 0U);
 }
 
@@ -749,7 +750,7 @@ TEST_F(LogTest, ConcurrentAppendsAtTheSameExpectedVersionHaveExactlyOneWinner) {
         ++winners;
       } else {
         EXPECT_EQ(r.error(), make_error_code(errc::version_conflict)) << r.error().message();
-        EXPECT_EQ(tessera::retry_advice(r.error()), tessera::retry::command);
+        EXPECT_EQ(r.error().advice(), tessera::retry::command);
       }
     }
     EXPECT_EQ(winners, 1) << "round " << round;
@@ -794,7 +795,7 @@ TEST_F(LogTest, AKeyIsRecordedWithItsEventsAndReplaysThem) {
   // Another request under the same key is refused, and appends nothing.
   const auto other = log_->append(keyed({to("c", kAny, {ev("c1")})}, "k1", "print-2"));
   EXPECT_TRUE(Fails(other, errc::idempotency_key_reused));
-  EXPECT_EQ(tessera::retry_advice(other.error()), tessera::retry::no);
+  EXPECT_EQ(other.error().advice(), tessera::retry::no);
   EXPECT_EQ(log_->head().value, 3U);
 
   // Unkeyed appends and other keys are untouched by it.

@@ -42,7 +42,7 @@ namespace d = tessera::domain;
 namespace es = tessera::eventstore;
 using tessera::pipeline::Accepted;
 using tessera::pipeline::IdempotencyKey;
-using tessera::pipeline::Outcome;
+using Answer = tessera::result<tessera::pipeline::Accepted>;
 using tessera::pipeline::Pipeline;
 using tessera::pipeline::Sources;
 using tessera::test_support::TempDir;
@@ -72,17 +72,17 @@ Sources deterministic_sources(std::uint64_t seed) {
 
 d::Participant person(const std::string& email) { return d::Participant{email, "", "", "", ""}; }
 
-std::string describe(const Outcome& o) {
+std::string describe(const Answer& o) {
   if (o) return "accepted";
-  return o.error().code.category().name() + std::string(":") + o.error().code.message() + " (" + o.error().detail + ")";
+  return o.error().code.category().name() + std::string(":") + o.error().code.message() + " (" + o.error().message() + ")";
 }
 
-testing::AssertionResult IsAccepted(const Outcome& o) {
+testing::AssertionResult IsAccepted(const Answer& o) {
   if (o) return testing::AssertionSuccess();
   return testing::AssertionFailure() << describe(o);
 }
 
-testing::AssertionResult IsRefused(const Outcome& o, std::error_code expected) {
+testing::AssertionResult IsRefused(const Answer& o, std::error_code expected) {
   if (o) return testing::AssertionFailure() << "accepted";
   if (o.error().code != expected)
     return testing::AssertionFailure() << describe(o) << ", expected " << expected.message();
@@ -117,7 +117,7 @@ class PipelineTest : public ::testing::Test {
     pipeline_ = std::make_unique<Pipeline>(*log_, deterministic_sources(++seed_), cache_);
   }
 
-  Outcome run(d::Command c) { return pipeline_->submit(std::move(c)).get(); }
+  Answer run(d::Command c) { return pipeline_->submit(std::move(c)).get(); }
 
   void create_contract_and_session(std::uint32_t capacity, std::optional<d::Money> default_price = std::nullopt) {
     ASSERT_TRUE(IsAccepted(run(d::CreateContract{kOrg, kContract, "Training", false, default_price})));
@@ -146,9 +146,9 @@ class PipelineTest : public ::testing::Test {
   }
 
   // Submits every command at once from its own thread; the outcomes in order.
-  std::vector<Outcome> concurrently(const std::vector<d::Command>& commands) {
+  std::vector<Answer> concurrently(const std::vector<d::Command>& commands) {
     std::latch start(static_cast<std::ptrdiff_t>(commands.size()));
-    std::vector<std::optional<Outcome>> outcomes(commands.size());
+    std::vector<std::optional<Answer>> outcomes(commands.size());
     std::vector<std::thread> threads;
     for (std::size_t i = 0; i < commands.size(); ++i) {
       threads.emplace_back([&, i] {
@@ -157,7 +157,7 @@ class PipelineTest : public ::testing::Test {
       });
     }
     for (auto& t : threads) t.join();
-    std::vector<Outcome> out;
+    std::vector<Answer> out;
     for (auto& o : outcomes) out.push_back(std::move(*o));
     return out;
   }
@@ -360,7 +360,7 @@ TEST_F(PipelineTest, AnswerCallbacksCanChainTheNextCommandAndComeOnceEachAfterTh
   std::function<void(int)> send = [&](int c) {
     const auto id = cat("chain", std::to_string(c), "n", std::to_string(chains[c].sent++));
     pipeline_->submit(d::CreateContract{kOrg, d::ContractId{id}, "Chained", false, std::nullopt}, std::nullopt,
-                      std::nullopt, [&, c](Outcome outcome) {
+                      std::nullopt, [&, c](Answer outcome) {
                         Chain& chain = chains[c];
                         ++chain.answered;
                         if (!outcome) {
@@ -632,7 +632,7 @@ TEST_F(PipelineTest, TwentyConcurrentSubmitsUnderOneKeyApplyOnce) {
   ASSERT_EQ(codes.size(), 1U);
   constexpr std::size_t kCallers = 20;
   std::latch start(kCallers);
-  std::vector<std::optional<Outcome>> outcomes(kCallers);
+  std::vector<std::optional<Answer>> outcomes(kCallers);
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < kCallers; ++i) {
     threads.emplace_back([&, i] {
@@ -838,17 +838,17 @@ class ControlledLog final : public es::Log {
     changed_.notify_all();
   }
 
-  es::result<es::AppendResult> append(const es::AppendRequest& request) override { return inner_.append(request); }
+  tessera::result<es::AppendResult> append(const es::AppendRequest& request) override { return inner_.append(request); }
 
-  std::vector<es::result<es::AppendResult>> append_batch(std::span<const es::AppendRequest> requests) override {
+  std::vector<tessera::result<es::AppendResult>> append_batch(std::span<const es::AppendRequest> requests) override {
     if (!pass(writes_)) return failed(requests);
     return inner_.append_batch(requests);
   }
-  std::vector<es::result<es::AppendResult>> write_batch(std::span<const es::AppendRequest> requests) override {
+  std::vector<tessera::result<es::AppendResult>> write_batch(std::span<const es::AppendRequest> requests) override {
     if (!pass(writes_)) return failed(requests);
     return inner_.write_batch(requests);
   }
-  es::result<es::Position> sync() override {
+  tessera::result<es::Position> sync() override {
     if (!pass(syncs_)) {
       std::lock_guard lock(mutex_);
       dead_ = true;
@@ -857,14 +857,14 @@ class ControlledLog final : public es::Log {
     return inner_.sync();
   }
 
-  es::result<std::vector<es::RecordedEvent>> read_all(es::Position after, std::size_t max) const override {
+  tessera::result<std::vector<es::RecordedEvent>> read_all(es::Position after, std::size_t max) const override {
     return inner_.read_all(after, max);
   }
-  es::result<std::vector<es::RecordedEvent>> read_stream(std::string_view stream, es::StreamVersion after,
+  tessera::result<std::vector<es::RecordedEvent>> read_stream(std::string_view stream, es::StreamVersion after,
                                                          std::size_t max) const override {
     return inner_.read_stream(stream, after, max);
   }
-  es::result<es::StreamVersion> stream_version(std::string_view stream) const override {
+  tessera::result<es::StreamVersion> stream_version(std::string_view stream) const override {
     {
       std::unique_lock lock(mutex_);
       if (!in_list_) asked_alone_.emplace_back(stream);
@@ -880,28 +880,28 @@ class ControlledLog final : public es::Log {
   }
   // The base's one stream_version() call per stream, so that parked reads
   // park here too.
-  es::result<std::vector<es::StreamVersion>> stream_versions(std::span<const std::string_view> streams) const override {
+  tessera::result<std::vector<es::StreamVersion>> stream_versions(std::span<const std::string_view> streams) const override {
     in_list_ = true;
     auto versions = es::Log::stream_versions(streams);
     in_list_ = false;
     return versions;
   }
-  es::result<std::optional<es::IdempotencyRecord>> find_idempotency_key(std::string_view key) const override {
+  tessera::result<std::optional<es::IdempotencyRecord>> find_idempotency_key(std::string_view key) const override {
     return inner_.find_idempotency_key(key);
   }
   es::Position head() const override { return inner_.head(); }
   es::Position wait_beyond(es::Position position, std::chrono::milliseconds timeout) const override {
     return inner_.wait_beyond(position, timeout);
   }
-  es::result<es::VerifyReport> verify() const override { return inner_.verify(); }
-  es::result<std::optional<std::string>> get_meta(std::string_view key) const override { return inner_.get_meta(key); }
-  es::result<void> put_meta(std::string_view key, std::string_view value) override {
+  tessera::result<es::VerifyReport> verify() const override { return inner_.verify(); }
+  tessera::result<std::optional<std::string>> get_meta(std::string_view key) const override { return inner_.get_meta(key); }
+  tessera::result<void> put_meta(std::string_view key, std::string_view value) override {
     return inner_.put_meta(key, value);
   }
-  es::result<void> put_snapshots(std::span<const es::Snapshot> snapshots) override {
+  tessera::result<void> put_snapshots(std::span<const es::Snapshot> snapshots) override {
     return inner_.put_snapshots(snapshots);
   }
-  es::result<std::optional<es::Snapshot>> get_snapshot(std::string_view stream) const override {
+  tessera::result<std::optional<es::Snapshot>> get_snapshot(std::string_view stream) const override {
     return inner_.get_snapshot(stream);
   }
 
@@ -946,8 +946,8 @@ class ControlledLog final : public es::Log {
     }
     return !dead_ && !gate.fail.contains(call);
   }
-  static std::vector<es::result<es::AppendResult>> failed(std::span<const es::AppendRequest> requests) {
-    return std::vector<es::result<es::AppendResult>>(requests.size(), es::make_error_code(es::errc::io_error));
+  static std::vector<tessera::result<es::AppendResult>> failed(std::span<const es::AppendRequest> requests) {
+    return std::vector<tessera::result<es::AppendResult>>(requests.size(), es::make_error_code(es::errc::io_error));
   }
 
   es::Log& inner_;
@@ -978,8 +978,8 @@ class ControlledPipelineTest : public PipelineTest {
   }
 
   struct Queued {
-    std::future<Outcome> a;
-    std::future<Outcome> b;
+    std::future<Answer> a;
+    std::future<Answer> b;
     int blocker = 0;  // the held sync of the group commit they wait behind
     int next = 0;     // the group commit that will carry them both
   };
@@ -1015,8 +1015,8 @@ class ControlledPipelineTest : public PipelineTest {
     return q;
   }
 
-  std::future<Outcome> blocker_;
-  std::future<Outcome> gate_;
+  std::future<Answer> blocker_;
+  std::future<Answer> gate_;
   std::unique_ptr<ControlledLog> controlled_;
 };
 

@@ -98,7 +98,7 @@ std::unique_ptr<es::Log> open_log(const std::filesystem::path& dir, bool sync) {
 // Submits and waits; throws when the command is refused.
 pl::Accepted run(pl::Pipeline& pipeline, d::Command command, const char* what) {
   auto outcome = pipeline.submit(std::move(command)).get();
-  if (!outcome) throw std::runtime_error(std::string(what) + " refused: " + outcome.error().detail);
+  if (!outcome) throw std::runtime_error(std::string(what) + " refused: " + outcome.error().message());
   return std::move(outcome).value();
 }
 
@@ -204,7 +204,7 @@ class CallbackClient {
       stopped_.count_down();
       return;
     }
-    pipeline_.submit(next_append_command(pipeline_), std::nullopt, std::nullopt, [this, sent](pl::Outcome outcome) {
+    pipeline_.submit(next_append_command(pipeline_), std::nullopt, std::nullopt, [this, sent](tessera::result<pl::Accepted> outcome) {
       record_.answered(window_, sent, Clock::now(), outcome.has_value());
       send();
     });

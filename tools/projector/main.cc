@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
 
   tessera::api::GuessLimiter guesses;
   tessera::api::Handler handler(
-      tessera::api::Services{nullptr, nullptr, *models.value(), claims ? &*claims : nullptr, guesses, [&]() -> json {
+      tessera::api::Services{nullptr, *models.value(), claims ? &*claims : nullptr, guesses, [&]() -> json {
                                return {{"kafka_bootstrap", kafka},
                                        {"kafka_group", group},
                                        {"events_applied", models.value()->applied_events()},

@@ -1,5 +1,6 @@
 #include "expiry_scheduler.h"
 
+#include <algorithm>
 #include <spdlog/spdlog.h>
 
 #include <vector>
@@ -23,7 +24,7 @@ void ExpiryScheduler::run() {
   while (!stopping_) {
     auto due = models_.due_expiries(pipeline_.now(), kExpiriesPerTick);
     if (!due) spdlog::warn("expiry scheduler: {}", due.error().message());
-    std::vector<std::future<pipeline::Outcome>> pending;
+    std::vector<std::future<result<pipeline::Accepted>>> pending;
     if (due) {
       for (const auto& expiry : due.value()) {
         pending.push_back(pipeline_.submit(domain::ExpireInvitation{expiry.invitation, {}}));
@@ -31,11 +32,13 @@ void ExpiryScheduler::run() {
     }
     // A refusal is expected when the invitation was claimed or cancelled
     // meanwhile: the read models will drop it from the due list.
-    for (auto& outcome : pending) outcome.wait();
-    if (!pending.empty()) {
-      // Let the projection catch up before the due list is read again.
-      models_.wait_for(models_.checkpoint(), tick_);
+    eventstore::Position last_expired{0};
+    for (auto& answer : pending) {
+      if (auto accepted = answer.get()) last_expired = std::max(last_expired, accepted.value().positions.last);
     }
+    // Let the projection apply the expiries before the due list is read
+    // again, so that none is submitted twice.
+    if (last_expired.value > 0) models_.wait_for(last_expired, tick_);
     std::this_thread::sleep_for(tick_);
   }
 }

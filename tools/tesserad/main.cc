@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
     }
     return metrics;
   };
-  tessera::api::Handler handler(tessera::api::Services{&pipeline, log.value().get(), *models.value(), &claims.value(),
+  tessera::api::Handler handler(tessera::api::Services{&pipeline, *models.value(), &claims.value(),
                                                        guesses, relay_status, relay_metrics});
 
   std::unique_ptr<tessera::api::Server> server;

@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "tessera/domain/ids.h"
-#include "tessera/eventstore/types.h"
+#include "tessera/base/error.h"
 
 namespace tessera::api {
 
@@ -20,7 +20,7 @@ class ClaimTokens {
  public:
   // Reads the key from `key_file`, creating it (32 random bytes, mode 0600)
   // when it does not exist.
-  static eventstore::result<ClaimTokens> open(const std::filesystem::path& key_file);
+  static result<ClaimTokens> open(const std::filesystem::path& key_file);
   explicit ClaimTokens(std::string key) : key_(std::move(key)) {}
 
   std::string token(const domain::InvitationId& invitation) const;

@@ -14,7 +14,6 @@
 #include "tessera/api/guess_limiter.h"
 #include "tessera/api/http.h"
 #include "tessera/api/metrics.h"
-#include "tessera/eventstore/log.h"
 #include "tessera/pipeline/pipeline.h"
 #include "tessera/projections/read_models.h"
 
@@ -23,14 +22,13 @@ namespace tessera::api {
 // What the handler borrows; each must outlive it.
 //
 // Query-only mode (tessera-projector: read models fed from Kafka, no log of
-// its own): `pipeline` and `log` are null. Then only GET routes are served;
+// its own): `pipeline` is null. Then only GET routes are served;
 // every other method answers 405 `method-not-allowed` (its `Allow` lists the
 // GETs of that path, if any), queries do not wait for a log's head, and
 // /v1/status has no `log_position`. Without `claims`, invitations are served
 // with null `claim_token` and `claim_url`.
 struct Services {
   pipeline::Pipeline* pipeline;  // null: query-only
-  eventstore::Log* log;          // read; written only to keep answers to Idempotency-Keys; null: query-only
   const projections::ReadModels& models;
   const ClaimTokens* claims;  // null only in query-only mode
   GuessLimiter& guesses;

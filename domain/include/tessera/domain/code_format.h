@@ -34,6 +34,6 @@ CodeValue make_code(std::uint64_t random_bits, std::string_view prefix);
 
 // Parses what a person typed. Rejects with code_malformed when the shape is
 // wrong or the check symbol does not match, before any lookup is needed.
-Result<CodeValue> parse_code(std::string_view typed);
+result<CodeValue> parse_code(std::string_view typed);
 
 }  // namespace tessera::domain

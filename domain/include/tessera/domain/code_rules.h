@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <system_error>
 
 namespace tessera::domain {
 
@@ -27,9 +28,19 @@ struct CodeStatusFacts {
   bool assigned = false;       // bound to a participant
 };
 
+// Every use is taken (a use freed by a cancel under the reuse policy counts
+// as untaken again).
+bool exhausted(const CodeStatusFacts& facts);
+
 // archived if archived; else used when every use is taken; else assigned
 // when someone is bound to it; else available.
 CodeStatus code_status(const CodeStatusFacts& facts);
+
+// Whether a refused assignment of a code says only that the code is no
+// longer free (someone was given it, used it up, archived or deleted it
+// since the caller picked it): a bulk assignment from a pool then tries the
+// next code, where any other refusal is the row's own.
+bool taken_meanwhile(const std::error_code& refusal);
 
 // A code's own value of a term (price, note, validity), else its batch's:
 // an edit of a code overrides the terms it was generated with.

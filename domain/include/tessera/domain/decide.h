@@ -18,17 +18,17 @@ namespace tessera::domain {
 
 using Events = std::vector<StreamEvent>;
 
-Result<Events> decide(const CreateContract& command, const ContractState& contract);
-Result<Events> decide(const ConfigureContract& command, const ContractState& contract);
+result<Events> decide(const CreateContract& command, const ContractState& contract);
+result<Events> decide(const ConfigureContract& command, const ContractState& contract);
 
 // `contract` is consulted only when the command names one.
-Result<Events> decide(const CreateSession& command, const SessionState& session, const ContractState& contract);
-Result<Events> decide(const ChangeCapacity& command, const SessionState& session);
+result<Events> decide(const CreateSession& command, const SessionState& session, const ContractState& contract);
+result<Events> decide(const ChangeCapacity& command, const SessionState& session);
 
 // `session` is consulted only when the command names one. Code uniqueness
 // across the store is the caller's (and the log's) duty; decide() checks the
 // values are distinct among themselves and that there is one per code.
-Result<Events> decide(const GenerateBatch& command, const BatchState& batch, const ContractState& contract,
+result<Events> decide(const GenerateBatch& command, const BatchState& batch, const ContractState& contract,
                       const SessionState& session);
 
 // A code and the terms of its batch.
@@ -36,10 +36,10 @@ struct CodeContext {
   const CodeState& code;
   const BatchState& batch;
 };
-Result<Events> decide(const AssignCode& command, const CodeContext& context);
-Result<Events> decide(const EditCode& command, const CodeContext& context);
-Result<Events> decide(const ArchiveCode& command, const CodeState& code);
-Result<Events> decide(const DeleteCode& command, const CodeState& code);
+result<Events> decide(const AssignCode& command, const CodeContext& context);
+result<Events> decide(const EditCode& command, const CodeContext& context);
+result<Events> decide(const ArchiveCode& command, const CodeState& code);
+result<Events> decide(const DeleteCode& command, const CodeState& code);
 
 // `code` and `batch` are consulted only when the command names a code.
 struct InviteContext {
@@ -48,10 +48,10 @@ struct InviteContext {
   const CodeState& code;
   const BatchState& batch;
 };
-Result<Events> decide(const Invite& command, const InviteContext& context);
-Result<Events> decide(const ResendInvitation& command, const InvitationState& invitation);
-Result<Events> decide(const CancelInvitation& command, const InvitationState& invitation);
-Result<Events> decide(const ExpireInvitation& command, const InvitationState& invitation);
+result<Events> decide(const Invite& command, const InviteContext& context);
+result<Events> decide(const ResendInvitation& command, const InvitationState& invitation);
+result<Events> decide(const CancelInvitation& command, const InvitationState& invitation);
+result<Events> decide(const ExpireInvitation& command, const InvitationState& invitation);
 
 // `contract` prices the registration: the code's batch's contract, or, for an
 // invitation without a code, the session's contract (default state if none).
@@ -63,7 +63,7 @@ struct ClaimContext {
   const ContractState& contract;
   const RegistrationState& registration;  // must not exist yet
 };
-Result<Events> decide(const ClaimInvitation& command, const ClaimContext& context);
+result<Events> decide(const ClaimInvitation& command, const ClaimContext& context);
 
 // Everything a redemption is decided against.
 struct RedeemContext {
@@ -73,7 +73,7 @@ struct RedeemContext {
   const SessionState& session;            // the session the redemption is for
   const RegistrationState& registration;  // must not exist yet
 };
-Result<Events> decide(const Redeem& command, const RedeemContext& context);
+result<Events> decide(const Redeem& command, const RedeemContext& context);
 
 // `contract` holds the reuse policy: the code's batch's contract (a default
 // state for a registration without a code).
@@ -81,9 +81,9 @@ struct CancelContext {
   const RegistrationState& registration;
   const ContractState& contract;
 };
-Result<Events> decide(const CancelRegistration& command, const CancelContext& context);
-Result<Events> decide(const RevokeRegistration& command, const RegistrationState& registration);
-Result<Events> decide(const ChangeAccess& command, const RegistrationState& registration);
+result<Events> decide(const CancelRegistration& command, const CancelContext& context);
+result<Events> decide(const RevokeRegistration& command, const RegistrationState& registration);
+result<Events> decide(const ChangeAccess& command, const RegistrationState& registration);
 
 // The key of a code's stream from the display form recorded in events.
 std::string code_key_of(std::string_view display);

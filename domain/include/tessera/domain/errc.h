@@ -2,29 +2,10 @@
 // segment of an HTTP problem's `type`) and says whether a retry can help.
 #pragma once
 
-#include <string>
 #include <string_view>
 #include <system_error>
 
-namespace tessera {
-
-// What a caller should do with an error, in the spirit of abseil's status codes.
-enum class retry {
-  no,       // the request itself is wrong or conflicts with settled state
-  command,  // decide again on fresh state (e.g. a version conflict)
-  call,     // the same call may succeed later (e.g. a broker or disk is down)
-};
-
-// Every Tessera error category derives from this, so any std::error_code from
-// any module can be asked whether to retry.
-class error_category : public std::error_category {
- public:
-  virtual retry advice(int condition) const noexcept = 0;
-};
-
-retry retry_advice(const std::error_code& ec) noexcept;
-
-}  // namespace tessera
+#include "tessera/base/error.h"
 
 namespace tessera::domain {
 
@@ -58,12 +39,6 @@ std::error_code make_error_code(errc e) noexcept;
 
 // The stable slug of a code, e.g. "code-exhausted".
 std::string_view slug(errc e) noexcept;
-
-// A rejected command: the reason, and a sentence for the human reading it.
-struct Rejection {
-  errc code;
-  std::string detail;
-};
 
 }  // namespace tessera::domain
 

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <array>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "tessera/domain/ids.h"
@@ -16,7 +18,10 @@ StreamId registration_stream(const OrgId& org, const RegistrationId& registratio
 // Code streams are keyed by the normalised code alone, not by organisation:
 // that makes code values unique across the whole store.
 StreamId code_stream(std::string_view code_key);
-// Invitation streams are keyed by the invitation id alone (100 random bits):
+// The code key a code stream is named after (code_stream's inverse);
+// nullopt for a stream of another category.
+std::optional<std::string> code_key_of_stream(const StreamId& stream);
+// Invitation streams are keyed by the invitation id alone (75 random bits):
 // a claim token names the invitation, not its organisation.
 StreamId invitation_stream(const InvitationId& invitation);
 

@@ -2,18 +2,16 @@
 #pragma once
 
 #include <array>
-#include <boost/outcome/std_result.hpp>
 #include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "tessera/base/error.h"
+
 namespace tessera::eventstore {
 
-namespace outcome = boost::outcome_v2;
-template <class T>
-using result = outcome::std_result<T>;
 
 // A global position: 1 for the first event ever appended, gap-free after it.
 // Position{0} means "before the first event".

@@ -7,15 +7,11 @@
 // another call (retry::call); configuration and protocol errors are not.
 #pragma once
 
-#include <boost/outcome/std_result.hpp>
 #include <system_error>
 
-#include "tessera/domain/errc.h"
+#include "tessera/base/error.h"
 
 namespace tessera::kafka {
-
-template <class T>
-using result = boost::outcome_v2::std_result<T>;
 
 const tessera::error_category& kafka_category() noexcept;
 

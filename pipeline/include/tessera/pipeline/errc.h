@@ -4,7 +4,7 @@
 
 #include <system_error>
 
-#include "tessera/domain/errc.h"
+#include "tessera/base/error.h"
 
 namespace tessera::pipeline {
 

@@ -25,6 +25,7 @@
 #include "tessera/domain/decide.h"
 #include "tessera/eventstore/log.h"
 #include "tessera/pipeline/errc.h"
+#include "tessera/pipeline/stored_answers.h"
 
 namespace tessera::pipeline {
 
@@ -38,15 +39,9 @@ struct Accepted {
   bool replayed = false;
 };
 
-// A refused command. `code` is a domain::errc (the command is wrong for the
-// state) or an eventstore::errc (the log could not take it); retry_advice()
-// on it says whether trying again can help.
-struct Refusal {
-  std::error_code code;
-  std::string detail;
-};
-
-using Outcome = boost::outcome_v2::basic_result<Accepted, Refusal, boost::outcome_v2::policy::terminate>;
+// A refused command is an Error: its code is a domain::errc (the command is
+// wrong for the state), a pipeline::errc, or an eventstore::errc (the log
+// could not take it); its advice() says whether trying again can help.
 
 // An HTTP If-Match: the command applies only if `stream` is at `version`.
 struct Precondition {
@@ -103,7 +98,7 @@ class Pipeline {
   // and, if it appends events, the key is recorded in the same write. A
   // refused command, or one that changes nothing, records no key: a retry is
   // decided again.
-  std::future<Outcome> submit(domain::Command command, std::optional<Precondition> precondition = std::nullopt,
+  std::future<result<Accepted>> submit(domain::Command command, std::optional<Precondition> precondition = std::nullopt,
                               std::optional<IdempotencyKey> idempotency_key = std::nullopt);
 
   // As above, but the answer comes as a call of `on_answer`, once, on the
@@ -113,7 +108,7 @@ class Pipeline {
   // it wait. It may submit again, but not once the pipeline's destruction
   // has begun: the destructor still delivers the answers owed, and a command
   // submitted from one of them would find no sequencer.
-  using AnswerCallback = std::move_only_function<void(Outcome)>;
+  using AnswerCallback = std::move_only_function<void(result<Accepted>)>;
   void submit(domain::Command command, std::optional<Precondition> precondition,
               std::optional<IdempotencyKey> idempotency_key, AnswerCallback on_answer);
 
@@ -132,8 +127,25 @@ class Pipeline {
   // The clock the pipeline stamps commands with.
   domain::Timestamp now() const;
 
+  // The answer the log recorded under an idempotency key, as submit() would
+  // give it to a retry (marked replayed), without deciding anything; nullopt
+  // when the key is new; errc::idempotency_key_reused when it was recorded
+  // with another fingerprint. Thread-safe.
+  result<std::optional<Accepted>> recorded(const IdempotencyKey& key) const;
+
+  // The position of the latest durable event in the log, and what the log
+  // counts of its writes (for /v1/status and /metrics). Thread-safe.
+  eventstore::Position head() const { return log_.head(); }
+  eventstore::LogStats log_stats() const { return log_.stats(); }
+
+  // The answers kept under idempotency keys for callers that cannot rebuild
+  // them from the events (see stored_answers.h). Thread-safe.
+  StoredAnswers& answers() { return answers_; }
+
  private:
   class Sequencer;
+  const eventstore::Log& log_;
+  StoredAnswers answers_;
   Sources sources_;
   std::atomic<std::int64_t> last_id_micros_{std::numeric_limits<std::int64_t>::min()};
   std::unique_ptr<Sequencer> sequencer_;

@@ -47,9 +47,6 @@ class DB;
 
 namespace tessera::projections {
 
-template <class T>
-using result = eventstore::result<T>;
-
 struct Seats {
   std::uint32_t capacity = 0;
   std::uint32_t reserved = 0;
