@@ -7,10 +7,6 @@
 
 namespace tessera::api::detail {
 
-namespace {
-constexpr std::chrono::seconds kReadYourWrites{5};
-}
-
 std::optional<std::string> Call::query_value(const std::string& key) const {
   const auto it = query.find(key);
   if (it == query.end()) return std::nullopt;
@@ -73,7 +69,7 @@ result<pipeline::Accepted> execute(Call& call, domain::Command command,
 }
 
 result<void> wait_for_models(const Call& call, eventstore::Position position) {
-  if (call.services.models.wait_for(position, kReadYourWrites)) return outcome::success();
+  if (call.services.models.wait_for(position, call.services.read_your_writes)) return outcome::success();
   return Error(errc::models_lagging, "the read models have not caught up with the log yet: try again in a moment");
 }
 

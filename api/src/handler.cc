@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "idempotency.h"
-#include "problem.h"
+#include "tessera/api/problem.h"
 #include "routes.h"
 #include "tessera/api/errc.h"
 

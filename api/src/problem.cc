@@ -1,4 +1,4 @@
-#include "problem.h"
+#include "tessera/api/problem.h"
 
 #include <spdlog/spdlog.h>
 

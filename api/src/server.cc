@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "problem.h"
+#include "tessera/api/problem.h"
 
 namespace tessera::api {
 namespace {

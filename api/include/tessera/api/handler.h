@@ -6,6 +6,7 @@
 // until a command's batch is durable, so call it off the I/O threads.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -38,6 +39,10 @@ struct Services {
   // Metrics of those parts, served at GET /metrics after the log's and the
   // read models' positions. Called once per scrape, from any thread.
   std::function<std::vector<Metric>()> metrics = {};
+  // How long an answer waits for the read models to reflect the log (so a
+  // client reads its own writes) before it says they lag: a GET then answers
+  // 503 `unavailable`, a write 202 Accepted.
+  std::chrono::milliseconds read_your_writes = std::chrono::seconds(5);
 };
 
 class Handler {

@@ -1,4 +1,4 @@
-// Internal: RFC 9457 problem details (application/problem+json), and the one
+// RFC 9457 problem details (application/problem+json), and the one
 // mapping from an error of any layer to its HTTP answer.
 #pragma once
 
