@@ -63,7 +63,9 @@ Answer get_session(Call& call) {
 Answer change_session(Call& call) {
   BOOST_OUTCOME_TRY(body, read_json(call));
   BodyReader in(body);
-  d::ChangeCapacity command{call.org, session_id(call), in.count("capacity", std::nullopt)};
+  d::EditSession command{call.org, session_id(call), std::nullopt, in.optional_text("name"), std::nullopt};
+  if (body.is_object() && body.contains("capacity")) command.capacity = in.count("capacity", std::nullopt);
+  if (body.is_object() && body.contains("opens_at")) command.opens_at = in.time("opens_at");
   BOOST_OUTCOME_TRY(in.finish());
   BOOST_OUTCOME_TRY(condition, precondition(call, d::session_stream(call.org, command.session)));
   const d::SessionId id = command.session;

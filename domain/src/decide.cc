@@ -182,6 +182,24 @@ result<Events> decide(const ChangeCapacity& command, const SessionState& session
   return Events{{session_stream(command.org, command.session), SessionCapacityChanged{command.capacity}}};
 }
 
+result<Events> decide(const EditSession& command, const SessionState& session) {
+  if (!(session.exists && session.terms.org == command.org)) {
+    return reject(errc::session_unknown, "no session " + command.session.str());
+  }
+  Events events;
+  if (command.capacity) {
+    BOOST_OUTCOME_TRY(resized, decide(ChangeCapacity{command.org, command.session, *command.capacity}, session));
+    events = std::move(resized);
+  }
+  SessionEdited edited{command.name.value_or(session.terms.name),
+                       command.opens_at.value_or(session.terms.opens_at)};
+  BOOST_OUTCOME_TRY(check_name("name", edited.name));
+  if (edited.name != session.terms.name || edited.opens_at != session.terms.opens_at) {
+    events.push_back({session_stream(command.org, command.session), std::move(edited)});
+  }
+  return events;
+}
+
 result<Events> decide(const GenerateBatch& command, const BatchState& batch, const ContractState& contract,
                       const SessionState& session) {
   BOOST_OUTCOME_TRY(check_ids(command.org, "batch id", command.batch.str()));

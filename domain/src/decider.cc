@@ -91,7 +91,8 @@ StreamId own_stream(const Command& command) {
         using C = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<C, CreateContract> || std::is_same_v<C, ConfigureContract>) {
           return contract_stream(c.org, c.contract);
-        } else if constexpr (std::is_same_v<C, CreateSession> || std::is_same_v<C, ChangeCapacity>) {
+        } else if constexpr (std::is_same_v<C, CreateSession> || std::is_same_v<C, ChangeCapacity> ||
+                             std::is_same_v<C, EditSession>) {
           return session_stream(c.org, c.session);
         } else if constexpr (std::is_same_v<C, GenerateBatch>) {
           return batch_stream(c.org, c.batch);
@@ -118,7 +119,7 @@ result<Events> decide(const Command& command, Aggregates& aggregates) {
         } else if constexpr (std::is_same_v<C, CreateSession>) {
           const auto& session = read.session(c.org, c.session);
           return decide(c, session, c.contract ? read.contract(c.org, *c.contract) : kNoContract);
-        } else if constexpr (std::is_same_v<C, ChangeCapacity>) {
+        } else if constexpr (std::is_same_v<C, ChangeCapacity> || std::is_same_v<C, EditSession>) {
           return decide(c, read.session(c.org, c.session));
         } else if constexpr (std::is_same_v<C, GenerateBatch>) {
           const auto& batch = read.template get<BatchState>(batch_stream(c.org, c.batch));

@@ -36,6 +36,10 @@ SessionState evolve(SessionState state, const Event& event) {
                    state.capacity = e.capacity;
                  },
                  [&](const SessionCapacityChanged& e) { state.capacity = e.capacity; },
+                 [&](const SessionEdited& e) {
+                   state.terms.name = e.name;
+                   state.terms.opens_at = e.opens_at;
+                 },
                  [&](const SeatReserved& e) {
                    ++state.reserved;
                    if (e.over_capacity) ++state.capacity;

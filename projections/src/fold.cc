@@ -225,6 +225,10 @@ result<void> Fold::apply_session(json& rec, const d::Event& event) {
                                 {"registered", 0}}}};
                  },
                  [&](const d::SessionCapacityChanged& e) { rec.at("b")["capacity"] = e.capacity; },
+                 [&](const d::SessionEdited& e) {
+                   rec.at("b")["name"] = e.name;
+                   rec.at("b")["opens_at"] = opt(e.opens_at);
+                 },
                  [&](const d::SeatReserved& e) {
                    add(rec.at("b").at("reserved"), 1);
                    if (e.over_capacity) add(rec.at("b").at("capacity"), 1);

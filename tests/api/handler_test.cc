@@ -189,6 +189,28 @@ TEST(Handler, RepeatedUnknownCodesAreRateLimitedWithRetryAfter) {
   EXPECT_FALSE(last[http::field::retry_after].empty());
 }
 
+TEST(Handler, APatchRenamesAReschedulesAndResizesASessionAtOnce) {
+  tessera::test_support::TempDir dir;
+  Served s(dir.path());
+  const auto created =
+      s.post("/v1/orgs/acme/sessions", {{"name", "Day"}, {"capacity", 5}, {"opens_at", "2027-01-01T09:00:00Z"}});
+  ASSERT_EQ(created.result(), http::status::created) << created.body();
+  const std::string path = "/v1/orgs/acme/sessions/" + body_of(created).value("id", "");
+  const auto patched = s.send(http::verb::patch, path,
+                              json{{"name", "Evening"}, {"opens_at", "2027-01-01T18:00:00Z"}, {"capacity", 8}}.dump());
+  ASSERT_EQ(patched.result(), http::status::ok) << patched.body();
+  const json session = body_of(s.get(path));
+  EXPECT_EQ(session.value("name", ""), "Evening");
+  EXPECT_EQ(session.value("opens_at", ""), "2027-01-01T18:00:00Z");
+  EXPECT_EQ(session.value("capacity", 0), 8);
+  const auto opened = s.send(http::verb::patch, path, json{{"opens_at", nullptr}}.dump());
+  ASSERT_EQ(opened.result(), http::status::ok) << opened.body();
+  EXPECT_TRUE(body_of(opened).at("opens_at").is_null());
+  EXPECT_EQ(body_of(opened).value("name", ""), "Evening");
+  EXPECT_TRUE(IsProblem(s.send(http::verb::patch, path, json{{"name", ""}}.dump()),
+                        http::status::unprocessable_entity, "validation"));
+}
+
 // ---------------------------------------------------------------------------
 // Errors below the domain follow their retry advice.
 

@@ -70,6 +70,7 @@ std::vector<Event> full_samples() {
       RegistrationCancelled{kAt, true},
       RegistrationRevoked{kAt},
       RegistrationAccessChanged{kLater},
+      SessionEdited{"Autumn", kAt},
   };
 }
 
@@ -107,6 +108,7 @@ std::vector<Event> minimal_samples() {
       RegistrationCancelled{Timestamp{0}, false},
       RegistrationRevoked{Timestamp{0}},
       RegistrationAccessChanged{std::nullopt},
+      SessionEdited{"", std::nullopt},
   };
 }
 

@@ -390,6 +390,73 @@ TEST(ChangeCapacity, BelowOccupancyIsRejected) {
 }
 
 // ===========================================================================
+// EditSession
+
+EditSession edit_session_cmd(std::optional<std::string> name, std::optional<std::optional<Timestamp>> opens_at = {},
+                             std::optional<std::uint32_t> capacity = std::nullopt) {
+  return EditSession{kOrg, kSession, capacity, std::move(name), std::move(opens_at)};
+}
+
+TEST(EditSession, RenamesAndMovesTheOpening) {
+  World w;
+  w.given(session_created(10, kNow));
+  const Timestamp later = plus_seconds(kNow, 3600);
+  const auto r = when(w, edit_session_cmd("Autumn course", later));
+  ASSERT_TRUE(Accepted(r));
+  const Events expected = {{session_stream(kOrg, kSession), SessionEdited{"Autumn course", later}}};
+  EXPECT_EQ(r.value(), expected);
+  w.given(r.value());
+  EXPECT_EQ(w.session(kOrg, kSession).terms.name, "Autumn course");
+  EXPECT_EQ(w.session(kOrg, kSession).terms.opens_at, later);
+}
+
+TEST(EditSession, ALeftOutFieldStaysAndANullOpeningOpensAtOnce) {
+  World w;
+  w.given(session_created(10, kNow));
+  const auto renamed = when(w, edit_session_cmd("Renamed"));
+  ASSERT_TRUE(Accepted(renamed));
+  EXPECT_EQ(renamed.value(), (Events{{session_stream(kOrg, kSession), SessionEdited{"Renamed", kNow}}}));
+  const auto opened = when(w, edit_session_cmd(std::nullopt, std::optional<Timestamp>()));
+  ASSERT_TRUE(Accepted(opened));
+  EXPECT_EQ(opened.value(), (Events{{session_stream(kOrg, kSession), SessionEdited{"Spring course", std::nullopt}}}));
+}
+
+TEST(EditSession, NothingChangedIsAcceptedWithoutEvents) {
+  World w;
+  w.given(session_created(10, kNow));
+  const auto r = when(w, edit_session_cmd("Spring course", kNow, 10));
+  ASSERT_TRUE(Accepted(r));
+  EXPECT_TRUE(r.value().empty());
+}
+
+TEST(EditSession, ACapacityAndANameChangeInOneDecision) {
+  World w;
+  w.given(session_created(10));
+  const auto r = when(w, edit_session_cmd("Bigger", {}, 20));
+  ASSERT_TRUE(Accepted(r));
+  const Events expected = {{session_stream(kOrg, kSession), SessionCapacityChanged{20}},
+                           {session_stream(kOrg, kSession), SessionEdited{"Bigger", std::nullopt}}};
+  EXPECT_EQ(r.value(), expected);
+}
+
+TEST(EditSession, ACapacityBelowOccupancyRefusesTheWholeEdit) {
+  World w;
+  w.given(session_created(3)).given(used_by("r1")).given(used_by("r2", kCode2));
+  EXPECT_TRUE(Rejected(when(w, edit_session_cmd("Smaller", {}, 1)), errc::capacity_below_occupancy));
+}
+
+TEST(EditSession, Rejections) {
+  World w;
+  EXPECT_TRUE(Rejected(when(w, edit_session_cmd("X")), errc::session_unknown));
+  w.given(session_created(10, std::nullopt, kOtherOrg));
+  EXPECT_TRUE(Rejected(when(w, edit_session_cmd("X")), errc::session_unknown));
+  w.given(session_created(10));
+  EXPECT_TRUE(Rejected(when(w, edit_session_cmd("")), errc::validation));
+  EXPECT_TRUE(Rejected(when(w, edit_session_cmd(std::string(201, 'n'))), errc::validation));
+  EXPECT_TRUE(Rejected(when(w, edit_session_cmd(std::nullopt, {}, kMaxCapacity + 1)), errc::validation));
+}
+
+// ===========================================================================
 // GenerateBatch
 
 TEST(GenerateBatch, UnassignedCodesAreIssuedUnderTheBatchTerms) {

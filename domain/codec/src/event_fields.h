@@ -69,6 +69,12 @@ void write_fields(Fields& f, const SessionCapacityChanged& e) {
 }
 
 template <class Fields>
+void write_fields(Fields& f, const SessionEdited& e) {
+  f.field("name", e.name);
+  f.field("opens_at", e.opens_at);
+}
+
+template <class Fields>
 void write_fields(Fields& f, const SeatReserved& e) {
   f.field("invitation_id", e.invitation);
   f.field("over_capacity", e.over_capacity);

@@ -279,6 +279,11 @@ void from_json(const json& j, ContractConfigured& e) {
 
 void from_json(const json& j, SessionCapacityChanged& e) { e.capacity = count_at(j, "capacity"); }
 
+void from_json(const json& j, SessionEdited& e) {
+  j.at("name").get_to(e.name);
+  get_optional(j, "opens_at", e.opens_at);
+}
+
 void from_json(const json& j, SeatReserved& e) {
   get_id(j, "invitation_id", e.invitation);
   j.at("over_capacity").get_to(e.over_capacity);

@@ -47,6 +47,17 @@ struct ChangeCapacity {
   std::uint32_t capacity = 0;
 };
 
+// Renames a session, moves its opening or changes its capacity, in one
+// decision; a field left out stays as it is.
+struct EditSession {
+  OrgId org;
+  SessionId session;
+  std::optional<std::uint32_t> capacity;  // under ChangeCapacity's rules
+  std::optional<std::string> name;
+  // nullopt: unchanged; a nullopt inside: the session opens at once.
+  std::optional<std::optional<Timestamp>> opens_at;
+};
+
 struct GenerateBatch {
   OrgId org;
   BatchId batch;  // fresh id
@@ -162,7 +173,7 @@ struct ChangeAccess {
 using Command =
     std::variant<CreateContract, ConfigureContract, CreateSession, ChangeCapacity, GenerateBatch, AssignCode, EditCode,
                  ArchiveCode, DeleteCode, Invite, ResendInvitation, CancelInvitation, ExpireInvitation, ClaimInvitation,
-                 Redeem, CancelRegistration, RevokeRegistration, ChangeAccess>;
+                 Redeem, CancelRegistration, RevokeRegistration, ChangeAccess, EditSession>;
 
 // Upper bounds that keep one command's events within one bounded write.
 inline constexpr std::uint32_t kMaxBatchQuantity = 1'000'000;

@@ -24,6 +24,7 @@ result<Events> decide(const ConfigureContract& command, const ContractState& con
 // `contract` is consulted only when the command names one.
 result<Events> decide(const CreateSession& command, const SessionState& session, const ContractState& contract);
 result<Events> decide(const ChangeCapacity& command, const SessionState& session);
+result<Events> decide(const EditSession& command, const SessionState& session);
 
 // `session` is consulted only when the command names one. Code uniqueness
 // across the store is the caller's (and the log's) duty; decide() checks the

@@ -57,6 +57,13 @@ struct SessionCapacityChanged {
   bool operator==(const SessionCapacityChanged&) const = default;
 };
 
+// A session's name and opening after an edit (both, as they now stand).
+struct SessionEdited {
+  std::string name;
+  std::optional<Timestamp> opens_at;
+  bool operator==(const SessionEdited&) const = default;
+};
+
 // A pending invitation holds a seat. Over capacity (confirmed by the
 // inviter), the session's capacity rises by one to make room.
 struct SeatReserved {
@@ -245,7 +252,8 @@ using Event = std::variant<ContractCreated, ContractConfigured, SessionCreated, 
                            CodeEdited, CodeArchived, CodeDeleted, CodeInvitationAttached, CodeInvitationDetached,
                            CodeRedeemed, CodeUseReleased, InvitationSent, InvitationResent, InvitationCancelled,
                            InvitationExpired, InvitationSuperseded, InvitationAccepted, RegistrationCreated,
-                           RegistrationCancelled, RegistrationRevoked, RegistrationAccessChanged>;
+                           RegistrationCancelled, RegistrationRevoked, RegistrationAccessChanged,
+                           SessionEdited>;
 
 // The stable name of an event's type as written in the log, e.g. "CodeRedeemed".
 std::string_view event_type(const Event& event);
