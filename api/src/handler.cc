@@ -22,7 +22,7 @@ struct Route {
   detail::Answer (*handle)(Call&);
 };
 
-// Every operation of the API, as in DESIGN.md's table.
+// Every operation of the API.
 const std::vector<Route>& routes() {
   using http::verb;
   using namespace detail;

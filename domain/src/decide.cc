@@ -65,7 +65,9 @@ bool owned(const CodeState& code, const OrgId& org) { return code.exists && !cod
 result<void> check_usable(const CodeState& code, const BatchGenerated& terms, const Participant& participant,
                           Timestamp now) {
   if (code.archived) return reject(errc::code_archived, "this code is archived");
-  if (code.uses >= terms.max_uses) return reject(errc::code_exhausted, "every use of this code is taken");
+  if (exhausted({.uses = code.uses, .max_uses = terms.max_uses})) {
+    return reject(errc::code_exhausted, "every use of this code is taken");
+  }
   if (const auto from = own_else_batch(code.valid_from, terms.valid_from); from && now < *from) {
     return reject(errc::code_not_yet_valid, "this code is not valid yet");
   }
@@ -276,7 +278,9 @@ result<Events> decide(const AssignCode& command, const CodeContext& context) {
     return reject(errc::code_assigned_elsewhere, "this code is assigned to another participant");
   }
   const BatchGenerated& terms = context.batch.terms;
-  if (code.uses >= terms.max_uses) return reject(errc::code_exhausted, "every use of this code is taken");
+  if (exhausted({.uses = code.uses, .max_uses = terms.max_uses})) {
+    return reject(errc::code_exhausted, "every use of this code is taken");
+  }
   BOOST_OUTCOME_TRY(check_restrictions(terms.restrictions, participant));
   return Events{{code_stream(command.code_key), CodeAssigned{participant}}};
 }
