@@ -130,6 +130,10 @@ std::string show(const Command& command) {
           return cat("Delete ", c.org.str(), " ", c.code_key);
         } else if constexpr (std::is_same_v<C, ChangeCapacity>) {
           return cat("ChangeCapacity ", c.org.str(), " ", c.session.str(), " to=", num(c.capacity));
+        } else if constexpr (std::is_same_v<C, EditSession>) {
+          return cat("EditSession ", c.org.str(), " ", c.session.str(),
+                     " capacity=", c.capacity ? num(*c.capacity) : "-", " name=", c.name ? *c.name : "-",
+                     " opens_at=", c.opens_at ? show(*c.opens_at) : "-");
         } else if constexpr (std::is_same_v<C, ConfigureContract>) {
           return cat("Configure ", c.org.str(), " ", c.contract.str(),
                      " reuse=", c.reuse_cancelled_codes ? (*c.reuse_cancelled_codes ? "true" : "false") : "-",
@@ -396,6 +400,7 @@ enum Kind : int {
   kDelete,
   kChangeCapacity,
   kConfigure,
+  kEditSession,
 };
 
 using Step = std::tuple<int, int, int, int, int, int, int>;  // kind, a, b, c, d, flags, dt
@@ -416,7 +421,8 @@ rc::Gen<Step> gen_step() {
                                      {1, kArchive},
                                      {1, kDelete},
                                      {4, kChangeCapacity},
-                                     {2, kConfigure}}),
+                                     {2, kConfigure},
+                                     {2, kEditSession}}),
       rc::gen::inRange(0, 1000), rc::gen::inRange(0, 1000), rc::gen::inRange(0, 1000), rc::gen::inRange(0, 1000),
       rc::gen::inRange(0, 256),
       // Mostly small, sometimes hours, so that validity windows and expiries
@@ -631,6 +637,14 @@ Command build(const World& w, const Step& step, std::size_t index, Timestamp now
     case kChangeCapacity: {
       const OrgId& org = flip(kAcme, d);
       return ChangeCapacity{org, session(org, a), static_cast<std::uint32_t>(b % 6)};
+    }
+    case kEditSession: {
+      const OrgId& org = flip(kAcme, d);
+      EditSession edit{org, session(org, a), std::nullopt, std::nullopt, std::nullopt};
+      if ((flags & 1) != 0) edit.capacity = static_cast<std::uint32_t>(b % 6);
+      if ((flags & 2) != 0) edit.name = (flags & 4) != 0 ? std::string() : cat("Renamed ", num(c));
+      if ((flags & 8) != 0) edit.opens_at = pick_time(c % 4, {-kHour, 2 * kHour, kDay});
+      return edit;
     }
     default: {
       ConfigureContract cc;
@@ -880,6 +894,10 @@ void check_rejected(const Store& s, const Command& command, const tessera::Error
   if (const auto* c = std::get_if<ChangeCapacity>(&command); c && code == errc::capacity_below_occupancy) {
     CHECK(c->capacity < s.get<SessionState>(session_stream(c->org, c->session)).occupied(),
           "capacity change rejected though it holds every seat taken");
+  }
+  if (const auto* c = std::get_if<EditSession>(&command); c && code == errc::capacity_below_occupancy) {
+    CHECK(c->capacity && *c->capacity < s.get<SessionState>(session_stream(c->org, c->session)).occupied(),
+          "session edit rejected though its capacity holds every seat taken");
   }
 }
 
