@@ -43,6 +43,7 @@
 #include "../support/run_command.h"
 #include "../support/server_process.h"
 #include "../support/temp_dir.h"
+#include "../support/text.h"
 #include "tessera/domain/code_format.h"
 #include "tessera/domain/streams.h"
 #include "tessera/eventstore/log.h"
@@ -68,14 +69,7 @@ constexpr int kMaxLoadMs = 400 * kLoadScale;
 const std::string kOrg = "acme";
 const std::string kBase = "/v1/orgs/acme";
 
-// Concatenation without `"literal" + std::string&&`, on which GCC 12 at -O3
-// reports a false -Wrestrict (DESIGN.md, toolchain notes).
-template <class... Parts>
-std::string cat(const Parts&... parts) {
-  std::string out;
-  (out.append(std::string_view(parts)), ...);
-  return out;
-}
+using test_support::cat;
 
 int env_int(const char* name, int fallback) {
   const char* value = std::getenv(name);

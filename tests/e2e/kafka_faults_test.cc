@@ -32,6 +32,7 @@
 #include "../support/kafka_reader.h"
 #include "../support/server_process.h"
 #include "../support/temp_dir.h"
+#include "../support/text.h"
 
 namespace tessera::testing {
 namespace {
@@ -44,14 +45,7 @@ using Clock = std::chrono::steady_clock;
 const std::vector<std::string> kTopics = {"tessera.contracts", "tessera.sessions", "tessera.batches", "tessera.codes",
                                           "tessera.registrations"};
 
-// Concatenation without `"literal" + std::string&&`, on which GCC 12 at -O3
-// reports a false -Wrestrict (see DESIGN.md, toolchain notes).
-template <class... Parts>
-std::string cat(const Parts&... parts) {
-  std::string out;
-  (out.append(std::string_view(parts)), ...);
-  return out;
-}
+using test_support::cat;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
