@@ -48,7 +48,7 @@
 #include "tessera/domain/streams.h"
 #include "tessera/eventstore/log.h"
 
-namespace tessera::testing {
+namespace tessera::test_support {
 namespace {
 
 namespace d = tessera::domain;
@@ -69,14 +69,13 @@ constexpr int kMaxLoadMs = 400 * kLoadScale;
 const std::string kOrg = "acme";
 const std::string kBase = "/v1/orgs/acme";
 
-using test_support::cat;
 
 int env_int(const char* name, int fallback) {
   const char* value = std::getenv(name);
   return value == nullptr || *value == '\0' ? fallback : std::atoi(value);
 }
 
-std::string enc(std::string_view text) { return tessera::testing::percent_encode(text); }
+std::string enc(std::string_view text) { return percent_encode(text); }
 
 std::string outcome_of(const HttpResponse& r) {
   const json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
@@ -298,7 +297,7 @@ void absorb(World& w, const Command& c, const HttpResponse& r, Tally& tally) {
 
 class CrashTest : public ::testing::Test {
  protected:
-  test_support::TempDir dir_{"tessera-crash"};
+  TempDir dir_{"tessera-crash"};
   const std::filesystem::path data_ = dir_.path() / "data";
   World world_;
   std::vector<Command> unanswered_;  // in flight at the last kill
@@ -617,4 +616,4 @@ TEST_F(CrashTest, KillNineUnderLoadLosesNothingAcknowledged) {
 }
 
 }  // namespace
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

@@ -10,7 +10,7 @@
 #include "../support/server_process.h"
 #include "../support/temp_dir.h"
 
-namespace tessera::testing {
+namespace tessera::test_support {
 namespace {
 
 using nlohmann::json;
@@ -27,7 +27,7 @@ struct Tally {
 
 class ConcurrentRedemptions : public ::testing::Test {
  protected:
-  test_support::TempDir dir_;
+  TempDir dir_;
   ServerProcess server_{TESSERAD_PATH, dir_.path() / "data", {"--kafka", "none"}};
   HttpClient http_{"127.0.0.1", server_.port()};
 
@@ -103,4 +103,4 @@ TEST_F(ConcurrentRedemptions, AFullSessionNeverOverbooks) {
 }
 
 }  // namespace
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

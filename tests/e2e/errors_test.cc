@@ -6,7 +6,7 @@
 #include "../support/server_process.h"
 #include "../support/temp_dir.h"
 
-namespace tessera::testing {
+namespace tessera::test_support {
 namespace {
 
 using nlohmann::json;
@@ -26,7 +26,7 @@ std::string slug_of(const HttpResponse& r) {
 
 class Errors : public ::testing::Test {
  protected:
-  test_support::TempDir dir_;
+  TempDir dir_;
   ServerProcess server_{TESSERAD_PATH, dir_.path() / "data", {"--kafka", "none"}};
   HttpClient http_{"127.0.0.1", server_.port()};
 
@@ -120,4 +120,4 @@ TEST_F(Errors, ConflictsWithRealCodesAreNotRateLimited) {
 }
 
 }  // namespace
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

@@ -14,7 +14,7 @@
 #include "../support/server_process.h"
 #include "../support/temp_dir.h"
 
-namespace tessera::testing {
+namespace tessera::test_support {
 namespace {
 
 using nlohmann::json;
@@ -64,7 +64,7 @@ void forget_kept_answers(const std::filesystem::path& log_dir) {
 
 class Idempotency : public ::testing::Test {
  protected:
-  test_support::TempDir dir_;
+  TempDir dir_;
   std::optional<ServerProcess> server_{std::in_place, TESSERAD_PATH, dir_.path() / "data",
                                        std::vector<std::string>{"--kafka", "none"}};
   HttpClient http_{"127.0.0.1", server_->port()};
@@ -319,4 +319,4 @@ TEST_F(Idempotency, AMalformedKeyIsAValidationProblem) {
 }
 
 }  // namespace
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

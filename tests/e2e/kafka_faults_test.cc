@@ -34,7 +34,7 @@
 #include "../support/temp_dir.h"
 #include "../support/text.h"
 
-namespace tessera::testing {
+namespace tessera::test_support {
 namespace {
 
 using namespace std::chrono_literals;
@@ -45,7 +45,6 @@ using Clock = std::chrono::steady_clock;
 const std::vector<std::string> kTopics = {"tessera.contracts", "tessera.sessions", "tessera.batches", "tessera.codes",
                                           "tessera.registrations"};
 
-using test_support::cat;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
@@ -282,7 +281,7 @@ class KafkaFaults : public ::testing::Test {
   // 8 partitions a topic: the mock keeps about 5 MiB a partition, and the
   // code topic of 10,000 redemptions holds about 10 MB.
   DevKafkaProcess kafka_{DEVKAFKA_PATH, {"--brokers", "3", "--partitions", "8"}};
-  test_support::TempDir dir_{"tessera-kafka-faults"};
+  TempDir dir_{"tessera-kafka-faults"};
   std::unique_ptr<ServerProcess> server_ = start_server();
   std::unique_ptr<HttpClient> http_ = client();
 
@@ -543,7 +542,7 @@ TEST_F(KafkaFaults, StatusAndMetricsShowTheRelayLag) {
 }
 
 TEST(KafkaStatus, WithoutKafkaTheRelayFiguresAreNullAndAbsentFromMetrics) {
-  test_support::TempDir dir("tessera-kafka-status");
+  TempDir dir("tessera-kafka-status");
   ServerProcess server(TESSERAD_PATH, dir.path() / "data", {"--kafka", "none"});
   const HttpClient http("127.0.0.1", server.port());
   const json status = status_of(http);
@@ -557,4 +556,4 @@ TEST(KafkaStatus, WithoutKafkaTheRelayFiguresAreNullAndAbsentFromMetrics) {
 }
 
 }  // namespace
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

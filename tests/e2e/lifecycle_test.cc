@@ -22,7 +22,7 @@
 #include "../support/server_process.h"
 #include "../support/temp_dir.h"
 
-namespace tessera::testing {
+namespace tessera::test_support {
 namespace {
 
 using nlohmann::json;
@@ -55,7 +55,7 @@ std::string slug_of(const HttpResponse& r) {
   return ::testing::AssertionSuccess();
 }
 
-std::string enc(std::string_view text) { return tessera::testing::percent_encode(text); }
+std::string enc(std::string_view text) { return percent_encode(text); }
 
 // RFC 3339 UTC with milliseconds.
 std::string rfc3339(Clock::time_point tp) {
@@ -173,7 +173,7 @@ std::string email_of(const json& resource) {
 
 class Lifecycle : public ::testing::Test {
  protected:
-  test_support::TempDir dir_{"tessera-lifecycle"};
+  TempDir dir_{"tessera-lifecycle"};
   ServerProcess server_{TESSERAD_PATH, dir_.path() / "data", {"--kafka", "none"}};
   HttpClient http_{"127.0.0.1", server_.port()};
   const std::string org_ = "/v1/orgs/acme";
@@ -1008,4 +1008,4 @@ TEST_F(Lifecycle, AccessDatesValidityWindowsAndOpeningTimes) {
 }
 
 }  // namespace
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

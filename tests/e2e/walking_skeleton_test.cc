@@ -9,7 +9,7 @@
 #include "../support/server_process.h"
 #include "../support/temp_dir.h"
 
-namespace tessera::testing {
+namespace tessera::test_support {
 namespace {
 
 using nlohmann::json;
@@ -21,7 +21,7 @@ std::string slug_of(const HttpResponse& r) {
 
 class WalkingSkeleton : public ::testing::Test {
  protected:
-  test_support::TempDir dir_;
+  TempDir dir_;
   ServerProcess server_{TESSERAD_PATH, dir_.path() / "data"};
   HttpClient http_{"127.0.0.1", server_.port()};
 
@@ -183,4 +183,4 @@ TEST_F(WalkingSkeleton, AnotherOrganisationsCodeIsUnknown) {
 }
 
 }  // namespace
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

@@ -16,14 +16,12 @@
 #include "tessera/projections/read_models.h"
 #include "world.h"
 
-namespace tessera::test {
+namespace tessera::test_support {
 namespace {
 
 using nlohmann::json;
 using projections::CodeFilter;
 using projections::ReadModels;
-
-using test_support::TempDir;
 
 std::unique_ptr<ReadModels> open_models(const std::filesystem::path& dir) {
   auto opened = ReadModels::open(dir);
@@ -1075,4 +1073,4 @@ TEST(ProjectionsLayout, ADatabaseOfThePreviousLayoutIsRebuiltFromTheStart) {
 }
 
 }  // namespace
-}  // namespace tessera::test
+}  // namespace tessera::test_support

@@ -11,7 +11,7 @@
 
 #include "spawn.h"
 
-namespace tessera::testing {
+namespace tessera::test_support {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -87,4 +87,4 @@ std::string DevKafkaProcess::read_line(int timeout_ms) {
   }
 }
 
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

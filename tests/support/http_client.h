@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace tessera::testing {
+namespace tessera::test_support {
 
 // Percent-encodes all but RFC 3986's unreserved characters, for path segments
 // and query values (a code's check symbol may be '*', '~', '$' or '=').
@@ -38,4 +38,4 @@ class HttpClient {
   std::uint16_t port_;
 };
 
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

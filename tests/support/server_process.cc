@@ -12,7 +12,7 @@
 
 #include "spawn.h"
 
-namespace tessera::testing {
+namespace tessera::test_support {
 
 ServerProcess::ServerProcess(const std::filesystem::path& binary, const std::filesystem::path& data_dir,
                              std::vector<std::string> extra_args) {
@@ -69,4 +69,4 @@ int ServerProcess::stop(int signal) {
   return status;
 }
 
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

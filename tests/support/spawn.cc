@@ -6,7 +6,7 @@
 
 #include <stdexcept>
 
-namespace tessera::testing {
+namespace tessera::test_support {
 
 pid_t spawn_child(const std::vector<std::string>& argv, std::initializer_list<std::pair<int, int>> redirects,
                   std::initializer_list<int> close_in_child) {
@@ -24,4 +24,4 @@ pid_t spawn_child(const std::vector<std::string>& argv, std::initializer_list<st
   _exit(127);
 }
 
-}  // namespace tessera::testing
+}  // namespace tessera::test_support
