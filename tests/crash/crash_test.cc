@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "../support/http_client.h"
+#include "../support/problem.h"
 #include "../support/run_command.h"
 #include "../support/server_process.h"
 #include "../support/temp_dir.h"
@@ -77,15 +78,7 @@ int env_int(const char* name, int fallback) {
 
 std::string enc(std::string_view text) { return percent_encode(text); }
 
-std::string outcome_of(const HttpResponse& r) {
-  const json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-  std::string slug = "?";
-  if (body.is_object() && body.contains("type") && body["type"].is_string()) {
-    const std::string type = body["type"];
-    slug = type.substr(type.rfind('/') + 1);
-  }
-  return cat(std::to_string(r.status), " ", slug);
-}
+std::string outcome_of(const HttpResponse& r) { return cat(std::to_string(r.status), " ", problem_slug(r)); }
 
 // ---------------------------------------------------------------------------
 // What the clients were told: every acknowledged resource, in the order of

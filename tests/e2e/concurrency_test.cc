@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "../support/http_client.h"
+#include "../support/problem.h"
 #include "../support/server_process.h"
 #include "../support/temp_dir.h"
 
@@ -14,11 +15,6 @@ namespace tessera::test_support {
 namespace {
 
 using nlohmann::json;
-
-std::string slug_of(const HttpResponse& r) {
-  const std::string type = r.json().at("type");
-  return type.substr(type.rfind('/') + 1);
-}
 
 struct Tally {
   int created = 0;
@@ -63,7 +59,7 @@ class ConcurrentRedemptions : public ::testing::Test {
       if (a.status == 201) {
         ++tally.created;
       } else {
-        ++tally.refused[slug_of(a)];
+        ++tally.refused[problem_slug(a)];
       }
     }
     return tally;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../support/http_client.h"
+#include "../support/problem.h"
 #include "../support/server_process.h"
 #include "../support/temp_dir.h"
 
@@ -32,28 +33,7 @@ const json kEur4900 = {{"amount", 4900}, {"currency", "EUR"}};
 const json kEur1500 = {{"amount", 1500}, {"currency", "EUR"}};
 
 // ---------------------------------------------------------------------------
-// Small helpers: problems, URLs, times, CSV.
-
-std::string slug_of(const HttpResponse& r) {
-  json body = json::parse(r.body, nullptr, false);
-  if (!body.is_object() || !body.contains("type") || !body["type"].is_string()) return "<no problem type>";
-  const std::string type = body["type"];
-  return type.substr(type.rfind('/') + 1);
-}
-
-// An RFC 9457 problem with this status and this slug as the last segment of `type`.
-::testing::AssertionResult IsProblem(const HttpResponse& r, int status, std::string_view slug) {
-  const auto type = r.headers.find("content-type");
-  if (r.status != status || slug_of(r) != slug) {
-    return ::testing::AssertionFailure() << "expected " << status << " " << slug << ", got " << r.status << " "
-                                         << r.body;
-  }
-  if (type == r.headers.end() || type->second.find("application/problem+json") == std::string::npos) {
-    return ::testing::AssertionFailure() << "a problem must be application/problem+json, got content-type "
-                                         << (type == r.headers.end() ? "<none>" : type->second);
-  }
-  return ::testing::AssertionSuccess();
-}
+// Small helpers: URLs, times, CSV.
 
 std::string enc(std::string_view text) { return percent_encode(text); }
 
