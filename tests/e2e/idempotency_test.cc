@@ -20,11 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string header(const HttpResponse& r, const std::string& name) {
-  const auto it = r.headers.find(name);
-  return it == r.headers.end() ? std::string() : it->second;
-}
-
 // White box: what a crash between the two writes of a keyed request leaves
 // behind (the command's events and key in the log, but not the answer kept
 // beside it). Opens the stopped server's log with RocksDB and deletes every
@@ -110,15 +105,15 @@ TEST_F(Idempotency, ARetryAnswersTheFirstAnswerAndAppliesOnceAcrossAKill) {
       json{{"code", codes[0]}, {"participant", {{"email", "ada@example.com"}, {"name", "Ada"}}}}.dump();
   const auto first = post("/v1/orgs/acme/redemptions", body, "redeem-ada-1");
   ASSERT_EQ(first.status, 201) << first.body;
-  EXPECT_EQ(header(first, "idempotent-replayed"), "");
+  EXPECT_EQ(first.header("idempotent-replayed"), "");
   const std::uint64_t after_first = log_position();
 
   const auto again = post("/v1/orgs/acme/redemptions", body, "redeem-ada-1");
   EXPECT_EQ(again.status, 201);
   EXPECT_EQ(again.body, first.body);  // byte for byte
-  EXPECT_EQ(header(again, "location"), header(first, "location"));
-  EXPECT_EQ(header(again, "content-type"), header(first, "content-type"));
-  EXPECT_EQ(header(again, "idempotent-replayed"), "true");
+  EXPECT_EQ(again.header("location"), first.header("location"));
+  EXPECT_EQ(again.header("content-type"), first.header("content-type"));
+  EXPECT_EQ(again.header("idempotent-replayed"), "true");
   EXPECT_EQ(log_position(), after_first);
   EXPECT_EQ(seats(session)["registered"], 1);
 
@@ -126,8 +121,8 @@ TEST_F(Idempotency, ARetryAnswersTheFirstAnswerAndAppliesOnceAcrossAKill) {
   const auto after_kill = post("/v1/orgs/acme/redemptions", body, "redeem-ada-1");
   EXPECT_EQ(after_kill.status, 201);
   EXPECT_EQ(after_kill.body, first.body);
-  EXPECT_EQ(header(after_kill, "location"), header(first, "location"));
-  EXPECT_EQ(header(after_kill, "idempotent-replayed"), "true");
+  EXPECT_EQ(after_kill.header("location"), first.header("location"));
+  EXPECT_EQ(after_kill.header("idempotent-replayed"), "true");
   EXPECT_EQ(log_position(), after_first);
   EXPECT_EQ(seats(session)["registered"], 1);
   const std::string registration = first.json().at("id");
@@ -144,7 +139,7 @@ TEST_F(Idempotency, ARetryAnswersTheFirstAnswerAndAppliesOnceAcrossAKill) {
   // Keys are scoped by organisation and route: the same key elsewhere is another key.
   const auto contract = post("/v1/orgs/acme/contracts", json{{"name", "Other"}}.dump(), "redeem-ada-1");
   EXPECT_EQ(contract.status, 201) << contract.body;
-  EXPECT_EQ(header(contract, "idempotent-replayed"), "");
+  EXPECT_EQ(contract.header("idempotent-replayed"), "");
   const auto elsewhere = post("/v1/orgs/globex/redemptions", body, "redeem-ada-1");
   EXPECT_EQ(elsewhere.status, 404) << elsewhere.body;  // globex knows no such code
   EXPECT_EQ(problem_slug(elsewhere), "code-unknown");
@@ -169,8 +164,8 @@ TEST_F(Idempotency, TwentyConcurrentRetriesRegisterOnce) {
   for (const auto& a : answers) {
     ASSERT_EQ(a.status, 201) << a.body;
     EXPECT_EQ(a.body, answers[0].body);
-    EXPECT_EQ(header(a, "location"), header(answers[0], "location"));
-    if (header(a, "idempotent-replayed").empty()) ++first_answers;
+    EXPECT_EQ(a.header("location"), answers[0].header("location"));
+    if (a.header("idempotent-replayed").empty()) ++first_answers;
   }
   EXPECT_EQ(first_answers, 1);
   EXPECT_EQ(seats(session)["registered"], 1);
@@ -213,8 +208,8 @@ TEST_F(Idempotency, WithoutAKeptAnswerEveryCreateRebuildsItFromTheFirstCommand) 
   for (const auto& k : requests) {
     const auto rebuilt = post(k.target, k.body, k.key);
     ASSERT_EQ(rebuilt.status, 201) << k.target << ": " << rebuilt.body;
-    EXPECT_EQ(header(rebuilt, "idempotent-replayed"), "true") << k.target;
-    EXPECT_EQ(header(rebuilt, "location"), header(k.first, "location")) << k.target;
+    EXPECT_EQ(rebuilt.header("idempotent-replayed"), "true") << k.target;
+    EXPECT_EQ(rebuilt.header("location"), k.first.header("location")) << k.target;
     json expected = k.first.json();
     json got = rebuilt.json();
     // The same resource, whatever ids the retry's command was given...
@@ -262,7 +257,7 @@ TEST_F(Idempotency, ARetriedUploadGivesEachRowTheCodeItWasGivenTheFirstTime) {
     const auto retried = upload(target, csv, key);
     EXPECT_EQ(retried.status, 200) << retried.body;
     EXPECT_EQ(retried.body, first.body) << target;
-    EXPECT_EQ(header(retried, "idempotent-replayed"), "true") << target;
+    EXPECT_EQ(retried.header("idempotent-replayed"), "true") << target;
   }
   EXPECT_EQ(log_position(), written);
 
@@ -292,7 +287,7 @@ TEST_F(Idempotency, ARefusedKeyedRequestKeepsNothingSoItsRetryIsDecidedAgain) {
             200);
   const auto retried = post("/v1/orgs/acme/redemptions", body, "late");
   EXPECT_EQ(retried.status, 201) << retried.body;
-  EXPECT_EQ(header(retried, "idempotent-replayed"), "");
+  EXPECT_EQ(retried.header("idempotent-replayed"), "");
   EXPECT_EQ(seats(session)["registered"], 2);
 }
 

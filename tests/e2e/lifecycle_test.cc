@@ -138,11 +138,6 @@ Csv parse_csv(std::string_view text) {
   return out;
 }
 
-std::string header(const HttpResponse& r, const std::string& name) {
-  const auto it = r.headers.find(name);
-  return it == r.headers.end() ? std::string() : it->second;
-}
-
 std::string email_of(const json& resource) {
   if (!resource.contains("participant") || !resource["participant"].is_object()) return "<no participant>";
   return resource["participant"].value("email", "<no email>");
@@ -663,7 +658,7 @@ TEST_F(Lifecycle, CodesDownloadAsCsvAndPageAsJson) {
 
   const auto r = get(org_ + "/codes?contract=" + enc(k) + "&status=available", {{"accept", "text/csv"}});
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_TRUE(header(r, "content-type").starts_with("text/csv")) << header(r, "content-type");
+  EXPECT_TRUE(r.header("content-type").starts_with("text/csv")) << r.header("content-type");
   const Csv csv = parse_csv(r.body);
   EXPECT_TRUE(csv.closed);
   EXPECT_TRUE(csv.crlf) << "RFC 4180 records end with CRLF";
@@ -805,7 +800,7 @@ TEST_F(Lifecycle, ParticipantsUploadAssignsFromThePoolOrGeneratesCodes) {
   // Download: the participants with their codes.
   const auto down = get(target, {{"accept", "text/csv"}});
   ASSERT_EQ(down.status, 200) << down.body;
-  EXPECT_TRUE(header(down, "content-type").starts_with("text/csv")) << header(down, "content-type");
+  EXPECT_TRUE(down.header("content-type").starts_with("text/csv")) << down.header("content-type");
   const Csv csv = parse_csv(down.body);
   EXPECT_TRUE(csv.closed);
   EXPECT_TRUE(csv.crlf);

@@ -19,6 +19,11 @@ struct HttpResponse {
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   nlohmann::json json() const { return nlohmann::json::parse(body); }
+  // "" when the answer has no such header, which compares like an empty one.
+  std::string header(const std::string& name) const {
+    const auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
 };
 
 class HttpClient {
