@@ -280,7 +280,7 @@ class KafkaFaults : public ::testing::Test {
  protected:
   // 8 partitions a topic: the mock keeps about 5 MiB a partition, and the
   // code topic of 10,000 redemptions holds about 10 MB.
-  DevKafkaProcess kafka_{DEVKAFKA_PATH, {"--brokers", "3", "--partitions", "8"}};
+  DevKafkaProcess kafka_{TESSERA_DEVKAFKA_PATH, {"--brokers", "3", "--partitions", "8"}};
   TempDir dir_{"tessera-kafka-faults"};
   std::unique_ptr<ServerProcess> server_ = start_server();
   std::unique_ptr<HttpClient> http_ = client();
