@@ -2,9 +2,12 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 namespace tessera::test_support {
 
@@ -22,6 +25,21 @@ pid_t spawn_child(const std::vector<std::string>& argv, std::initializer_list<st
   args.push_back(nullptr);
   execv(args[0], args.data());
   _exit(127);
+}
+
+int stop_child(pid_t pid, int signal) {
+  kill(pid, signal);
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return status;
 }
 
 }  // namespace tessera::test_support

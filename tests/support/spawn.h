@@ -20,4 +20,8 @@ namespace tessera::test_support {
 pid_t spawn_child(const std::vector<std::string>& argv, std::initializer_list<std::pair<int, int>> redirects,
                   std::initializer_list<int> close_in_child);
 
+// Sends `signal` to the child and reaps it; a child that has not ended after
+// 10 s is sent SIGKILL. Returns its wait status.
+int stop_child(pid_t pid, int signal);
+
 }  // namespace tessera::test_support
