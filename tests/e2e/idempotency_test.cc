@@ -3,7 +3,6 @@
 // nothing"), with tesserad as a process, killed with SIGKILL and restarted on
 // the same data directory.
 #include <gtest/gtest.h>
-#include <rocksdb/db.h>
 
 #include <barrier>
 #include <optional>
@@ -11,6 +10,7 @@
 #include <tuple>
 
 #include "../support/http_client.h"
+#include "../support/log_tamper.h"
 #include "../support/problem.h"
 #include "../support/server_process.h"
 #include "../support/temp_dir.h"
@@ -19,39 +19,6 @@ namespace tessera::test_support {
 namespace {
 
 using nlohmann::json;
-
-// White box: what a crash between the two writes of a keyed request leaves
-// behind (the command's events and key in the log, but not the answer kept
-// beside it). Opens the stopped server's log with RocksDB and deletes every
-// kept answer ("idem." keys of the meta column family).
-void forget_kept_answers(const std::filesystem::path& log_dir) {
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), log_dir.string(), &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  std::size_t meta = names.size();
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    families.emplace_back(names[i], rocksdb::ColumnFamilyOptions());
-    if (names[i] == "meta") meta = i;
-  }
-  ASSERT_LT(meta, names.size());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), log_dir.string(), families, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  std::size_t deleted = 0;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[meta]));
-    for (it->Seek("idem."); it->Valid() && it->key().starts_with("idem."); it->Next()) {
-      rocksdb::WriteOptions wo;
-      wo.sync = true;
-      ASSERT_TRUE(db->Delete(wo, handles[meta], it->key()).ok());
-      ++deleted;
-    }
-  }
-  EXPECT_GT(deleted, 0U);
-  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-  ASSERT_TRUE(db->Close().ok());
-}
 
 class Idempotency : public ::testing::Test {
  protected:
@@ -64,7 +31,9 @@ class Idempotency : public ::testing::Test {
   void crash_and_restart(bool lose_kept_answers = false) {
     server_->stop(SIGKILL);
     server_.reset();
-    if (lose_kept_answers) forget_kept_answers(dir_.path() / "data" / "log");
+    if (lose_kept_answers) {
+      EXPECT_EQ(forget_kept_answers(dir_.path() / "data" / "log"), "");
+    }
     server_.emplace(TESSERAD_PATH, dir_.path() / "data", std::vector<std::string>{"--kafka", "none"});
     http_ = HttpClient("127.0.0.1", server_->port());
   }
