@@ -16,7 +16,7 @@
 #include "../support/temp_dir.h"
 #include "tessera/eventstore/log.h"
 
-namespace tessera::testing {
+namespace tessera::test_support {
 namespace {
 
 namespace es = tessera::eventstore;
@@ -36,7 +36,7 @@ std::vector<json> json_lines(const std::string& text) {
 
 class Admin : public ::testing::Test {
  protected:
-  test_support::TempDir dir_{"tessera-admin-test"};
+  TempDir dir_{"tessera-admin-test"};
   const std::filesystem::path data_ = dir_.path() / "data";
 
   // Five events: a@1 {"n":1}, b@1 {"n":2}, a@2 {"n":3}, b@2 {"n":4}, a@3 {"n":5}.
@@ -72,7 +72,7 @@ TEST_F(Admin, VerifyRunsBesideAWriterThatHoldsTheLogOpen) {
 
 TEST_F(Admin, VerifyOnATamperedLogNamesTheBrokenPositionAndExitsOne) {
   five_events().reset();
-  ASSERT_EQ(tessera::test_support::tamper_payload(data_ / "log", 3, R"({"n":3,"text":"payload"})"), "");
+  ASSERT_EQ(tamper_payload(data_ / "log", 3, R"({"n":3,"text":"payload"})"), "");
   const auto run = admin({"verify", "--data-dir", data_.string()});
   ASSERT_EQ(run.exit_code, 1) << run.out << run.err;
   EXPECT_EQ(json::parse(run.out), (json{{"checked", 2}, {"broken", 3}, {"head", 5}}));
@@ -182,4 +182,4 @@ TEST_F(Admin, RebuildWithoutALogExitsTwo) {
 }
 
 }  // namespace
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

@@ -40,14 +40,16 @@
 #include <vector>
 
 #include "../support/http_client.h"
+#include "../support/problem.h"
 #include "../support/run_command.h"
 #include "../support/server_process.h"
 #include "../support/temp_dir.h"
+#include "../support/text.h"
 #include "tessera/domain/code_format.h"
 #include "tessera/domain/streams.h"
 #include "tessera/eventstore/log.h"
 
-namespace tessera::testing {
+namespace tessera::test_support {
 namespace {
 
 namespace d = tessera::domain;
@@ -68,31 +70,15 @@ constexpr int kMaxLoadMs = 400 * kLoadScale;
 const std::string kOrg = "acme";
 const std::string kBase = "/v1/orgs/acme";
 
-// Concatenation without `"literal" + std::string&&`, on which GCC 12 at -O3
-// reports a false -Wrestrict (DESIGN.md, toolchain notes).
-template <class... Parts>
-std::string cat(const Parts&... parts) {
-  std::string out;
-  (out.append(std::string_view(parts)), ...);
-  return out;
-}
 
 int env_int(const char* name, int fallback) {
   const char* value = std::getenv(name);
   return value == nullptr || *value == '\0' ? fallback : std::atoi(value);
 }
 
-std::string enc(std::string_view text) { return tessera::testing::percent_encode(text); }
+std::string enc(std::string_view text) { return percent_encode(text); }
 
-std::string outcome_of(const HttpResponse& r) {
-  const json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-  std::string slug = "?";
-  if (body.is_object() && body.contains("type") && body["type"].is_string()) {
-    const std::string type = body["type"];
-    slug = type.substr(type.rfind('/') + 1);
-  }
-  return cat(std::to_string(r.status), " ", slug);
-}
+std::string outcome_of(const HttpResponse& r) { return cat(std::to_string(r.status), " ", problem_slug(r)); }
 
 // ---------------------------------------------------------------------------
 // What the clients were told: every acknowledged resource, in the order of
@@ -304,7 +290,7 @@ void absorb(World& w, const Command& c, const HttpResponse& r, Tally& tally) {
 
 class CrashTest : public ::testing::Test {
  protected:
-  test_support::TempDir dir_{"tessera-crash"};
+  TempDir dir_{"tessera-crash"};
   const std::filesystem::path data_ = dir_.path() / "data";
   World world_;
   std::vector<Command> unanswered_;  // in flight at the last kill
@@ -623,4 +609,4 @@ TEST_F(CrashTest, KillNineUnderLoadLosesNothingAcknowledged) {
 }
 
 }  // namespace
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

@@ -18,6 +18,7 @@
 #include "given_when_then.h"
 #include "tessera/domain/decide.h"
 #include "tessera/domain/streams.h"
+#include "text.h"
 
 namespace tessera::domain {
 
@@ -30,14 +31,7 @@ inline void PrintTo(const StreamEvent& e, std::ostream* os) {
 
 namespace {
 
-// Concatenation without `"literal" + std::string&&`, on which GCC 12 at -O3
-// reports a false -Wrestrict (see DESIGN.md, toolchain notes).
-template <class... Parts>
-std::string cat(const Parts&... parts) {
-  std::string out;
-  (out.append(std::string_view(parts)), ...);
-  return out;
-}
+using tessera::test_support::cat;
 
 using namespace tessera::domain;
 using tessera::result;

@@ -19,17 +19,11 @@
 #include "given_when_then.h"
 #include "tessera/domain/decide.h"
 #include "tessera/domain/streams.h"
+#include "text.h"
 
 namespace {
 
-// Concatenation without `"literal" + std::string&&`, on which GCC 12 at -O3
-// reports a false -Wrestrict (see DESIGN.md, toolchain notes).
-template <class... Parts>
-std::string cat(const Parts&... parts) {
-  std::string out;
-  (out.append(std::string_view(parts)), ...);
-  return out;
-}
+using tessera::test_support::cat;
 
 using namespace tessera::domain;
 using tessera::result;

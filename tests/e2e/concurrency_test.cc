@@ -7,18 +7,14 @@
 #include <thread>
 
 #include "../support/http_client.h"
+#include "../support/problem.h"
 #include "../support/server_process.h"
 #include "../support/temp_dir.h"
 
-namespace tessera::testing {
+namespace tessera::test_support {
 namespace {
 
 using nlohmann::json;
-
-std::string slug_of(const HttpResponse& r) {
-  const std::string type = r.json().at("type");
-  return type.substr(type.rfind('/') + 1);
-}
 
 struct Tally {
   int created = 0;
@@ -27,7 +23,7 @@ struct Tally {
 
 class ConcurrentRedemptions : public ::testing::Test {
  protected:
-  test_support::TempDir dir_;
+  TempDir dir_;
   ServerProcess server_{TESSERAD_PATH, dir_.path() / "data", {"--kafka", "none"}};
   HttpClient http_{"127.0.0.1", server_.port()};
 
@@ -63,7 +59,7 @@ class ConcurrentRedemptions : public ::testing::Test {
       if (a.status == 201) {
         ++tally.created;
       } else {
-        ++tally.refused[slug_of(a)];
+        ++tally.refused[problem_slug(a)];
       }
     }
     return tally;
@@ -103,4 +99,4 @@ TEST_F(ConcurrentRedemptions, AFullSessionNeverOverbooks) {
 }
 
 }  // namespace
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

@@ -3,7 +3,6 @@
 // nothing"), with tesserad as a process, killed with SIGKILL and restarted on
 // the same data directory.
 #include <gtest/gtest.h>
-#include <rocksdb/db.h>
 
 #include <barrier>
 #include <optional>
@@ -11,60 +10,19 @@
 #include <tuple>
 
 #include "../support/http_client.h"
+#include "../support/log_tamper.h"
+#include "../support/problem.h"
 #include "../support/server_process.h"
 #include "../support/temp_dir.h"
 
-namespace tessera::testing {
+namespace tessera::test_support {
 namespace {
 
 using nlohmann::json;
 
-std::string slug_of(const HttpResponse& r) {
-  const std::string type = r.json().at("type");
-  return type.substr(type.rfind('/') + 1);
-}
-
-std::string header(const HttpResponse& r, const std::string& name) {
-  const auto it = r.headers.find(name);
-  return it == r.headers.end() ? std::string() : it->second;
-}
-
-// White box: what a crash between the two writes of a keyed request leaves
-// behind (the command's events and key in the log, but not the answer kept
-// beside it). Opens the stopped server's log with RocksDB and deletes every
-// kept answer ("idem." keys of the meta column family).
-void forget_kept_answers(const std::filesystem::path& log_dir) {
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), log_dir.string(), &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  std::size_t meta = names.size();
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    families.emplace_back(names[i], rocksdb::ColumnFamilyOptions());
-    if (names[i] == "meta") meta = i;
-  }
-  ASSERT_LT(meta, names.size());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), log_dir.string(), families, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  std::size_t deleted = 0;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[meta]));
-    for (it->Seek("idem."); it->Valid() && it->key().starts_with("idem."); it->Next()) {
-      rocksdb::WriteOptions wo;
-      wo.sync = true;
-      ASSERT_TRUE(db->Delete(wo, handles[meta], it->key()).ok());
-      ++deleted;
-    }
-  }
-  EXPECT_GT(deleted, 0U);
-  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-  ASSERT_TRUE(db->Close().ok());
-}
-
 class Idempotency : public ::testing::Test {
  protected:
-  test_support::TempDir dir_;
+  TempDir dir_;
   std::optional<ServerProcess> server_{std::in_place, TESSERAD_PATH, dir_.path() / "data",
                                        std::vector<std::string>{"--kafka", "none"}};
   HttpClient http_{"127.0.0.1", server_->port()};
@@ -73,7 +31,9 @@ class Idempotency : public ::testing::Test {
   void crash_and_restart(bool lose_kept_answers = false) {
     server_->stop(SIGKILL);
     server_.reset();
-    if (lose_kept_answers) forget_kept_answers(dir_.path() / "data" / "log");
+    if (lose_kept_answers) {
+      EXPECT_EQ(forget_kept_answers(dir_.path() / "data" / "log"), "");
+    }
     server_.emplace(TESSERAD_PATH, dir_.path() / "data", std::vector<std::string>{"--kafka", "none"});
     http_ = HttpClient("127.0.0.1", server_->port());
   }
@@ -114,15 +74,15 @@ TEST_F(Idempotency, ARetryAnswersTheFirstAnswerAndAppliesOnceAcrossAKill) {
       json{{"code", codes[0]}, {"participant", {{"email", "ada@example.com"}, {"name", "Ada"}}}}.dump();
   const auto first = post("/v1/orgs/acme/redemptions", body, "redeem-ada-1");
   ASSERT_EQ(first.status, 201) << first.body;
-  EXPECT_EQ(header(first, "idempotent-replayed"), "");
+  EXPECT_EQ(first.header("idempotent-replayed"), "");
   const std::uint64_t after_first = log_position();
 
   const auto again = post("/v1/orgs/acme/redemptions", body, "redeem-ada-1");
   EXPECT_EQ(again.status, 201);
   EXPECT_EQ(again.body, first.body);  // byte for byte
-  EXPECT_EQ(header(again, "location"), header(first, "location"));
-  EXPECT_EQ(header(again, "content-type"), header(first, "content-type"));
-  EXPECT_EQ(header(again, "idempotent-replayed"), "true");
+  EXPECT_EQ(again.header("location"), first.header("location"));
+  EXPECT_EQ(again.header("content-type"), first.header("content-type"));
+  EXPECT_EQ(again.header("idempotent-replayed"), "true");
   EXPECT_EQ(log_position(), after_first);
   EXPECT_EQ(seats(session)["registered"], 1);
 
@@ -130,8 +90,8 @@ TEST_F(Idempotency, ARetryAnswersTheFirstAnswerAndAppliesOnceAcrossAKill) {
   const auto after_kill = post("/v1/orgs/acme/redemptions", body, "redeem-ada-1");
   EXPECT_EQ(after_kill.status, 201);
   EXPECT_EQ(after_kill.body, first.body);
-  EXPECT_EQ(header(after_kill, "location"), header(first, "location"));
-  EXPECT_EQ(header(after_kill, "idempotent-replayed"), "true");
+  EXPECT_EQ(after_kill.header("location"), first.header("location"));
+  EXPECT_EQ(after_kill.header("idempotent-replayed"), "true");
   EXPECT_EQ(log_position(), after_first);
   EXPECT_EQ(seats(session)["registered"], 1);
   const std::string registration = first.json().at("id");
@@ -141,19 +101,17 @@ TEST_F(Idempotency, ARetryAnswersTheFirstAnswerAndAppliesOnceAcrossAKill) {
   const std::string other =
       json{{"code", codes[0]}, {"participant", {{"email", "bob@example.com"}, {"name", "Bob"}}}}.dump();
   const auto reused = post("/v1/orgs/acme/redemptions", other, "redeem-ada-1");
-  EXPECT_EQ(reused.status, 422) << reused.body;
-  EXPECT_EQ(reused.headers.at("content-type"), "application/problem+json");
-  EXPECT_EQ(slug_of(reused), "idempotency-key-reused");
+  EXPECT_TRUE(IsProblem(reused, 422, "idempotency-key-reused"));
   EXPECT_EQ(log_position(), after_first);
   EXPECT_EQ(seats(session)["registered"], 1);
 
   // Keys are scoped by organisation and route: the same key elsewhere is another key.
   const auto contract = post("/v1/orgs/acme/contracts", json{{"name", "Other"}}.dump(), "redeem-ada-1");
   EXPECT_EQ(contract.status, 201) << contract.body;
-  EXPECT_EQ(header(contract, "idempotent-replayed"), "");
+  EXPECT_EQ(contract.header("idempotent-replayed"), "");
   const auto elsewhere = post("/v1/orgs/globex/redemptions", body, "redeem-ada-1");
   EXPECT_EQ(elsewhere.status, 404) << elsewhere.body;  // globex knows no such code
-  EXPECT_EQ(slug_of(elsewhere), "code-unknown");
+  EXPECT_EQ(problem_slug(elsewhere), "code-unknown");
 }
 
 TEST_F(Idempotency, TwentyConcurrentRetriesRegisterOnce) {
@@ -175,8 +133,8 @@ TEST_F(Idempotency, TwentyConcurrentRetriesRegisterOnce) {
   for (const auto& a : answers) {
     ASSERT_EQ(a.status, 201) << a.body;
     EXPECT_EQ(a.body, answers[0].body);
-    EXPECT_EQ(header(a, "location"), header(answers[0], "location"));
-    if (header(a, "idempotent-replayed").empty()) ++first_answers;
+    EXPECT_EQ(a.header("location"), answers[0].header("location"));
+    if (a.header("idempotent-replayed").empty()) ++first_answers;
   }
   EXPECT_EQ(first_answers, 1);
   EXPECT_EQ(seats(session)["registered"], 1);
@@ -219,8 +177,8 @@ TEST_F(Idempotency, WithoutAKeptAnswerEveryCreateRebuildsItFromTheFirstCommand) 
   for (const auto& k : requests) {
     const auto rebuilt = post(k.target, k.body, k.key);
     ASSERT_EQ(rebuilt.status, 201) << k.target << ": " << rebuilt.body;
-    EXPECT_EQ(header(rebuilt, "idempotent-replayed"), "true") << k.target;
-    EXPECT_EQ(header(rebuilt, "location"), header(k.first, "location")) << k.target;
+    EXPECT_EQ(rebuilt.header("idempotent-replayed"), "true") << k.target;
+    EXPECT_EQ(rebuilt.header("location"), k.first.header("location")) << k.target;
     json expected = k.first.json();
     json got = rebuilt.json();
     // The same resource, whatever ids the retry's command was given...
@@ -268,17 +226,17 @@ TEST_F(Idempotency, ARetriedUploadGivesEachRowTheCodeItWasGivenTheFirstTime) {
     const auto retried = upload(target, csv, key);
     EXPECT_EQ(retried.status, 200) << retried.body;
     EXPECT_EQ(retried.body, first.body) << target;
-    EXPECT_EQ(header(retried, "idempotent-replayed"), "true") << target;
+    EXPECT_EQ(retried.header("idempotent-replayed"), "true") << target;
   }
   EXPECT_EQ(log_position(), written);
 
   const auto other = upload(participants, "email\r\ncarol@example.com\r\n", "upload-1");
   EXPECT_EQ(other.status, 422) << other.body;
-  EXPECT_EQ(slug_of(other), "idempotency-key-reused");
+  EXPECT_EQ(problem_slug(other), "idempotency-key-reused");
   crash_and_restart(/*lose_kept_answers=*/true);
   const auto other_after_loss = upload(participants, "email\r\ncarol@example.com\r\n", "upload-1");
   EXPECT_EQ(other_after_loss.status, 422) << other_after_loss.body;
-  EXPECT_EQ(slug_of(other_after_loss), "idempotency-key-reused");
+  EXPECT_EQ(problem_slug(other_after_loss), "idempotency-key-reused");
   EXPECT_EQ(log_position(), written);
 }
 
@@ -290,7 +248,7 @@ TEST_F(Idempotency, ARefusedKeyedRequestKeepsNothingSoItsRetryIsDecidedAgain) {
   const std::string body = json{{"code", codes[1]}, {"participant", {{"email", "c@d.co"}}}}.dump();
   const auto full = post("/v1/orgs/acme/redemptions", body, "late");
   EXPECT_EQ(full.status, 409);
-  EXPECT_EQ(slug_of(full), "session-full");
+  EXPECT_EQ(problem_slug(full), "session-full");
   ASSERT_EQ(http_
                 .send("PATCH", "/v1/orgs/acme/sessions/" + session, json{{"capacity", 2}}.dump(),
                       {{"content-type", "application/json"}})
@@ -298,7 +256,7 @@ TEST_F(Idempotency, ARefusedKeyedRequestKeepsNothingSoItsRetryIsDecidedAgain) {
             200);
   const auto retried = post("/v1/orgs/acme/redemptions", body, "late");
   EXPECT_EQ(retried.status, 201) << retried.body;
-  EXPECT_EQ(header(retried, "idempotent-replayed"), "");
+  EXPECT_EQ(retried.header("idempotent-replayed"), "");
   EXPECT_EQ(seats(session)["registered"], 2);
 }
 
@@ -308,7 +266,7 @@ TEST_F(Idempotency, AMalformedKeyIsAValidationProblem) {
   for (const std::string& key : {std::string(256, 'k'), std::string("caf\xC3\xA9"), std::string("a\tb")}) {
     const auto r = post("/v1/orgs/acme/contracts", body, key);
     EXPECT_EQ(r.status, 422) << key << ": " << r.body;
-    EXPECT_EQ(slug_of(r), "validation");
+    EXPECT_EQ(problem_slug(r), "validation");
   }
   const auto empty = http_.send("POST", "/v1/orgs/acme/contracts", body,
                                 {{"content-type", "application/json"}, {"Idempotency-Key", ""}});
@@ -319,4 +277,4 @@ TEST_F(Idempotency, AMalformedKeyIsAValidationProblem) {
 }
 
 }  // namespace
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

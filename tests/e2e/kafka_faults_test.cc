@@ -32,8 +32,9 @@
 #include "../support/kafka_reader.h"
 #include "../support/server_process.h"
 #include "../support/temp_dir.h"
+#include "../support/text.h"
 
-namespace tessera::testing {
+namespace tessera::test_support {
 namespace {
 
 using namespace std::chrono_literals;
@@ -44,14 +45,6 @@ using Clock = std::chrono::steady_clock;
 const std::vector<std::string> kTopics = {"tessera.contracts", "tessera.sessions", "tessera.batches", "tessera.codes",
                                           "tessera.registrations"};
 
-// Concatenation without `"literal" + std::string&&`, on which GCC 12 at -O3
-// reports a false -Wrestrict (see DESIGN.md, toolchain notes).
-template <class... Parts>
-std::string cat(const Parts&... parts) {
-  std::string out;
-  (out.append(std::string_view(parts)), ...);
-  return out;
-}
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
@@ -287,8 +280,8 @@ class KafkaFaults : public ::testing::Test {
  protected:
   // 8 partitions a topic: the mock keeps about 5 MiB a partition, and the
   // code topic of 10,000 redemptions holds about 10 MB.
-  DevKafkaProcess kafka_{DEVKAFKA_PATH, {"--brokers", "3", "--partitions", "8"}};
-  test_support::TempDir dir_{"tessera-kafka-faults"};
+  DevKafkaProcess kafka_{TESSERA_DEVKAFKA_PATH, {"--brokers", "3", "--partitions", "8"}};
+  TempDir dir_{"tessera-kafka-faults"};
   std::unique_ptr<ServerProcess> server_ = start_server();
   std::unique_ptr<HttpClient> http_ = client();
 
@@ -549,7 +542,7 @@ TEST_F(KafkaFaults, StatusAndMetricsShowTheRelayLag) {
 }
 
 TEST(KafkaStatus, WithoutKafkaTheRelayFiguresAreNullAndAbsentFromMetrics) {
-  test_support::TempDir dir("tessera-kafka-status");
+  TempDir dir("tessera-kafka-status");
   ServerProcess server(TESSERAD_PATH, dir.path() / "data", {"--kafka", "none"});
   const HttpClient http("127.0.0.1", server.port());
   const json status = status_of(http);
@@ -563,4 +556,4 @@ TEST(KafkaStatus, WithoutKafkaTheRelayFiguresAreNullAndAbsentFromMetrics) {
 }
 
 }  // namespace
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

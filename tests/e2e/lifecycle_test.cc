@@ -19,10 +19,11 @@
 #include <vector>
 
 #include "../support/http_client.h"
+#include "../support/problem.h"
 #include "../support/server_process.h"
 #include "../support/temp_dir.h"
 
-namespace tessera::testing {
+namespace tessera::test_support {
 namespace {
 
 using nlohmann::json;
@@ -32,30 +33,9 @@ const json kEur4900 = {{"amount", 4900}, {"currency", "EUR"}};
 const json kEur1500 = {{"amount", 1500}, {"currency", "EUR"}};
 
 // ---------------------------------------------------------------------------
-// Small helpers: problems, URLs, times, CSV.
+// Small helpers: URLs, times, CSV.
 
-std::string slug_of(const HttpResponse& r) {
-  json body = json::parse(r.body, nullptr, false);
-  if (!body.is_object() || !body.contains("type") || !body["type"].is_string()) return "<no problem type>";
-  const std::string type = body["type"];
-  return type.substr(type.rfind('/') + 1);
-}
-
-// An RFC 9457 problem with this status and this slug as the last segment of `type`.
-::testing::AssertionResult IsProblem(const HttpResponse& r, int status, std::string_view slug) {
-  const auto type = r.headers.find("content-type");
-  if (r.status != status || slug_of(r) != slug) {
-    return ::testing::AssertionFailure() << "expected " << status << " " << slug << ", got " << r.status << " "
-                                         << r.body;
-  }
-  if (type == r.headers.end() || type->second.find("application/problem+json") == std::string::npos) {
-    return ::testing::AssertionFailure() << "a problem must be application/problem+json, got content-type "
-                                         << (type == r.headers.end() ? "<none>" : type->second);
-  }
-  return ::testing::AssertionSuccess();
-}
-
-std::string enc(std::string_view text) { return tessera::testing::percent_encode(text); }
+std::string enc(std::string_view text) { return percent_encode(text); }
 
 // RFC 3339 UTC with milliseconds.
 std::string rfc3339(Clock::time_point tp) {
@@ -158,11 +138,6 @@ Csv parse_csv(std::string_view text) {
   return out;
 }
 
-std::string header(const HttpResponse& r, const std::string& name) {
-  const auto it = r.headers.find(name);
-  return it == r.headers.end() ? std::string() : it->second;
-}
-
 std::string email_of(const json& resource) {
   if (!resource.contains("participant") || !resource["participant"].is_object()) return "<no participant>";
   return resource["participant"].value("email", "<no email>");
@@ -173,7 +148,7 @@ std::string email_of(const json& resource) {
 
 class Lifecycle : public ::testing::Test {
  protected:
-  test_support::TempDir dir_{"tessera-lifecycle"};
+  TempDir dir_{"tessera-lifecycle"};
   ServerProcess server_{TESSERAD_PATH, dir_.path() / "data", {"--kafka", "none"}};
   HttpClient http_{"127.0.0.1", server_.port()};
   const std::string org_ = "/v1/orgs/acme";
@@ -683,7 +658,7 @@ TEST_F(Lifecycle, CodesDownloadAsCsvAndPageAsJson) {
 
   const auto r = get(org_ + "/codes?contract=" + enc(k) + "&status=available", {{"accept", "text/csv"}});
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_TRUE(header(r, "content-type").starts_with("text/csv")) << header(r, "content-type");
+  EXPECT_TRUE(r.header("content-type").starts_with("text/csv")) << r.header("content-type");
   const Csv csv = parse_csv(r.body);
   EXPECT_TRUE(csv.closed);
   EXPECT_TRUE(csv.crlf) << "RFC 4180 records end with CRLF";
@@ -825,7 +800,7 @@ TEST_F(Lifecycle, ParticipantsUploadAssignsFromThePoolOrGeneratesCodes) {
   // Download: the participants with their codes.
   const auto down = get(target, {{"accept", "text/csv"}});
   ASSERT_EQ(down.status, 200) << down.body;
-  EXPECT_TRUE(header(down, "content-type").starts_with("text/csv")) << header(down, "content-type");
+  EXPECT_TRUE(down.header("content-type").starts_with("text/csv")) << down.header("content-type");
   const Csv csv = parse_csv(down.body);
   EXPECT_TRUE(csv.closed);
   EXPECT_TRUE(csv.crlf);
@@ -1008,4 +983,4 @@ TEST_F(Lifecycle, AccessDatesValidityWindowsAndOpeningTimes) {
 }
 
 }  // namespace
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

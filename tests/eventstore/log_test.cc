@@ -26,17 +26,11 @@
 #include "temp_dir.h"
 #include "tessera/eventstore/log.h"
 #include "tessera/eventstore/subscription.h"
+#include "text.h"
 
 namespace {
 
-// Concatenation without `"literal" + std::string&&`, on which GCC 12 at -O3
-// reports a false -Wrestrict (see DESIGN.md, toolchain notes).
-template <class... Parts>
-std::string cat(const Parts&... parts) {
-  std::string out;
-  (out.append(std::string_view(parts)), ...);
-  return out;
-}
+using tessera::test_support::cat;
 
 using namespace tessera::eventstore;
 using tessera::result;

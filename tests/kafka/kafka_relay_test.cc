@@ -30,7 +30,7 @@ using namespace std::chrono_literals;
 using eventstore::Position;
 using eventstore::RecordedEvent;
 using nlohmann::json;
-using testing::ConsumedMessage;
+using test_support::ConsumedMessage;
 
 const std::vector<std::string> kTopics = {"tessera.codes", "tessera.sessions", "tessera.contracts"};
 
@@ -169,7 +169,7 @@ class KafkaRelayTest : public ::testing::Test {
   }
 
   std::vector<ConsumedMessage> read_back(std::size_t at_least) const {
-    return testing::read_messages(cluster_->bootstrap(), kTopics, at_least, 20s);
+    return test_support::read_messages(cluster_->bootstrap(), kTopics, at_least, 20s);
   }
 
   // Publishes 100 events, makes the next `requests` Produce requests fail
@@ -358,7 +358,7 @@ TEST_F(KafkaRelayTest, AClusterItHasNotSeenGetsTheWholeLog) {
   relay.start();
   ASSERT_TRUE(eventually([&] { return relay.published() == log_->head(); }));
   const auto log = whole_log();
-  check_published(testing::read_messages(o.bootstrap, kTopics, log.size(), 20s), log,
+  check_published(test_support::read_messages(o.bootstrap, kTopics, log.size(), 20s), log,
                   /*duplicates_allowed=*/false);
 }
 
@@ -511,7 +511,7 @@ TEST(KafkaRelayProducer, NeverSendsPastAFailedBatchBeforeTheRelayHearsOfIt) {
   std::this_thread::sleep_for(2s);  // the relay's thread, busy elsewhere
 
   std::vector<int> stored;
-  for (const auto& m : testing::read_messages(cluster->bootstrap(), {topic}, 1, 10s)) {
+  for (const auto& m : test_support::read_messages(cluster->bootstrap(), {topic}, 1, 10s)) {
     if (m.key == stream) stored.push_back(std::stoi(m.value));
   }
   rd_kafka_poll(producer.get(), 0);

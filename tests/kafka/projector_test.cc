@@ -25,7 +25,7 @@
 #include "temp_dir.h"
 #include "tessera/kafka/embedded_cluster.h"
 
-namespace tessera::testing {
+namespace tessera::test_support {
 namespace {
 
 using nlohmann::json;
@@ -37,7 +37,7 @@ const std::vector<std::string> kTopics = {"tessera.contracts", "tessera.sessions
 // Both servers see the same Host, so the claim links they build agree.
 const std::map<std::string, std::string> kSameHost = {{"host", "tessera.test"}};
 
-std::string enc(std::string_view text) { return tessera::testing::percent_encode(text); }
+std::string enc(std::string_view text) { return percent_encode(text); }
 
 json must(const HttpResponse& r, int status, const std::string& what) {
   if (r.status != status) {
@@ -248,8 +248,8 @@ class ProjectorTest : public ::testing::Test {
 
   const std::string org_ = "/v1/orgs/acme";
   std::unique_ptr<kafka::EmbeddedCluster> cluster_;
-  test_support::TempDir server_dir_{"tessera-projector-server"};
-  test_support::TempDir projector_dir_{"tessera-projector"};
+  TempDir server_dir_{"tessera-projector-server"};
+  TempDir projector_dir_{"tessera-projector"};
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<ServerProcess> projector_;
@@ -353,4 +353,4 @@ TEST_F(ProjectorTest, EventsProducedTwiceAndStrayMessagesAreSkipped) {
 }
 
 }  // namespace
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

@@ -26,17 +26,11 @@
 #include "tessera/domain/streams.h"
 #include "tessera/pipeline/errc.h"
 #include "tessera/pipeline/pipeline.h"
+#include "text.h"
 
 namespace {
 
-// Concatenation without `"literal" + std::string&&`, on which GCC 12 at -O3
-// reports a false -Wrestrict (see DESIGN.md, toolchain notes).
-template <class... Parts>
-std::string cat(const Parts&... parts) {
-  std::string out;
-  (out.append(std::string_view(parts)), ...);
-  return out;
-}
+using tessera::test_support::cat;
 
 namespace d = tessera::domain;
 namespace es = tessera::eventstore;

@@ -2,50 +2,26 @@
 // fed logs made by the domain's decide() from realistic command sequences.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <random>
 #include <set>
 
+#include "temp_dir.h"
 #include "tessera/codec/time.h"
 #include "tessera/domain/code_rules.h"
 #include "tessera/projections/read_models.h"
 #include "world.h"
 
-namespace tessera::test {
+namespace tessera::test_support {
 namespace {
 
 using nlohmann::json;
 using projections::CodeFilter;
 using projections::ReadModels;
-
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device entropy;
-    path_ = std::filesystem::temp_directory_path() / ("tessera-projections-" + std::to_string(::getpid()) + "-" +
-                                                      std::to_string(counter++) + "-" + std::to_string(entropy()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    if (std::getenv("TESSERA_KEEP_TEST_DIRS")) return;  // to inspect a failure
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 std::unique_ptr<ReadModels> open_models(const std::filesystem::path& dir) {
   auto opened = ReadModels::open(dir);
@@ -237,7 +213,7 @@ void expect_agrees(const ReadModels& m, const World& w) {
 
 class Projections : public ::testing::Test {
  protected:
-  TempDir dir;
+  TempDir dir{"tessera-projections"};
   World w;
   std::unique_ptr<ReadModels> models = open_models(dir.path() / "readmodels");
 
@@ -960,7 +936,7 @@ TEST_F(Projections, AnyPerStreamOrderWithResendsGivesTheSameModels) {
       if (i == events.size()) live.erase(live.begin() + static_cast<std::ptrdiff_t>(which));
     }
     ASSERT_EQ(emitted, w.log().size());
-    TempDir other;
+    TempDir other{"tessera-projections"};
     auto kafka_fed = open_models(other.path());
     for (std::size_t i = 0; i < order.size();) {
       const auto n = 1 + rng() % 64;
@@ -980,7 +956,7 @@ TEST_F(Projections, KafkaOffsetsAndTheAppliedCountTravelWithTheDocuments) {
   random_day(w, 99, 600, [&](std::vector<RecordedEvent> events) { feed(*models, events); });
   const json expected = dump(*models, w);
 
-  TempDir other;
+  TempDir other{"tessera-projections"};
   auto kafka_fed = open_models(other.path());
   ASSERT_TRUE(kafka_fed);
   EXPECT_TRUE(kafka_fed->kafka_offsets().value().empty());
@@ -1077,7 +1053,7 @@ TEST_F(Projections, MissesReadAsNothing) {
 }
 
 TEST(ProjectionsLayout, ADatabaseOfThePreviousLayoutIsRebuiltFromTheStart) {
-  TempDir dir;
+  TempDir dir{"tessera-projections"};
   {
     rocksdb::Options options;
     options.create_if_missing = true;
@@ -1097,4 +1073,4 @@ TEST(ProjectionsLayout, ADatabaseOfThePreviousLayoutIsRebuiltFromTheStart) {
 }
 
 }  // namespace
-}  // namespace tessera::test
+}  // namespace tessera::test_support

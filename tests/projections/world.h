@@ -18,7 +18,7 @@
 #include "tessera/domain/streams.h"
 #include "tessera/eventstore/types.h"
 
-namespace tessera::test {
+namespace tessera::test_support {
 
 namespace d = tessera::domain;
 using eventstore::RecordedEvent;
@@ -94,10 +94,10 @@ class World {
   }
 
  private:
-  test_support::Given states_;
+  Given states_;
   std::map<std::string, std::uint64_t> versions_;
   std::vector<RecordedEvent> log_;
   std::uint64_t random_ = 0x2545F4914F6CDD1DULL;
 };
 
-}  // namespace tessera::test
+}  // namespace tessera::test_support

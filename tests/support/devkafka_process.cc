@@ -2,16 +2,14 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <stdexcept>
-#include <thread>
 
 #include "spawn.h"
 
-namespace tessera::testing {
+namespace tessera::test_support {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -46,17 +44,7 @@ void DevKafkaProcess::end() {
   if (from_child_ >= 0) close(from_child_);
   to_child_ = from_child_ = -1;
   if (pid_ <= 0) return;
-  kill(pid_, SIGTERM);
-  int status = 0;
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (waitpid(pid_, &status, WNOHANG) == 0) {
-    if (Clock::now() > deadline) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  stop_child(pid_, SIGTERM);
   pid_ = -1;
 }
 
@@ -87,4 +75,4 @@ std::string DevKafkaProcess::read_line(int timeout_ms) {
   }
 }
 
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

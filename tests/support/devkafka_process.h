@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace tessera::testing {
+namespace tessera::test_support {
 
 class DevKafkaProcess {
  public:
@@ -40,4 +40,4 @@ class DevKafkaProcess {
   std::string bootstrap_;
 };
 
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

@@ -8,7 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <cctype>
 
-namespace tessera::testing {
+namespace tessera::test_support {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -66,4 +66,4 @@ std::string percent_encode(std::string_view text) {
   return out;
 }
 
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

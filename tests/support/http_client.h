@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace tessera::testing {
+namespace tessera::test_support {
 
 // Percent-encodes all but RFC 3986's unreserved characters, for path segments
 // and query values (a code's check symbol may be '*', '~', '$' or '=').
@@ -19,6 +19,11 @@ struct HttpResponse {
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   nlohmann::json json() const { return nlohmann::json::parse(body); }
+  // "" when the answer has no such header, which compares like an empty one.
+  std::string header(const std::string& name) const {
+    const auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
 };
 
 class HttpClient {
@@ -38,4 +43,4 @@ class HttpClient {
   std::uint16_t port_;
 };
 
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

@@ -10,7 +10,7 @@
 #include <tuple>
 #include <utility>
 
-namespace tessera::testing {
+namespace tessera::test_support {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -168,4 +168,4 @@ std::vector<ConsumedMessage> read_messages(const std::string& bootstrap, const s
   return messages;
 }
 
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace tessera::testing {
+namespace tessera::test_support {
 
 struct ConsumedMessage {
   std::string topic;
@@ -30,4 +30,4 @@ struct ConsumedMessage {
 std::vector<ConsumedMessage> read_messages(const std::string& bootstrap, const std::vector<std::string>& topics,
                                            std::size_t at_least, std::chrono::milliseconds timeout);
 
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

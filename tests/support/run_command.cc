@@ -10,7 +10,7 @@
 
 #include "spawn.h"
 
-namespace tessera::testing {
+namespace tessera::test_support {
 
 CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   if (argv.empty()) throw std::runtime_error("run_command: no program");
@@ -63,4 +63,4 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
   return result;
 }
 
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

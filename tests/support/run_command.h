@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace tessera::testing {
+namespace tessera::test_support {
 
 struct CommandResult {
   // The exit status; -1 when the child was killed by a signal (or by the timeout).
@@ -21,4 +21,4 @@ struct CommandResult {
 CommandResult run_command(const std::vector<std::string>& argv,
                           std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

@@ -1,10 +1,8 @@
 #include "server_process.h"
 
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <regex>
 #include <stdexcept>
@@ -12,7 +10,7 @@
 
 #include "spawn.h"
 
-namespace tessera::testing {
+namespace tessera::test_support {
 
 ServerProcess::ServerProcess(const std::filesystem::path& binary, const std::filesystem::path& data_dir,
                              std::vector<std::string> extra_args) {
@@ -54,19 +52,9 @@ ServerProcess::~ServerProcess() {
 
 int ServerProcess::stop(int signal) {
   if (pid_ <= 0) return 0;
-  kill(pid_, signal);
-  int status = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (waitpid(pid_, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const int status = stop_child(pid_, signal);
   pid_ = -1;
   return status;
 }
 
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

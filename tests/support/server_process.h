@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace tessera::testing {
+namespace tessera::test_support {
 
 class ServerProcess {
  public:
@@ -33,4 +33,4 @@ class ServerProcess {
   std::uint16_t port_ = 0;
 };
 
-}  // namespace tessera::testing
+}  // namespace tessera::test_support

@@ -2,11 +2,14 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
-namespace tessera::testing {
+namespace tessera::test_support {
 
 pid_t spawn_child(const std::vector<std::string>& argv, std::initializer_list<std::pair<int, int>> redirects,
                   std::initializer_list<int> close_in_child) {
@@ -24,4 +27,19 @@ pid_t spawn_child(const std::vector<std::string>& argv, std::initializer_list<st
   _exit(127);
 }
 
-}  // namespace tessera::testing
+int stop_child(pid_t pid, int signal) {
+  kill(pid, signal);
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return status;
+}
+
+}  // namespace tessera::test_support

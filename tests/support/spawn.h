@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-namespace tessera::testing {
+namespace tessera::test_support {
 
 // Starts argv[0] with the arguments after it. Each {child_fd, parent_fd} of
 // `redirects` becomes the child's descriptor child_fd (STDIN_FILENO, ...);
@@ -20,4 +20,8 @@ namespace tessera::testing {
 pid_t spawn_child(const std::vector<std::string>& argv, std::initializer_list<std::pair<int, int>> redirects,
                   std::initializer_list<int> close_in_child);
 
-}  // namespace tessera::testing
+// Sends `signal` to the child and reaps it; a child that has not ended after
+// 10 s is sent SIGKILL. Returns its wait status.
+int stop_child(pid_t pid, int signal);
+
+}  // namespace tessera::test_support

@@ -1,9 +1,11 @@
 // A unique temporary directory under std::filesystem::temp_directory_path(),
-// created on construction and removed (with everything in it) on destruction.
+// created on construction and removed (with everything in it) on destruction,
+// unless TESSERA_KEEP_TEST_DIRS is set: then it stays, to inspect a failure.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <stdexcept>
@@ -35,6 +37,7 @@ class TempDir {
   }
 
   ~TempDir() {
+    if (std::getenv("TESSERA_KEEP_TEST_DIRS") != nullptr) return;
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }
