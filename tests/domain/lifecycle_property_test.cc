@@ -5,7 +5,7 @@
 // folded from the events accepted so far, loaded exactly as the pipeline
 // loads them (pipeline/src/pipeline.cc), and its events are folded back.
 //
-// After every step the invariants of DESIGN.md hold:
+// After every step the promises of docs/architecture.md hold:
 //   1. a code's uses never exceed its batch's max_uses, and equal the number
 //      of its registrations whose use was not given back;
 //   2. a session's reserved + registered never exceed its capacity; reserved

@@ -1,6 +1,6 @@
-// End to end: Idempotency-Key on POSTs (DESIGN.md, invariant 5 and the HTTP
-// API: "a retry with the same key returns the first answer and changes
-// nothing"), with tesserad as a process, killed with SIGKILL and restarted on
+// End to end: Idempotency-Key on POSTs (docs/architecture.md, the promise that
+// a retried key never applies twice: a retry with the same key returns the
+// first answer and changes nothing), with tesserad as a process, killed with SIGKILL and restarted on
 // the same data directory.
 #include <gtest/gtest.h>
 

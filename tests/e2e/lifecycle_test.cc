@@ -1,6 +1,6 @@
 // End to end: the lifecycle of codes, invitations and registrations, walked
-// through the HTTP API exactly as DESIGN.md documents it ("What users do",
-// "HTTP API (v1)": Answers, Fields and the problem types). Each test runs a
+// through the HTTP API as the README documents it (its answers, fields and
+// problem types). Each test runs a
 // fresh tesserad as a process on its own data directory and talks to it over
 // a socket; nothing here reaches inside the server.
 #include <gtest/gtest.h>
