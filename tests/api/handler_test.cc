@@ -44,7 +44,7 @@ HttpResponse as_client_sees(const api::Response& response) {
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     out.headers[name] = std::string(field.value().data(), field.value().size());
   }
-  out.body = response.body;
+  out.body = response.body();
   return out;
 }
 
