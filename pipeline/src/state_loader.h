@@ -10,6 +10,7 @@
 // batch. Threading: the sequencer's thread only.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "aggregate_cache.h"
