@@ -14,10 +14,10 @@
 #include "documents.h"
 #include "fold.h"
 #include "keys.h"
-#include "tessera/codec/json.h"
 #include "tessera/domain/code_rules.h"
 #include "tessera/domain/streams.h"
 #include "tessera/eventstore/errc.h"
+#include "tessera/projections/stall.h"
 
 namespace tessera::projections {
 namespace {
@@ -227,9 +227,9 @@ result<std::size_t> ReadModels::fold_and_write(std::span<const eventstore::Recor
   try {
     detail::Fold fold(*db_);
     for (const auto& recorded : events) {
-      const auto event = codec::decode_event(recorded.type, recorded.schema, recorded.payload);
-      if (!event) return errc::corruption;
-      auto folded = fold.apply(recorded, *event);
+      const auto event = decode(recorded);
+      if (!event) return event.error();
+      auto folded = fold.apply(recorded, event.value());
       if (!folded) return folded.error();
       if (folded.value()) ++applied;
       last = std::max(last, recorded.position);

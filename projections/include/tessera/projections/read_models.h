@@ -99,7 +99,8 @@ class ReadModels {
 
   // Folds `events` (consecutive, after checkpoint(); or, fed from Kafka, in
   // per-stream order) into the models. Fails with corruption on an event that
-  // does not decode, leaving the models and the checkpoint as they were.
+  // does not decode (stall.h's decode(), whose detail names it), leaving the
+  // models and the checkpoint as they were: all or nothing.
   result<void> apply(std::span<const eventstore::RecordedEvent> events);
 
   // Like apply(), for a Kafka-fed projector: also writes `offsets` (each
