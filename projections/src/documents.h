@@ -37,6 +37,8 @@ namespace tessera::projections::detail {
 
 // Every document mirrors one stream: `version` is the version of that
 // stream's last event it folded (an event at or below it is a re-send).
+// Every member has an initialiser, so the fold's designated initialisers
+// name only what an event sets. Plain values: no threading of their own.
 
 struct ContractDoc {
   std::uint64_t version = 0;
