@@ -13,7 +13,6 @@
 #include <variant>
 
 #include "rdkafka_support.h"
-#include "tessera/codec/json.h"
 #include "tessera/codec/time.h"
 #include "tessera/domain/streams.h"
 #include "tessera/kafka/topics.h"
@@ -61,37 +60,40 @@ std::variant<eventstore::RecordedEvent, std::string> to_event(const rd_kafka_mes
   eventstore::RecordedEvent event;
   const auto subject = header(headers, "ce_subject");
   event.stream = std::string(subject ? *subject : bytes(message.key, message.key_len));
-  if (event.stream.empty()) return std::string("no ce_subject and no key");
+  if (event.stream.empty()) return std::string("not a Tessera event: no ce_subject and no key");
 
   const auto type = header(headers, "ce_type");
-  if (!type || !type->starts_with(kTypePrefix)) return std::string("no ce_type tessera.<type>");
+  if (!type || !type->starts_with(kTypePrefix)) return std::string("not a Tessera event: no ce_type tessera.<type>");
   event.type = std::string(type->substr(kTypePrefix.size()));
 
   const auto version = header(headers, "tessera_version");
   const auto parsed_version = version ? parse_decimal<std::uint64_t>(*version) : std::nullopt;
-  if (!parsed_version || *parsed_version == 0) return std::string("no tessera_version");
+  if (!parsed_version || *parsed_version == 0) return std::string("not a Tessera event: no tessera_version");
   event.version.value = *parsed_version;
 
   const auto position = header(headers, "tessera_position");
   const auto parsed_position = position ? parse_decimal<std::uint64_t>(*position) : std::nullopt;
-  if (!parsed_position || *parsed_position == 0) return std::string("no tessera_position");
+  if (!parsed_position || *parsed_position == 0) return std::string("not a Tessera event: no tessera_position");
   event.position.value = *parsed_position;
 
   // Relays before tessera_schema existed wrote schema 1 only.
   const auto schema = header(headers, "tessera_schema");
   const auto parsed_schema = schema ? parse_decimal<std::uint16_t>(*schema) : std::uint16_t{1};
-  if (!parsed_schema) return std::string("a tessera_schema that is not a number");
+  if (!parsed_schema) return std::string("not a Tessera event: a tessera_schema that is not a number");
   event.schema = *parsed_schema;
 
   if (const auto time = header(headers, "ce_time")) {
     if (const auto at = codec::parse_rfc3339(*time)) event.recorded_at_micros = at->micros;
   }
   event.payload = std::string(bytes(message.payload, message.len));
-  // Checked here so that one bad message cannot stop the models from advancing.
-  if (!codec::decode_event(event.type, event.schema, event.payload)) {
-    return "a payload that does not decode as " + event.type;
-  }
+  // Checked here, not only by the fold, so that the projector stops at this
+  // message with the messages before it applied.
+  if (auto decoded = projections::decode(event); !decoded) return decoded.error().message();
   return event;
+}
+
+std::string describe(const MessageAt& at) {
+  return "the message at " + at.topic + " [" + std::to_string(at.partition) + "] offset " + std::to_string(at.offset);
 }
 
 }  // namespace
@@ -101,7 +103,7 @@ std::variant<eventstore::RecordedEvent, std::string> to_event(const rd_kafka_mes
 // nothing here needs a lock but the status it publishes.
 class Projector::Consumer {
  public:
-  explicit Consumer(Projector& owner) : owner_(owner) {}
+  explicit Consumer(Projector& owner) : owner_(owner), report_("kafka projector", describe) {}
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
 
@@ -150,6 +152,10 @@ class Projector::Consumer {
 
   void run() {
     while (!owner_.stopping_.load()) {
+      if (stalled_ && !retrying_ && Clock::now() >= retry_at_) {
+        retrying_ = true;
+        fetch();
+      }
       const bool holding = pending_messages_ > 0;
       rd_kafka_message_t* message =
           rd_kafka_consumer_poll(consumer_.get(), holding ? 0 : static_cast<int>(kIdlePoll.count()));
@@ -186,18 +192,64 @@ class Projector::Consumer {
       return;
     }
     const TopicPartition where{rd_kafka_topic_name(message.rkt), message.partition};
+    if (stalled_ && (!retrying_ || where != TopicPartition{stalled_->topic, stalled_->partition} ||
+                     message.offset < stalled_->offset)) {
+      return;  // fetched before it stopped: read again, from the stored offsets, once it moves on
+    }
+    auto event = to_event(message);
+    if (auto* why = std::get_if<std::string>(&event)) {
+      stop_at(MessageAt{where.first, where.second, message.offset}, std::move(*why));
+      return;
+    }
     auto& next = pending_offsets_[where];
     next = std::max(next, message.offset + 1);
     ++pending_messages_;
     ++messages_;
-    auto event = to_event(message);
-    if (auto* why = std::get_if<std::string>(&event)) {
-      ++malformed_;
-      spdlog::warn("kafka projector: skipping {} [{}] at offset {}: {}", where.first, where.second, message.offset,
-                   *why);
-      return;
-    }
     events_.push_back(std::move(std::get<eventstore::RecordedEvent>(event)));
+    if (stalled_) {
+      // The message it stopped at reads now: fold it, then read everything again.
+      stalled_.reset();
+      retrying_ = false;
+      report_.moved_on();
+      flush();
+      fetch();
+    }
+  }
+
+  // Stops at a message it cannot fold (projections/stall.h): applies what
+  // was read before it, stores no offset past it, and fetches nothing until
+  // the retry.
+  void stop_at(MessageAt at, std::string why) {
+    flush();
+    report_.stalled(at, std::move(why));
+    stalled_ = std::move(at);
+    retrying_ = false;
+    retry_at_ = Clock::now() + owner_.options_.stall_retry;
+    fetch();
+    publish_status(true);
+  }
+
+  // Points the consumer at what it reads now: each assigned partition from
+  // the offset stored with the models (from the beginning where none is);
+  // while stopped, nothing but, during a retry, the message it stopped at.
+  // rd_kafka_assign() drops what was fetched and not yet polled, so nothing
+  // read before this call comes after it.
+  void fetch() {
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(assigned_.size()));
+    if (!stalled_) {
+      for (const auto& where : assigned_) {
+        const auto found = stored_.find(where);
+        rd_kafka_topic_partition_list_add(list, where.first.c_str(), where.second)->offset =
+            found == stored_.end() ? RD_KAFKA_OFFSET_BEGINNING : found->second;
+      }
+    } else if (retrying_) {
+      rd_kafka_topic_partition_list_add(list, stalled_->topic.c_str(), stalled_->partition)->offset = stalled_->offset;
+    }
+    const auto err = rd_kafka_assign(consumer_.get(), list);
+    rd_kafka_topic_partition_list_destroy(list);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      spdlog::error("kafka projector: cannot fetch the assigned partitions: {}", rd_kafka_err2str(err));
+    }
   }
 
   // Folds what was gathered, with its offsets, in one write; retries a
@@ -256,16 +308,15 @@ class Projector::Consumer {
     }
     assigned_.clear();
     for (int i = 0; i < partitions->cnt; ++i) {
-      auto& p = partitions->elems[i];
-      const TopicPartition where{p.topic, p.partition};
-      const auto found = stored_.find(where);
-      p.offset = found == stored_.end() ? RD_KAFKA_OFFSET_BEGINNING : found->second;
-      assigned_.insert(where);
+      assigned_.insert({partitions->elems[i].topic, partitions->elems[i].partition});
     }
-    const auto err = rd_kafka_assign(consumer_.get(), partitions);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      spdlog::error("kafka projector: cannot take the assigned partitions: {}", rd_kafka_err2str(err));
+    if (stalled_ && !assigned_.contains({stalled_->topic, stalled_->partition})) {
+      // Its partition is another member's now: so is the stop.
+      stalled_.reset();
+      report_.moved_on();
     }
+    retrying_ = false;
+    fetch();
     spdlog::info("kafka projector: assigned {} partition(s)", partitions->cnt);
     publish_status(true);
   }
@@ -274,6 +325,7 @@ class Projector::Consumer {
     flush();
     rd_kafka_assign(consumer_.get(), nullptr);
     assigned_.clear();
+    retrying_ = false;  // the next assignment says whether the stop is still this member's
     publish_status(true);
   }
 
@@ -285,7 +337,7 @@ class Projector::Consumer {
     status.messages = messages_;
     status.applied = applied_;
     status.duplicates = duplicates_;
-    status.malformed = malformed_;
+    status.stalled = report_.current();
     for (const auto& [topic, partition] : assigned_) {
       PartitionProgress progress{topic, partition, 0, std::nullopt};
       if (const auto it = stored_.find({topic, partition}); it != stored_.end()) progress.next = it->second;
@@ -332,7 +384,12 @@ class Projector::Consumer {
   std::uint64_t messages_ = 0;
   std::uint64_t applied_ = 0;
   std::uint64_t duplicates_ = 0;
-  std::uint64_t malformed_ = 0;
+  // Set while stopped at a message it cannot fold; retrying_ while that
+  // message alone is being read again.
+  std::optional<MessageAt> stalled_;
+  bool retrying_ = false;
+  Clock::time_point retry_at_;
+  projections::StallReport<MessageAt> report_;
   Clock::time_point last_status_;
 };
 

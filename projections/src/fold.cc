@@ -1,11 +1,11 @@
 #include "fold.h"
 
 #include <algorithm>
+#include <limits>
 #include <memory>
+#include <type_traits>
 
 #include "keys.h"
-#include "tessera/codec/json.h"
-#include "tessera/domain/code_rules.h"
 #include "tessera/domain/streams.h"
 #include "tessera/eventstore/errc.h"
 
@@ -17,21 +17,8 @@ struct Visitor : Ts... {
   using Ts::operator()...;
 };
 
-using nlohmann::json;
 namespace d = tessera::domain;
 using eventstore::errc;
-
-template <class T>
-json opt(const std::optional<T>& value) {
-  return value ? json(*value) : json(nullptr);
-}
-
-template <class Tag>
-json opt_id(const std::optional<d::Id<Tag>>& id) {
-  return id ? json(id->str()) : json(nullptr);
-}
-
-json opt_micros(const std::optional<d::Timestamp>& t) { return t ? json(t->micros) : json(nullptr); }
 
 bool creates(const d::Event& event) {
   return std::holds_alternative<d::ContractCreated>(event) || std::holds_alternative<d::SessionCreated>(event) ||
@@ -41,45 +28,11 @@ bool creates(const d::Event& event) {
 
 // counter += delta, never below zero (a model fed a log it cannot fully
 // trust degrades to a wrong count, not to a wrapped one).
-void add(json& counter, std::int64_t delta) {
-  counter = std::max<std::int64_t>(0, counter.get<std::int64_t>() + delta);
-}
-
-void refresh_seats(json& body) {
-  const auto capacity = body.at("capacity").get<std::int64_t>();
-  const auto taken = body.at("reserved").get<std::int64_t>() + body.at("registered").get<std::int64_t>();
-  body["available"] = std::max<std::int64_t>(0, capacity - taken);
-}
-
-// own value if any, else the batch's.
-json either(const json& own, const json& batch_value) { return own.is_null() ? batch_value : own; }
-
-// A code's document from its own state and its batch's terms.
-json code_body(const json& x, const json& terms) {
-  const auto uses = x.at("uses").get<std::uint64_t>();
-  const auto max_uses = terms.at("max_uses").get<std::uint64_t>();
-  const json& assignee = x.at("assignee");
-  const d::CodeStatusFacts facts{x.at("archived").get<bool>(), static_cast<std::uint32_t>(uses),
-                                 static_cast<std::uint32_t>(max_uses), !assignee.is_null()};
-  const std::string_view status = d::to_string(d::code_status(facts));
-  // The participant: the assignee; for an exhausted code nobody was
-  // assigned (archived or not), the redeemer of its last use; else nobody.
-  json participant = !assignee.is_null() ? assignee : d::exhausted(facts) ? x.at("last_redeemer") : json(nullptr);
-  return json{
-      {"code", x.at("code")},
-      {"org", x.at("org")},
-      {"status", status},
-      {"uses", uses},
-      {"max_uses", max_uses},
-      {"price", either(x.at("price"), terms.at("price"))},
-      {"participant", std::move(participant)},
-      {"batch_id", terms.at("id")},
-      {"session_id", terms.at("session_id")},
-      {"contract_id", terms.at("contract_id")},
-      {"note", either(x.at("note"), terms.at("note"))},
-      {"valid_from", either(x.at("valid_from"), terms.at("valid_from"))},
-      {"valid_until", either(x.at("valid_until"), terms.at("valid_until"))},
-  };
+template <class N>
+void add(N& counter, std::int64_t delta) {
+  constexpr auto kMax = static_cast<std::int64_t>(
+      std::min<std::uint64_t>(std::numeric_limits<N>::max(), std::numeric_limits<std::int64_t>::max()));
+  counter = static_cast<N>(std::clamp<std::int64_t>(static_cast<std::int64_t>(counter) + delta, 0, kMax));
 }
 
 std::string code_key_of_stream(const std::string& stream) {
@@ -87,31 +40,18 @@ std::string code_key_of_stream(const std::string& stream) {
   return stream.substr(std::min(stream.size(), kPrefix.size()));
 }
 
-Entries invitation_entries(const json& rec) {
+Entries invitation_entries(const std::optional<InvitationDoc>& doc) {
   Entries entries;
-  if (rec.is_null()) return entries;
-  const json& b = rec.at("b");
-  if (b.at("status") != "pending") return entries;
-  const auto id = b.at("id").get<std::string>();
-  const auto pos = rec.at("x").at("pos").get<std::uint64_t>();
-  entries.emplace(
-      keys::roster_invitations(b.at("org").get<std::string>(), b.at("session_id").get<std::string>()) + keys::be64(pos),
-      id);
-  if (const json& expires = rec.at("x").at("expires"); !expires.is_null()) {
-    entries.emplace(keys::due(expires.get<std::int64_t>(), id), std::string());
-  }
+  if (!doc || doc->status != d::InvitationStatus::pending) return entries;
+  entries.emplace(keys::roster_invitations(doc->org.str(), doc->session.str()) + keys::be64(doc->pos), doc->id.str());
+  if (doc->expires_at) entries.emplace(keys::due(doc->expires_at->micros, doc->id.str()), std::string());
   return entries;
 }
 
-Entries registration_entries(const json& rec) {
+Entries registration_entries(const std::optional<RegistrationDoc>& doc) {
   Entries entries;
-  if (rec.is_null()) return entries;
-  const json& b = rec.at("b");
-  if (b.at("status") != "active") return entries;
-  const auto pos = rec.at("x").at("pos").get<std::uint64_t>();
-  entries.emplace(keys::roster_registrations(b.at("org").get<std::string>(), b.at("session_id").get<std::string>()) +
-                      keys::be64(pos),
-                  b.at("id").get<std::string>());
+  if (!doc || doc->status != d::RegistrationStatus::active) return entries;
+  entries.emplace(keys::roster_registrations(doc->org.str(), doc->session.str()) + keys::be64(doc->pos), doc->id.str());
   return entries;
 }
 
@@ -119,20 +59,46 @@ Entries registration_entries(const json& rec) {
 
 Fold::Fold(rocksdb::DB& db) : db_(db), batch_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true) {}
 
-result<const json*> Fold::find(const std::string& key) {
-  if (auto it = docs_.find(key); it != docs_.end()) return &it->second;
+template <class Doc>
+result<std::optional<Doc>*> Fold::find(const std::string& key) {
+  auto& docs = overlay<Doc>().docs;
+  if (auto it = docs.find(key); it != docs.end()) return &it->second;
   std::string value;
   const auto s = db_.Get(rocksdb::ReadOptions(), key, &value);
-  if (s.IsNotFound()) return &docs_[key];  // null: no document yet
-  if (!s.ok()) return errc::io_error;
-  return &(docs_[key] = json::parse(value));
+  if (s.IsNotFound()) return &docs[key];  // nullopt: no document yet
+  if (!s.ok()) return Error(errc::io_error, "read models: reading " + key + ": " + s.ToString());
+  auto decoded = decode<Doc>(key, value);
+  if (!decoded) return decoded.error();
+  return &(docs[key] = std::move(decoded).value());
 }
 
-result<json*> Fold::edit(const std::string& key) {
-  auto found = find(key);
+template <class Doc>
+result<std::optional<Doc>*> Fold::edit(const std::string& key) {
+  auto found = find<Doc>(key);
+  if (found) overlay<Doc>().dirty.insert(key);
+  return found;
+}
+
+template <class Doc, class FoldInto>
+result<bool> Fold::fold(const eventstore::RecordedEvent& recorded, const d::Event& event, FoldInto&& fold_into) {
+  const std::string key = keys::doc(recorded.stream);
+  auto found = find<Doc>(key);
   if (!found) return found.error();
-  dirty_.insert(key);
-  return &docs_[key];
+  std::optional<Doc>& doc = *found.value();
+  if (doc ? recorded.version.value <= doc->version : !creates(event)) {
+    return false;  // already applied, or no such document
+  }
+  overlay<Doc>().dirty.insert(key);
+  if constexpr (std::is_void_v<std::invoke_result_t<FoldInto&, std::optional<Doc>&>>) {
+    fold_into(doc);
+  } else {
+    if (auto folded = fold_into(doc); !folded) return folded.error();
+  }
+  if (!doc) return false;  // an event that creates another kind of document
+  // An event the document did not take (of another aggregate) leaves it as
+  // it was, at the stream's new version.
+  doc->version = recorded.version.value;
+  return true;
 }
 
 void Fold::reindex(const Entries& before, const Entries& after) {
@@ -146,123 +112,105 @@ void Fold::reindex(const Entries& before, const Entries& after) {
 }
 
 rocksdb::WriteBatchWithIndex& Fold::write() {
-  for (const auto& key : dirty_) {
-    const json& doc = docs_.at(key);
-    if (!doc.is_null()) batch_.Put(key, doc.dump());
-  }
-  dirty_.clear();
+  std::apply(
+      [&](auto&... overlays) {
+        const auto put = [&](auto& o) {
+          for (const auto& key : o.dirty) {
+            if (const auto& doc = o.docs.at(key)) batch_.Put(key, encode(*doc));
+          }
+          o.dirty.clear();
+        };
+        (put(overlays), ...);
+      },
+      overlays_);
   return batch_;
 }
 
 result<bool> Fold::apply(const eventstore::RecordedEvent& recorded, const d::Event& event) {
-  const std::string key = keys::doc(recorded.stream);
-  {
-    auto found = find(key);
-    if (!found) return found.error();
-    const json& existing = *found.value();
-    if (existing.is_null() ? !creates(event) : recorded.version.value <= existing.at("v").get<std::uint64_t>()) {
-      return false;  // already applied, or no such document
-    }
-  }
-  auto edited = edit(key);
-  if (!edited) return edited.error();
-  json& rec = *edited.value();
-
   const auto category = d::stream_category(recorded.stream);
-  result<void> applied = outcome::success();
   if (category == "contract") {
-    applied = apply_contract(rec, event);
-  } else if (category == "session") {
-    applied = apply_session(rec, event);
-  } else if (category == "batch") {
-    applied = apply_batch(rec, event, recorded);
-  } else if (category == "code") {
-    applied = apply_code(rec, code_key_of_stream(recorded.stream), event, recorded);
-  } else if (category == "invitation") {
-    applied = apply_invitation(rec, event, recorded);
-  } else if (category == "registration") {
-    applied = apply_registration(rec, event, recorded);
+    return fold<ContractDoc>(recorded, event, [&](auto& doc) { apply_contract(doc, event); });
   }
-  if (!applied) return applied.error();
-  // An event the document did not take (of another aggregate) leaves it as it was.
-  if (!rec.is_null()) rec["v"] = recorded.version.value;
-  return true;
+  if (category == "session") {
+    return fold<SessionDoc>(recorded, event, [&](auto& doc) { apply_session(doc, event); });
+  }
+  if (category == "batch") {
+    return fold<BatchDoc>(recorded, event, [&](auto& doc) { return apply_batch(doc, event); });
+  }
+  if (category == "code") {
+    const auto code_key = code_key_of_stream(recorded.stream);
+    return fold<CodeDoc>(recorded, event, [&](auto& doc) { return apply_code(doc, code_key, event, recorded); });
+  }
+  if (category == "invitation") {
+    return fold<InvitationDoc>(recorded, event, [&](auto& doc) { apply_invitation(doc, event, recorded); });
+  }
+  if (category == "registration") {
+    return fold<RegistrationDoc>(recorded, event, [&](auto& doc) { apply_registration(doc, event, recorded); });
+  }
+  return false;
 }
 
-result<void> Fold::apply_contract(json& rec, const d::Event& event) {
+void Fold::apply_contract(std::optional<ContractDoc>& doc, const d::Event& event) {
   std::visit(Visitor{
                  [&](const d::ContractCreated& e) {
-                   rec = json{{"b",
-                               {{"id", e.contract.str()},
-                                {"org", e.org.str()},
-                                {"name", e.name},
-                                {"reuse_cancelled_codes", e.reuse_cancelled_codes},
-                                {"default_price", opt(e.default_price)}}}};
+                   doc = ContractDoc{.org = e.org,
+                                     .id = e.contract,
+                                     .name = e.name,
+                                     .reuse_cancelled_codes = e.reuse_cancelled_codes,
+                                     .default_price = e.default_price};
                  },
                  [&](const d::ContractConfigured& e) {
-                   json& b = rec.at("b");
-                   b["name"] = e.name;
-                   b["reuse_cancelled_codes"] = e.reuse_cancelled_codes;
-                   b["default_price"] = opt(e.default_price);
+                   doc->name = e.name;
+                   doc->reuse_cancelled_codes = e.reuse_cancelled_codes;
+                   doc->default_price = e.default_price;
                  },
                  [](const auto&) {},
              },
              event);
-  return outcome::success();
 }
 
-result<void> Fold::apply_session(json& rec, const d::Event& event) {
+void Fold::apply_session(std::optional<SessionDoc>& doc, const d::Event& event) {
   std::visit(Visitor{
                  [&](const d::SessionCreated& e) {
-                   rec = json{{"b",
-                               {{"id", e.session.str()},
-                                {"org", e.org.str()},
-                                {"name", e.name},
-                                {"capacity", e.capacity},
-                                {"contract_id", opt_id(e.contract)},
-                                {"opens_at", opt(e.opens_at)},
-                                {"reserved", 0},
-                                {"registered", 0}}}};
+                   doc = SessionDoc{.org = e.org,
+                                    .id = e.session,
+                                    .name = e.name,
+                                    .contract = e.contract,
+                                    .opens_at = e.opens_at,
+                                    .seats = Seats{.capacity = e.capacity}};
                  },
-                 [&](const d::SessionCapacityChanged& e) { rec.at("b")["capacity"] = e.capacity; },
+                 [&](const d::SessionCapacityChanged& e) { doc->seats.capacity = e.capacity; },
                  [&](const d::SessionEdited& e) {
-                   rec.at("b")["name"] = e.name;
-                   rec.at("b")["opens_at"] = opt(e.opens_at);
+                   doc->name = e.name;
+                   doc->opens_at = e.opens_at;
                  },
                  [&](const d::SeatReserved& e) {
-                   add(rec.at("b").at("reserved"), 1);
-                   if (e.over_capacity) add(rec.at("b").at("capacity"), 1);
+                   add(doc->seats.reserved, 1);
+                   if (e.over_capacity) add(doc->seats.capacity, 1);
                  },
-                 [&](const d::SeatReleased&) { add(rec.at("b").at("reserved"), -1); },
+                 [&](const d::SeatReleased&) { add(doc->seats.reserved, -1); },
                  [&](const d::SeatRegistered& e) {
-                   if (e.invitation) add(rec.at("b").at("reserved"), -1);
-                   add(rec.at("b").at("registered"), 1);
+                   if (e.invitation) add(doc->seats.reserved, -1);
+                   add(doc->seats.registered, 1);
                  },
-                 [&](const d::SeatFreed&) { add(rec.at("b").at("registered"), -1); },
+                 [&](const d::SeatFreed&) { add(doc->seats.registered, -1); },
                  [](const auto&) {},
              },
              event);
-  if (!rec.is_null()) refresh_seats(rec.at("b"));
-  return outcome::success();
 }
 
-result<void> Fold::apply_batch(json& rec, const d::Event& event, const eventstore::RecordedEvent& recorded) {
+result<void> Fold::apply_batch(std::optional<BatchDoc>& doc, const d::Event& event) {
   const auto* e = std::get_if<d::BatchGenerated>(&event);
   if (!e) return outcome::success();
-  rec = json{{"b",
-              {{"id", e->batch.str()},
-               {"org", e->org.str()},
-               {"contract_id", e->contract.str()},
-               {"session_id", opt_id(e->session)},
-               {"quantity", e->quantity},
-               {"price", opt(e->price)},
-               {"note", e->note},
-               {"valid_from", opt(e->valid_from)},
-               {"valid_until", opt(e->valid_until)},
-               {"max_uses", e->max_uses},
-               {"restrictions", e->restrictions},
-               {"prefix", e->prefix}}},
-             {"x", {{"pos", recorded.position.value}}}};
+  doc = BatchDoc{.org = e->org,
+                 .id = e->batch,
+                 .terms = BatchTerms{.contract = e->contract,
+                                     .session = e->session,
+                                     .price = e->price,
+                                     .note = e->note,
+                                     .valid_from = e->valid_from,
+                                     .valid_until = e->valid_until,
+                                     .max_uses = e->max_uses}};
 
   // Codes that arrived before their batch (a Kafka-fed projector reads the
   // code and batch topics in no particular order between them) wait in an
@@ -279,205 +227,180 @@ result<void> Fold::apply_batch(json& rec, const d::Event& event, const eventstor
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       orphans.push_back(it->value().ToString());
     }
-    if (!it->status().ok()) return errc::io_error;
+    if (!it->status().ok()) return Error(errc::io_error, "read models: " + it->status().ToString());
   }
   for (const auto& code_key : orphans) {
-    auto code = edit(keys::doc(d::code_stream(code_key).str()));
+    auto code = edit<CodeDoc>(keys::doc(d::code_stream(code_key).str()));
     if (!code) return code.error();
+    std::optional<CodeDoc>& orphan = *code.value();
+    if (!orphan) continue;  // an index entry without its document: nothing to complete
     std::optional<Counted> counted;
-    const Entries before = code_entries(*code.value(), code_key, &counted);
-    if (auto refreshed = refresh_code(*code.value(), code_key, before, counted); !refreshed) return refreshed;
+    const Entries before = code_entries(orphan, code_key, &counted);
+    if (auto refreshed = refresh_code(*orphan, code_key, before, counted); !refreshed) return refreshed;
   }
   return outcome::success();
 }
 
-Entries Fold::code_entries(const json& rec, const std::string& code_key, std::optional<Counted>* counted) {
+Entries Fold::code_entries(const std::optional<CodeDoc>& doc, const std::string& code_key,
+                           std::optional<Counted>* counted) {
   Entries entries;
   counted->reset();
-  if (rec.is_null()) return entries;
-  const json& x = rec.at("x");
-  if (x.at("deleted").get<bool>()) return entries;
-  const auto org = x.at("org").get<std::string>();
-  const auto pos = keys::be64(x.at("pos").get<std::uint64_t>());
-  const json& b = rec.at("b");
-  if (b.is_null()) {
-    entries.emplace(keys::orphans_of_batch(org, x.at("batch").get<std::string>()) + pos, code_key);
+  if (!doc || doc->deleted) return entries;
+  const auto& org = doc->org.str();
+  const auto pos = keys::be64(doc->pos);
+  const auto shown = status(*doc);
+  if (!shown) {
+    entries.emplace(keys::orphans_of_batch(org, doc->batch.str()) + pos, code_key);
     return entries;
   }
-  const auto status = b.at("status").get<std::string>();
-  const auto contract = b.at("contract_id").get<std::string>();
-  const auto batch = b.at("batch_id").get<std::string>();
-  for (auto key : {keys::codes_of_org(org), keys::codes_of_org(org, status), keys::codes_of_contract(org, contract),
-                   keys::codes_of_contract(org, contract, status), keys::codes_of_batch(org, batch),
-                   keys::codes_of_batch(org, batch, status)}) {
+  const std::string_view slug = d::to_string(*shown);
+  const auto& contract = doc->terms->contract.str();
+  const auto& batch = doc->batch.str();
+  for (auto key : {keys::codes_of_org(org), keys::codes_of_org(org, slug), keys::codes_of_contract(org, contract),
+                   keys::codes_of_contract(org, contract, slug), keys::codes_of_batch(org, batch),
+                   keys::codes_of_batch(org, batch, slug)}) {
     entries.emplace(std::move(key) + pos, code_key);
   }
-  if (!b.at("participant").is_null()) entries.emplace(keys::participants_of_contract(org, contract) + pos, code_key);
-  *counted = Counted{org, contract, status};
+  if (participant(*doc)) entries.emplace(keys::participants_of_contract(org, contract) + pos, code_key);
+  *counted = Counted{doc->org, doc->terms->contract, *shown};
   return entries;
 }
 
-result<void> Fold::count(const std::string& org, const std::string& contract, const std::string& status, int delta) {
-  auto found = edit(keys::summary(org, contract));
+result<void> Fold::count(const Counted& where, int delta) {
+  auto found = edit<ContractSummary>(keys::summary(where.org.str(), where.contract.str()));
   if (!found) return found.error();
-  json& summary = *found.value();
-  if (summary.is_null()) {
-    summary = json{{"total", 0}, {"available", 0}, {"assigned", 0}, {"used", 0}, {"archived", 0}};
-  }
-  add(summary.at("total"), delta);
-  add(summary.at(status), delta);
+  std::optional<ContractSummary>& summary = *found.value();
+  if (!summary) summary.emplace();
+  add(summary->total, delta);
+  add(summary->of(where.status), delta);
   return outcome::success();
 }
 
-result<void> Fold::refresh_code(json& rec, const std::string& code_key, const Entries& before,
+result<void> Fold::refresh_code(CodeDoc& doc, const std::string& code_key, const Entries& before,
                                 const std::optional<Counted>& counted_before) {
-  const json& x = rec.at("x");
-  auto batch = find(keys::doc(
-      d::batch_stream(d::OrgId(x.at("org").get<std::string>()), d::BatchId(x.at("batch").get<std::string>())).str()));
-  if (!batch) return batch.error();
-  const json& terms = *batch.value();
-  // No public form for a deleted code, nor for one whose batch is not known yet.
-  rec["b"] = terms.is_null() || x.at("deleted").get<bool>() ? json(nullptr) : code_body(x, terms.at("b"));
-
+  if (!doc.terms) {
+    auto batch = find<BatchDoc>(keys::doc(d::batch_stream(doc.org, doc.batch).str()));
+    if (!batch) return batch.error();
+    if (const auto& found = *batch.value()) doc.terms = found->terms;
+  }
   std::optional<Counted> counted_after;
-  const Entries after = code_entries(rec, code_key, &counted_after);
+  const Entries after = code_entries(doc, code_key, &counted_after);
   reindex(before, after);
   const bool same = counted_before && counted_after && counted_before->contract == counted_after->contract &&
                     counted_before->status == counted_after->status;
   if (!same) {
     if (counted_before) {
-      if (auto c = count(counted_before->org, counted_before->contract, counted_before->status, -1); !c) return c;
+      if (auto c = count(*counted_before, -1); !c) return c;
     }
     if (counted_after) {
-      if (auto c = count(counted_after->org, counted_after->contract, counted_after->status, +1); !c) return c;
+      if (auto c = count(*counted_after, +1); !c) return c;
     }
   }
   return outcome::success();
 }
 
-result<void> Fold::apply_code(json& rec, const std::string& code_key, const d::Event& event,
+result<void> Fold::apply_code(std::optional<CodeDoc>& doc, const std::string& code_key, const d::Event& event,
                               const eventstore::RecordedEvent& recorded) {
   std::optional<Counted> counted;
-  const Entries before = code_entries(rec, code_key, &counted);
+  const Entries before = code_entries(doc, code_key, &counted);
   bool changed = true;
   std::visit(Visitor{
                  [&](const d::CodeIssued& e) {
-                   rec = json{{"b", nullptr},
-                              {"x",
-                               {{"org", e.org.str()},
-                                {"code", e.code},
-                                {"batch", e.batch.str()},
-                                {"pos", recorded.position.value},
-                                {"assignee", opt(e.assignee)},
-                                {"uses", 0},
-                                {"price", opt(e.price)},
-                                {"note", nullptr},
-                                {"valid_from", nullptr},
-                                {"valid_until", nullptr},
-                                {"archived", false},
-                                {"deleted", false},
-                                {"last_redeemer", nullptr}}}};
+                   doc = CodeDoc{.org = e.org,
+                                 .code = e.code,
+                                 .batch = e.batch,
+                                 .pos = recorded.position.value,
+                                 .assignee = e.assignee,
+                                 .price = e.price};
                  },
-                 [&](const d::CodeAssigned& e) { rec.at("x")["assignee"] = e.participant; },
+                 [&](const d::CodeAssigned& e) { doc->assignee = e.participant; },
                  [&](const d::CodeEdited& e) {
-                   json& x = rec.at("x");
-                   if (e.note) x["note"] = *e.note;
-                   if (e.price) x["price"] = *e.price;
-                   if (e.valid_from) x["valid_from"] = *e.valid_from;
-                   if (e.valid_until) x["valid_until"] = *e.valid_until;
+                   if (e.note) doc->note = e.note;
+                   if (e.price) doc->price = e.price;
+                   if (e.valid_from) doc->valid_from = e.valid_from;
+                   if (e.valid_until) doc->valid_until = e.valid_until;
                  },
-                 [&](const d::CodeArchived&) { rec.at("x")["archived"] = true; },
-                 [&](const d::CodeDeleted&) { rec.at("x")["deleted"] = true; },
+                 [&](const d::CodeArchived&) { doc->archived = true; },
+                 [&](const d::CodeDeleted&) { doc->deleted = true; },
                  [&](const d::CodeRedeemed& e) {
-                   json& x = rec.at("x");
-                   add(x.at("uses"), 1);
-                   x["last_redeemer"] = e.participant;
+                   add(doc->uses, 1);
+                   doc->last_redeemer = e.participant;
                  },
                  [&](const d::CodeUseReleased& e) {
-                   json& x = rec.at("x");
-                   add(x.at("uses"), -1);
-                   if (e.unassign) x["assignee"] = nullptr;
+                   add(doc->uses, -1);
+                   if (e.unassign) doc->assignee.reset();
                  },
                  // Pending invitations on a code show in no code document.
                  [&](const auto&) { changed = false; },
              },
              event);
-  if (!changed) return outcome::success();
-  return refresh_code(rec, code_key, before, counted);
+  if (!changed || !doc) return outcome::success();
+  return refresh_code(*doc, code_key, before, counted);
 }
 
-result<void> Fold::apply_invitation(json& rec, const d::Event& event, const eventstore::RecordedEvent& recorded) {
-  const Entries before = invitation_entries(rec);
-  const auto end = [&](const char* status, const d::Timestamp& at) {
-    json& b = rec.at("b");
-    b["status"] = status;
-    b["ended_at"] = at;
+void Fold::apply_invitation(std::optional<InvitationDoc>& doc, const d::Event& event,
+                            const eventstore::RecordedEvent& recorded) {
+  const Entries before = invitation_entries(doc);
+  const auto end = [&](d::InvitationStatus status, const d::Timestamp& at) {
+    doc->status = status;
+    doc->ended_at = at;
   };
   std::visit(Visitor{
                  [&](const d::InvitationSent& e) {
-                   rec = json{{"b",
-                               {{"id", e.invitation.str()},
-                                {"org", e.org.str()},
-                                {"status", "pending"},
-                                {"participant", e.participant},
-                                {"code", opt(e.code)},
-                                {"session_id", e.session.str()},
-                                {"expires_at", opt(e.expires_at)},
-                                {"bind_to_email", e.bind_to_email},
-                                {"over_capacity", e.over_capacity},
-                                {"sent_at", e.at},
-                                {"resent_at", nullptr},
-                                {"ended_at", nullptr},
-                                {"registration_id", nullptr}}},
-                              {"x", {{"pos", recorded.position.value}, {"expires", opt_micros(e.expires_at)}}}};
+                   doc = InvitationDoc{.org = e.org,
+                                       .id = e.invitation,
+                                       .participant = e.participant,
+                                       .code = e.code,
+                                       .session = e.session,
+                                       .expires_at = e.expires_at,
+                                       .bind_to_email = e.bind_to_email,
+                                       .over_capacity = e.over_capacity,
+                                       .sent_at = e.at,
+                                       .pos = recorded.position.value};
                  },
-                 [&](const d::InvitationResent& e) { rec.at("b")["resent_at"] = e.at; },
-                 [&](const d::InvitationCancelled& e) { end("cancelled", e.at); },
-                 [&](const d::InvitationExpired& e) { end("expired", e.at); },
-                 [&](const d::InvitationSuperseded& e) { end("superseded", e.at); },
+                 [&](const d::InvitationResent& e) { doc->resent_at = e.at; },
+                 [&](const d::InvitationCancelled& e) { end(d::InvitationStatus::cancelled, e.at); },
+                 [&](const d::InvitationExpired& e) { end(d::InvitationStatus::expired, e.at); },
+                 [&](const d::InvitationSuperseded& e) { end(d::InvitationStatus::superseded, e.at); },
                  [&](const d::InvitationAccepted& e) {
-                   end("accepted", e.at);
-                   rec.at("b")["registration_id"] = e.registration.str();
+                   end(d::InvitationStatus::accepted, e.at);
+                   doc->registration = e.registration;
                  },
                  [](const auto&) {},
              },
              event);
-  reindex(before, invitation_entries(rec));
-  return outcome::success();
+  reindex(before, invitation_entries(doc));
 }
 
-result<void> Fold::apply_registration(json& rec, const d::Event& event, const eventstore::RecordedEvent& recorded) {
-  const Entries before = registration_entries(rec);
+void Fold::apply_registration(std::optional<RegistrationDoc>& doc, const d::Event& event,
+                              const eventstore::RecordedEvent& recorded) {
+  const Entries before = registration_entries(doc);
   std::visit(Visitor{
                  [&](const d::RegistrationCreated& e) {
-                   rec = json{{"b",
-                               {{"id", e.registration.str()},
-                                {"org", e.org.str()},
-                                {"code", opt(e.code)},
-                                {"participant", e.participant},
-                                {"session_id", e.session.str()},
-                                {"price", opt(e.price)},
-                                {"status", "active"},
-                                {"access_from", e.access_from},
-                                {"access_until", opt(e.access_until)},
-                                {"invitation_id", opt_id(e.invitation)},
-                                {"ended_at", nullptr}}},
-                              {"x", {{"pos", recorded.position.value}}}};
+                   doc = RegistrationDoc{.org = e.org,
+                                         .id = e.registration,
+                                         .code = e.code,
+                                         .participant = e.participant,
+                                         .session = e.session,
+                                         .price = e.price,
+                                         .access_from = e.access_from,
+                                         .access_until = e.access_until,
+                                         .invitation = e.invitation,
+                                         .pos = recorded.position.value};
                  },
                  [&](const d::RegistrationCancelled& e) {
-                   rec.at("b")["status"] = "cancelled";
-                   rec.at("b")["ended_at"] = e.at;
+                   doc->status = d::RegistrationStatus::cancelled;
+                   doc->ended_at = e.at;
                  },
                  [&](const d::RegistrationRevoked& e) {
-                   rec.at("b")["status"] = "revoked";
-                   rec.at("b")["ended_at"] = e.at;
+                   doc->status = d::RegistrationStatus::revoked;
+                   doc->ended_at = e.at;
                  },
-                 [&](const d::RegistrationAccessChanged& e) { rec.at("b")["access_until"] = opt(e.access_until); },
+                 [&](const d::RegistrationAccessChanged& e) { doc->access_until = e.access_until; },
                  [](const auto&) {},
              },
              event);
-  reindex(before, registration_entries(rec));
-  return outcome::success();
+  reindex(before, registration_entries(doc));
 }
 
 }  // namespace tessera::projections::detail

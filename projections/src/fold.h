@@ -1,19 +1,23 @@
 // Folding events into the read models (internal to projections/): one Fold
-// per apply() call. Documents are read through an overlay of what this call
-// already changed; index entries go into a WriteBatchWithIndex so a scan
-// within the call sees them; write() adds the changed documents and the
-// caller then commits the batch with its checkpoint.
+// per apply() call. Documents (documents.h) are read through an overlay of
+// what this call already changed; index entries go into a
+// WriteBatchWithIndex so a scan within the call sees them; write() adds the
+// changed documents and the caller then commits the batch with its
+// checkpoint.
+//
+// Lifetime: borrows the database for its own life; used by one thread.
 #pragma once
 
 #include <rocksdb/db.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
 
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 
+#include "documents.h"
 #include "tessera/domain/events.h"
 #include "tessera/eventstore/types.h"
 
@@ -29,48 +33,69 @@ class Fold {
   // Folds one event; true when it did, false when it skipped it: its
   // stream's document already records a version at or beyond the event's (a
   // re-sent event), or the stream has no document and the event does not
-  // create one.
-  // Throws nlohmann::json::exception on a stored document that does not read.
+  // create one. Fails with corruption on a stored document that does not
+  // read (decode()), with io_error when RocksDB fails.
   result<bool> apply(const eventstore::RecordedEvent& recorded, const domain::Event& event);
 
   // The index changes and the changed documents, ready to be committed.
   rocksdb::WriteBatchWithIndex& write();
 
  private:
-  // A document as stored ({"v", "b", "x"}), or null when there is none yet.
-  result<const nlohmann::json*> find(const std::string& key);
+  // The documents of one kind this call read or changed, by key; nullopt:
+  // none stored (yet).
+  template <class Doc>
+  struct Overlay {
+    std::map<std::string, std::optional<Doc>> docs;
+    std::set<std::string> dirty;
+  };
+
+  template <class Doc>
+  Overlay<Doc>& overlay() {
+    return std::get<Overlay<Doc>>(overlays_);
+  }
+  // The document stored at `key` as this call left it. The pointer stays
+  // valid for the Fold's life (map nodes do not move).
+  template <class Doc>
+  result<std::optional<Doc>*> find(const std::string& key);
   // The same, to change: it will be written.
-  result<nlohmann::json*> edit(const std::string& key);
+  template <class Doc>
+  result<std::optional<Doc>*> edit(const std::string& key);
+  // The version check and the version bump around `fold(doc)`, for the
+  // document of `recorded`'s stream.
+  template <class Doc, class FoldInto>
+  result<bool> fold(const eventstore::RecordedEvent& recorded, const domain::Event& event, FoldInto&& fold_into);
 
   void reindex(const Entries& before, const Entries& after);
 
-  result<void> apply_contract(nlohmann::json& rec, const domain::Event& event);
-  result<void> apply_session(nlohmann::json& rec, const domain::Event& event);
-  result<void> apply_batch(nlohmann::json& rec, const domain::Event& event,
-                                       const eventstore::RecordedEvent& recorded);
-  result<void> apply_code(nlohmann::json& rec, const std::string& code_key, const domain::Event& event,
-                                      const eventstore::RecordedEvent& recorded);
-  result<void> apply_invitation(nlohmann::json& rec, const domain::Event& event,
-                                            const eventstore::RecordedEvent& recorded);
-  result<void> apply_registration(nlohmann::json& rec, const domain::Event& event,
-                                              const eventstore::RecordedEvent& recorded);
+  void apply_contract(std::optional<ContractDoc>& doc, const domain::Event& event);
+  void apply_session(std::optional<SessionDoc>& doc, const domain::Event& event);
+  result<void> apply_batch(std::optional<BatchDoc>& doc, const domain::Event& event);
+  result<void> apply_code(std::optional<CodeDoc>& doc, const std::string& code_key, const domain::Event& event,
+                          const eventstore::RecordedEvent& recorded);
+  void apply_invitation(std::optional<InvitationDoc>& doc, const domain::Event& event,
+                        const eventstore::RecordedEvent& recorded);
+  void apply_registration(std::optional<RegistrationDoc>& doc, const domain::Event& event,
+                          const eventstore::RecordedEvent& recorded);
 
   // Where a code is counted: its org, contract and status.
   struct Counted {
-    std::string org, contract, status;
+    domain::OrgId org;
+    domain::ContractId contract;
+    domain::CodeStatus status;
   };
-  static Entries code_entries(const nlohmann::json& rec, const std::string& code_key, std::optional<Counted>* counted);
-  // After a change to a code's own state (rec["x"]): recomputes its body from
-  // that state and its batch's terms, and moves its index entries and its
-  // contract's counters from `before` to where they now belong.
-  result<void> refresh_code(nlohmann::json& rec, const std::string& code_key, const Entries& before,
-                                        const std::optional<Counted>& counted_before);
-  result<void> count(const std::string& org, const std::string& contract, const std::string& status,
-                                 int delta);
+  static Entries code_entries(const std::optional<CodeDoc>& doc, const std::string& code_key,
+                              std::optional<Counted>* counted);
+  // After a change to a code's own state: takes its batch's terms if it had
+  // none yet and the batch is known, and moves its index entries and its
+  // contract's counts from `before` to where they now belong.
+  result<void> refresh_code(CodeDoc& doc, const std::string& code_key, const Entries& before,
+                            const std::optional<Counted>& counted_before);
+  result<void> count(const Counted& where, int delta);
 
   rocksdb::DB& db_;
-  std::map<std::string, nlohmann::json> docs_;
-  std::set<std::string> dirty_;
+  std::tuple<Overlay<ContractDoc>, Overlay<SessionDoc>, Overlay<BatchDoc>, Overlay<CodeDoc>, Overlay<InvitationDoc>,
+             Overlay<RegistrationDoc>, Overlay<ContractSummary>>
+      overlays_;
   rocksdb::WriteBatchWithIndex batch_;
 };
 

@@ -2,8 +2,8 @@
 //
 //   meta/layout                          layout version; another one is wiped and rebuilt
 //   checkpoint                           position of the last event applied (decimal)
-//   d/<stream id>                        a stream's document: {"v": version, "b": body, "x": internal}
-//   sum/<org>/<contract>                 {total, available, assigned, used, archived}
+//   d/<stream id>                        a stream's document, stored as documents.h encodes it
+//   sum/<org>/<contract>                 a contract's counts by code status (documents.h)
 //   ix/o/<org>/<pos>                     -> code key: every visible code of org, in issue order
 //   ix/os/<org>/<status>/<pos>           -> code key: by status
 //   ix/c/<org>/<contract>/<pos>          -> code key: by contract
@@ -33,7 +33,7 @@
 namespace tessera::projections::keys {
 
 inline constexpr std::string_view kLayout = "meta/layout";
-inline constexpr std::string_view kLayoutVersion = "2";
+inline constexpr std::string_view kLayoutVersion = "3";
 inline constexpr std::string_view kCheckpoint = "checkpoint";
 inline constexpr std::string_view kDuePrefix = "due/";
 inline constexpr std::string_view kKafkaApplied = "kafka/applied";

@@ -11,12 +11,13 @@
 #include <string>
 #include <tuple>
 
+#include "documents.h"
 #include "fold.h"
 #include "keys.h"
 #include "tessera/domain/code_rules.h"
-#include "tessera/codec/json.h"
 #include "tessera/domain/streams.h"
 #include "tessera/eventstore/errc.h"
+#include "tessera/projections/stall.h"
 
 namespace tessera::projections {
 namespace {
@@ -24,10 +25,6 @@ namespace {
 using nlohmann::json;
 namespace d = tessera::domain;
 using eventstore::errc;
-
-// A failure for any result type, json ones included (a json converts from
-// almost anything, so an errc alone is ambiguous there).
-auto fail(errc e) { return outcome::failure(eventstore::make_error_code(e)); }
 
 std::string encode_position(eventstore::Position p) { return std::to_string(p.value); }
 
@@ -58,16 +55,29 @@ class Reader {
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
 
-  // A stored document ({"v", "b", "x"}), or nullopt.
-  result<std::optional<json>> record(const std::string& key) {
+  // The document stored at `key`, or nullopt.
+  template <class Doc>
+  result<std::optional<Doc>> read(const std::string& key) {
     std::string value;
     const auto s = db_.Get(options_, key, &value);
-    if (s.IsNotFound()) return std::optional<json>();
-    if (!s.ok()) return fail(errc::io_error);
-    return std::optional<json>(json::parse(value));
+    if (s.IsNotFound()) return std::optional<Doc>();
+    if (!s.ok()) return Error(errc::io_error, "read models: reading " + key + ": " + s.ToString());
+    auto doc = detail::decode<Doc>(key, value);
+    if (!doc) return doc.error();
+    return std::optional<Doc>(std::move(doc).value());
   }
 
-  // The public documents at `keys`, in order, leaving out those not found.
+  result<bool> exists(const std::string& key) {
+    std::string value;
+    const auto s = db_.Get(options_, key, &value);
+    if (s.IsNotFound()) return false;
+    if (!s.ok()) return Error(errc::io_error, "read models: reading " + key + ": " + s.ToString());
+    return true;
+  }
+
+  // The served forms of the documents at `keys`, in order, leaving out those
+  // not found and those that show nowhere.
+  template <class Doc>
   result<std::vector<json>> bodies(const std::vector<std::string>& keys) {
     std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
     std::vector<std::string> values;
@@ -76,10 +86,12 @@ class Reader {
     out.reserve(keys.size());
     for (std::size_t i = 0; i < keys.size(); ++i) {
       if (statuses[i].IsNotFound()) continue;
-      if (!statuses[i].ok()) return errc::io_error;
-      auto rec = json::parse(values[i]);
-      auto& body = rec.at("b");
-      if (!body.is_null()) out.push_back(std::move(body));
+      if (!statuses[i].ok()) {
+        return Error(errc::io_error, "read models: reading " + keys[i] + ": " + statuses[i].ToString());
+      }
+      auto doc = detail::decode<Doc>(keys[i], values[i]);
+      if (!doc) return doc.error();
+      if (std::optional<json> body = detail::body(doc.value())) out.push_back(std::move(*body));
     }
     return out;
   }
@@ -99,7 +111,7 @@ class Reader {
         break;
       }
     }
-    if (!it->status().ok()) return errc::io_error;
+    if (!it->status().ok()) return Error(errc::io_error, "read models: " + it->status().ToString());
     return outcome::success();
   }
 
@@ -109,19 +121,17 @@ class Reader {
   rocksdb::ReadOptions options_;
 };
 
-// A document's public form with its version; nullopt for a miss or a
-// document without a public form (a deleted code, one whose batch is unknown).
+// A document's served form with its version; nullopt for a miss or a
+// document that shows nowhere (a deleted code, one whose batch is unknown).
+template <class Doc>
 result<std::optional<Document>> document(rocksdb::DB& db, const std::string& key) {
-  try {
-    Reader reader(db);
-    auto rec = reader.record(key);
-    if (!rec) return rec.error();
-    if (!rec.value() || rec.value()->at("b").is_null()) return std::optional<Document>();
-    auto& r = *rec.value();
-    return std::optional<Document>(Document{std::move(r.at("b")), r.at("v").get<std::uint64_t>()});
-  } catch (const json::exception&) {
-    return errc::corruption;
-  }
+  Reader reader(db);
+  auto doc = reader.read<Doc>(key);
+  if (!doc) return doc.error();
+  if (!doc.value()) return std::optional<Document>();
+  std::optional<json> body = detail::body(*doc.value());
+  if (!body) return std::optional<Document>();
+  return std::optional<Document>(Document{std::move(*body), doc.value()->version});
 }
 
 std::string code_doc_key(std::string_view code_key) { return keys::doc(d::code_stream(code_key).str()); }
@@ -217,9 +227,9 @@ result<std::size_t> ReadModels::fold_and_write(std::span<const eventstore::Recor
   try {
     detail::Fold fold(*db_);
     for (const auto& recorded : events) {
-      const auto event = codec::decode_event(recorded.type, recorded.schema, recorded.payload);
-      if (!event) return errc::corruption;
-      auto folded = fold.apply(recorded, *event);
+      const auto event = decode(recorded);
+      if (!event) return event.error();
+      auto folded = fold.apply(recorded, event.value());
       if (!folded) return folded.error();
       if (folded.value()) ++applied;
       last = std::max(last, recorded.position);
@@ -235,9 +245,11 @@ result<std::size_t> ReadModels::fold_and_write(std::span<const eventstore::Recor
     // Not synced: the models can always be rebuilt from the durable log (or
     // Kafka), and the checkpoint travels in the same batch as the documents.
     const auto status = db_->Write(rocksdb::WriteOptions(), batch.GetWriteBatch());
-    if (!status.ok()) return errc::io_error;
-  } catch (const json::exception&) {
-    return errc::corruption;
+    if (!status.ok()) return Error(errc::io_error, "read models: writing: " + status.ToString());
+  } catch (const json::exception& e) {
+    // Only dump() can throw here, on a string that is not UTF-8; every string
+    // came out of a parsed payload, so this guards against a codec's bug.
+    return Error(errc::corruption, std::string("read models: cannot encode a document: ") + e.what());
   }
   {
     std::lock_guard lock(mutex_);
@@ -288,93 +300,84 @@ bool ReadModels::wait_for(eventstore::Position position, std::chrono::millisecon
 }
 
 result<std::optional<Seats>> ReadModels::seats(const domain::OrgId& org, const domain::SessionId& session) const {
-  auto doc = this->session(org, session);
+  if (!keys::usable_id(org.str()) || !keys::usable_id(session.str())) return std::optional<Seats>();
+  Reader reader(*db_);
+  auto doc = reader.read<detail::SessionDoc>(keys::doc(d::session_stream(org, session).str()));
   if (!doc) return doc.error();
   if (!doc.value()) return std::optional<Seats>();
-  try {
-    const json& b = doc.value()->body;
-    return std::optional<Seats>(Seats{b.at("capacity").get<std::uint32_t>(), b.at("reserved").get<std::uint32_t>(),
-                                      b.at("registered").get<std::uint32_t>()});
-  } catch (const json::exception&) {
-    return errc::corruption;
-  }
+  return std::optional<Seats>(doc.value()->seats);
 }
 
 result<std::optional<Document>> ReadModels::code(const domain::OrgId& org, std::string_view code_key) const {
   if (code_key.empty()) return std::optional<Document>();
-  auto doc = document(*db_, code_doc_key(code_key));
-  if (!doc || !doc.value()) return doc;
-  if (doc.value()->body.value("org", std::string()) != org.str()) return std::optional<Document>();
-  return doc;
+  Reader reader(*db_);
+  auto doc = reader.read<detail::CodeDoc>(code_doc_key(code_key));
+  if (!doc) return doc.error();
+  if (!doc.value() || doc.value()->org != org) return std::optional<Document>();
+  std::optional<json> body = detail::body(*doc.value());
+  if (!body) return std::optional<Document>();
+  return std::optional<Document>(Document{std::move(*body), doc.value()->version});
 }
 
 result<std::optional<Document>> ReadModels::contract(const domain::OrgId& org, const domain::ContractId& id) const {
   if (!keys::usable_id(org.str()) || !keys::usable_id(id.str())) return std::optional<Document>();
-  return document(*db_, keys::doc(d::contract_stream(org, id).str()));
+  return document<detail::ContractDoc>(*db_, keys::doc(d::contract_stream(org, id).str()));
 }
 
 result<std::optional<Document>> ReadModels::session(const domain::OrgId& org, const domain::SessionId& id) const {
   if (!keys::usable_id(org.str()) || !keys::usable_id(id.str())) return std::optional<Document>();
-  return document(*db_, keys::doc(d::session_stream(org, id).str()));
+  return document<detail::SessionDoc>(*db_, keys::doc(d::session_stream(org, id).str()));
 }
 
 result<std::optional<Document>> ReadModels::invitation(const domain::InvitationId& id) const {
   if (id.empty()) return std::optional<Document>();
-  return document(*db_, keys::doc(d::invitation_stream(id).str()));
+  return document<detail::InvitationDoc>(*db_, keys::doc(d::invitation_stream(id).str()));
 }
 
 result<std::optional<Document>> ReadModels::registration(const domain::OrgId& org,
                                                          const domain::RegistrationId& id) const {
   if (!keys::usable_id(org.str()) || !keys::usable_id(id.str())) return std::optional<Document>();
-  return document(*db_, keys::doc(d::registration_stream(org, id).str()));
+  return document<detail::RegistrationDoc>(*db_, keys::doc(d::registration_stream(org, id).str()));
 }
 
 result<std::optional<json>> ReadModels::summary(const domain::OrgId& org, const domain::ContractId& id) const {
   if (!keys::usable_id(org.str()) || !keys::usable_id(id.str())) return std::optional<json>();
-  try {
-    Reader reader(*db_);
-    auto contract = reader.record(keys::doc(d::contract_stream(org, id).str()));
-    if (!contract) return contract.error();
-    if (!contract.value()) return std::optional<json>();
-    auto counts = reader.record(keys::summary(org.str(), id.str()));
-    if (!counts) return counts.error();
-    if (counts.value()) return counts.value();
-    return std::optional<json>(json{{"total", 0}, {"available", 0}, {"assigned", 0}, {"used", 0}, {"archived", 0}});
-  } catch (const json::exception&) {
-    return fail(errc::corruption);
-  }
+  Reader reader(*db_);
+  auto contract = reader.exists(keys::doc(d::contract_stream(org, id).str()));
+  if (!contract) return contract.error();
+  if (!contract.value()) return std::optional<json>();
+  auto counts = reader.read<detail::ContractSummary>(keys::summary(org.str(), id.str()));
+  if (!counts) return counts.error();
+  // No code counted yet: every count is zero.
+  return std::optional<json>(detail::body(counts.value().value_or(detail::ContractSummary{})));
 }
 
 result<std::optional<json>> ReadModels::roster(const domain::OrgId& org, const domain::SessionId& id) const {
   if (!keys::usable_id(org.str()) || !keys::usable_id(id.str())) return std::optional<json>();
-  try {
-    Reader reader(*db_);
-    auto session = reader.record(keys::doc(d::session_stream(org, id).str()));
-    if (!session) return session.error();
-    if (!session.value()) return std::optional<json>();
+  Reader reader(*db_);
+  auto session = reader.exists(keys::doc(d::session_stream(org, id).str()));
+  if (!session) return session.error();
+  if (!session.value()) return std::optional<json>();
 
-    std::vector<std::string> invitation_keys;
-    auto scanned = reader.scan(keys::roster_invitations(org.str(), id.str()), {}, [&](auto, std::string_view value) {
-      invitation_keys.push_back(keys::doc(d::invitation_stream(d::InvitationId(std::string(value))).str()));
-      return true;
-    });
-    if (!scanned) return scanned.error();
-    std::vector<std::string> registration_keys;
-    scanned = reader.scan(keys::roster_registrations(org.str(), id.str()), {}, [&](auto, std::string_view value) {
-      registration_keys.push_back(keys::doc(d::registration_stream(org, d::RegistrationId(std::string(value))).str()));
-      return true;
-    });
-    if (!scanned) return scanned.error();
+  std::vector<std::string> invitation_keys;
+  auto scanned = reader.scan(keys::roster_invitations(org.str(), id.str()), {}, [&](auto, std::string_view value) {
+    invitation_keys.push_back(keys::doc(d::invitation_stream(d::InvitationId(std::string(value))).str()));
+    return true;
+  });
+  if (!scanned) return scanned.error();
+  std::vector<std::string> registration_keys;
+  scanned = reader.scan(keys::roster_registrations(org.str(), id.str()), {}, [&](auto, std::string_view value) {
+    registration_keys.push_back(keys::doc(d::registration_stream(org, d::RegistrationId(std::string(value))).str()));
+    return true;
+  });
+  if (!scanned) return scanned.error();
 
-    auto invitations = reader.bodies(invitation_keys);
-    if (!invitations) return invitations.error();
-    auto registrations = reader.bodies(registration_keys);
-    if (!registrations) return registrations.error();
-    return std::optional<json>(
-        json{{"invitations", std::move(invitations.value())}, {"registrations", std::move(registrations.value())}});
-  } catch (const json::exception&) {
-    return fail(errc::corruption);
-  }
+  auto invitations = reader.bodies<detail::InvitationDoc>(invitation_keys);
+  if (!invitations) return invitations.error();
+  auto registrations = reader.bodies<detail::RegistrationDoc>(registration_keys);
+  if (!registrations) return registrations.error();
+  return std::optional<json>(
+      json{{"invitations", std::move(invitations.value())}, {"registrations", std::move(registrations.value())}});
 }
 
 result<Page> ReadModels::codes(const domain::OrgId& org, const CodeFilter& filter,
@@ -385,68 +388,60 @@ result<Page> ReadModels::codes(const domain::OrgId& org, const CodeFilter& filte
   if ((filter.contract && !keys::usable_id(*filter.contract)) || (filter.batch && !keys::usable_id(*filter.batch))) {
     return Page{};
   }
-  try {
-    Reader reader(*db_);
-    // The narrowest index that answers the filter by itself.
-    std::string prefix;
-    if (filter.batch) {
-      if (filter.contract) {
-        auto batch = reader.record(keys::doc(d::batch_stream(org, d::BatchId(*filter.batch)).str()));
-        if (!batch) return batch.error();
-        if (!batch.value() || batch.value()->at("b").at("contract_id") != *filter.contract) return Page{};
-      }
-      prefix = filter.status ? keys::codes_of_batch(o, *filter.batch, *filter.status)
-                             : keys::codes_of_batch(o, *filter.batch);
-    } else if (filter.contract) {
-      prefix = filter.status ? keys::codes_of_contract(o, *filter.contract, *filter.status)
-                             : keys::codes_of_contract(o, *filter.contract);
-    } else {
-      prefix = filter.status ? keys::codes_of_org(o, *filter.status) : keys::codes_of_org(o);
+  Reader reader(*db_);
+  // The narrowest index that answers the filter by itself.
+  std::string prefix;
+  if (filter.batch) {
+    if (filter.contract) {
+      auto batch = reader.read<detail::BatchDoc>(keys::doc(d::batch_stream(org, d::BatchId(*filter.batch)).str()));
+      if (!batch) return batch.error();
+      if (!batch.value() || batch.value()->terms.contract.str() != *filter.contract) return Page{};
     }
-
-    std::string from;
-    if (const auto after = decode_cursor(cursor)) {
-      if (*after == std::numeric_limits<std::uint64_t>::max()) return Page{};
-      from = prefix + keys::be64(*after + 1);
-    }
-    std::vector<std::string> code_keys;
-    std::uint64_t last = 0;
-    bool more = false;
-    auto scanned = reader.scan(prefix, from, [&](std::string_view key, std::string_view value) {
-      if (code_keys.size() == limit) {
-        more = true;
-        return false;
-      }
-      last = keys::read_be64(key.substr(prefix.size())).value_or(0);
-      code_keys.push_back(code_doc_key(value));
-      return true;
-    });
-    if (!scanned) return scanned.error();
-    auto items = reader.bodies(code_keys);
-    if (!items) return items.error();
-    Page page;
-    page.items = std::move(items.value());
-    if (more) page.next = encode_cursor(last);
-    return page;
-  } catch (const json::exception&) {
-    return errc::corruption;
+    prefix =
+        filter.status ? keys::codes_of_batch(o, *filter.batch, *filter.status) : keys::codes_of_batch(o, *filter.batch);
+  } else if (filter.contract) {
+    prefix = filter.status ? keys::codes_of_contract(o, *filter.contract, *filter.status)
+                           : keys::codes_of_contract(o, *filter.contract);
+  } else {
+    prefix = filter.status ? keys::codes_of_org(o, *filter.status) : keys::codes_of_org(o);
   }
+
+  std::string from;
+  if (const auto after = decode_cursor(cursor)) {
+    if (*after == std::numeric_limits<std::uint64_t>::max()) return Page{};
+    from = prefix + keys::be64(*after + 1);
+  }
+  std::vector<std::string> code_keys;
+  std::uint64_t last = 0;
+  bool more = false;
+  auto scanned = reader.scan(prefix, from, [&](std::string_view key, std::string_view value) {
+    if (code_keys.size() == limit) {
+      more = true;
+      return false;
+    }
+    last = keys::read_be64(key.substr(prefix.size())).value_or(0);
+    code_keys.push_back(code_doc_key(value));
+    return true;
+  });
+  if (!scanned) return scanned.error();
+  auto items = reader.bodies<detail::CodeDoc>(code_keys);
+  if (!items) return items.error();
+  Page page;
+  page.items = std::move(items.value());
+  if (more) page.next = encode_cursor(last);
+  return page;
 }
 
 result<std::vector<json>> ReadModels::participants(const domain::OrgId& org, const domain::ContractId& id) const {
   if (!keys::usable_id(org.str()) || !keys::usable_id(id.str())) return std::vector<json>();
-  try {
-    Reader reader(*db_);
-    std::vector<std::string> code_keys;
-    auto scanned = reader.scan(keys::participants_of_contract(org.str(), id.str()), {}, [&](auto, std::string_view v) {
-      code_keys.push_back(code_doc_key(v));
-      return true;
-    });
-    if (!scanned) return scanned.error();
-    return reader.bodies(code_keys);
-  } catch (const json::exception&) {
-    return errc::corruption;
-  }
+  Reader reader(*db_);
+  std::vector<std::string> code_keys;
+  auto scanned = reader.scan(keys::participants_of_contract(org.str(), id.str()), {}, [&](auto, std::string_view v) {
+    code_keys.push_back(code_doc_key(v));
+    return true;
+  });
+  if (!scanned) return scanned.error();
+  return reader.bodies<detail::CodeDoc>(code_keys);
 }
 
 result<std::vector<std::string>> ReadModels::pool(const domain::OrgId& org, const domain::ContractId& id,

@@ -31,7 +31,12 @@ json consumer_status(const tessera::kafka::ProjectorStatus& s) {
           {"messages", s.messages},
           {"applied", s.applied},
           {"duplicates", s.duplicates},
-          {"malformed", s.malformed},
+          {"stalled_at", s.stalled ? json{{"topic", s.stalled->at.topic},
+                                          {"partition", s.stalled->at.partition},
+                                          {"offset", s.stalled->at.offset}}
+                                   : json(nullptr)},
+          {"stall_reason", s.stalled ? json(s.stalled->reason) : json(nullptr)},
+          {"stall_attempts", s.stalled ? s.stalled->attempts : std::uint64_t{0}},
           {"partitions", std::move(partitions)}};
 }
 

@@ -88,6 +88,11 @@ int main(int argc, char** argv) {
         {"relay_lag_events", nullptr},
         {"relay_lag_seconds", nullptr},
         {"relay_producer_restarts", nullptr}};
+    // The read models' projector, stopped at an event it cannot fold
+    // (projections/stall.h): where and why; null while it follows the log.
+    const auto stalled = projector.status().stalled;
+    status["projector_stalled_at"] = stalled ? nlohmann::json(stalled->at.value) : nlohmann::json(nullptr);
+    status["projector_stall_reason"] = stalled ? nlohmann::json(stalled->reason) : nlohmann::json(nullptr);
     if (!relay) return status;
     const auto published = relay->published().value;
     status["relay_position"] = published;

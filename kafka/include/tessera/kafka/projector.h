@@ -16,8 +16,16 @@
 //  - Streams interleave across partitions and topics in any order; the fold
 //    is built to give the same models for any order that keeps each stream's
 //    own (projections/README.md), so nothing waits for another stream.
-// A message that is not a Tessera event (a header missing, a payload that
-// does not decode) is logged, counted and passed over.
+// A message it cannot fold stops it there, not skipped (the reason, and
+// what happens next, in projections/stall.h): an event that does not decode
+// (a type or schema this binary does not know, a payload that does not
+// parse) and, the same, a message that is no Tessera event at all (no
+// tessera.<type> ce_type, no tessera_version or tessera_position: on a
+// Tessera topic, that is a fault upstream). What was read before it is
+// applied and its offsets stored; nothing after it, on any partition, is
+// applied; status().stalled says where and why. Every `stall_retry` it reads
+// that message again (fetching nothing else meanwhile); a restart reads it
+// again too, from the offsets stored with the models.
 //
 // A consumer group splits the partitions among its members: run each
 // projector that serves queries in a group of its own (a member holding only
@@ -40,6 +48,7 @@
 
 #include "tessera/kafka/errc.h"
 #include "tessera/projections/read_models.h"
+#include "tessera/projections/stall.h"
 
 namespace tessera::kafka {
 
@@ -56,6 +65,17 @@ struct ProjectorOptions {
   // Kafka's session.timeout.ms: how long the group waits for a member that
   // vanished (a crashed projector) before it hands its partitions on.
   std::chrono::milliseconds session_timeout{std::chrono::seconds(10)};
+  // How long it waits, stopped at a message it cannot fold, before it reads
+  // the message again.
+  std::chrono::milliseconds stall_retry = projections::kStallRetry;
+};
+
+// Where a message is.
+struct MessageAt {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  bool operator==(const MessageAt&) const = default;
 };
 
 // One assigned partition: where the projector stands and where its end is.
@@ -71,12 +91,14 @@ struct ProjectorStatus {
   // Messages not yet read: sum of end - next over the partitions whose end
   // is known; nullopt before any is known.
   std::optional<std::int64_t> lag;
-  // Since start(): messages read, events applied, events skipped because
-  // already applied (re-sends), messages that were not a Tessera event.
+  // Since start(): messages read (and folded), events applied, events
+  // skipped because already applied (re-sends).
   std::uint64_t messages = 0;
   std::uint64_t applied = 0;
   std::uint64_t duplicates = 0;
-  std::uint64_t malformed = 0;
+  // While it is stopped at a message it cannot fold: where, why, and how
+  // many times it read it there; nullopt while it consumes.
+  std::optional<projections::Stall<MessageAt>> stalled;
 };
 
 class Projector {

@@ -1,5 +1,6 @@
-// Read models: the query side, built by folding the log's events into JSON
-// documents kept in their own RocksDB.
+// Read models: the query side, built by folding the log's events into
+// documents kept in their own RocksDB (one struct per kind, each stored and
+// served through its own codec: src/documents.h).
 //
 // Each apply() writes its documents, their indexes and the checkpoint (the
 // position of the last event applied) in one write batch, so after a crash
@@ -98,7 +99,8 @@ class ReadModels {
 
   // Folds `events` (consecutive, after checkpoint(); or, fed from Kafka, in
   // per-stream order) into the models. Fails with corruption on an event that
-  // does not decode, leaving the models and the checkpoint as they were.
+  // does not decode (stall.h's decode(), whose detail names it), leaving the
+  // models and the checkpoint as they were: all or nothing.
   result<void> apply(std::span<const eventstore::RecordedEvent> events);
 
   // Like apply(), for a Kafka-fed projector: also writes `offsets` (each
@@ -129,7 +131,9 @@ class ReadModels {
   result<std::optional<Seats>> seats(const domain::OrgId& org, const domain::SessionId& session) const;
 
   // The documents below read nullopt for a miss: no such resource in `org`
-  // (a deleted code included). Times are RFC 3339 strings, money is
+  // (a deleted code included). A stored document that does not read fails
+  // them with eventstore::errc::corruption, its detail naming its key and
+  // the field. Times are RFC 3339 strings, money is
   // {amount, currency}, a participant {email, name?, group?, region?,
   // external_id?}; absent values are null. `Document.version` is the version
   // of the stream the document mirrors (for ETag / If-Match).
@@ -162,8 +166,9 @@ class ReadModels {
   //                access_from, access_until, invitation_id, ended_at}
   //   status: active | cancelled | revoked; code is the display form or null.
   result<std::optional<Document>> registration(const domain::OrgId& org, const domain::RegistrationId& id) const;
-  // summary: {total, available, assigned, used, archived}, over the codes of
-  // the contract that are not deleted; nullopt when the contract is unknown.
+  // summary: {total, available, assigned, used, archived} (a count for each
+  // of domain::kCodeStatuses), over the codes of the contract that are not
+  // deleted; nullopt when the contract is unknown.
   result<std::optional<nlohmann::json>> summary(const domain::OrgId& org, const domain::ContractId& id) const;
   // roster: {invitations: [pending ones], registrations: [active ones]}, each
   // an invitation or registration document, oldest first; nullopt when the
