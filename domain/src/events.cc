@@ -29,4 +29,6 @@ constexpr std::array<std::string_view, std::variant_size_v<Event>> kTypeNames = 
 
 std::string_view event_type(const Event& event) { return kTypeNames[event.index()]; }
 
+std::span<const std::string_view> event_types() { return kTypeNames; }
+
 }  // namespace tessera::domain

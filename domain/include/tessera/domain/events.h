@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -257,6 +258,8 @@ using Event = std::variant<ContractCreated, ContractConfigured, SessionCreated, 
 
 // The stable name of an event's type as written in the log, e.g. "CodeRedeemed".
 std::string_view event_type(const Event& event);
+// Every event type, in the order of the Event variant.
+std::span<const std::string_view> event_types();
 
 // The schema version of each event type; bump it when a type's fields change
 // meaning, and teach the codec to read the older versions.
