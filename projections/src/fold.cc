@@ -16,6 +16,8 @@ template <class... Ts>
 struct Visitor : Ts... {
   using Ts::operator()...;
 };
+template <class... Ts>
+Visitor(Ts...) -> Visitor<Ts...>;
 
 namespace d = tessera::domain;
 using eventstore::errc;

@@ -70,7 +70,7 @@ class ConcurrentRedemptions : public ::testing::Test {
 
 TEST_F(ConcurrentRedemptions, FiftyClientsOneSingleUseCodeExactlyOneWins) {
   const auto [session, codes] = setup(100, 1, 1);
-  const Tally tally = redeem_at_once(50, [&](int) { return codes[0]; });
+  const Tally tally = redeem_at_once(50, [&codes = codes](int) { return codes[0]; });
   EXPECT_EQ(tally.created, 1);
   EXPECT_EQ(tally.refused.at("code-exhausted"), 49);
   EXPECT_EQ(seats(session)["registered"], 1);
@@ -79,7 +79,7 @@ TEST_F(ConcurrentRedemptions, FiftyClientsOneSingleUseCodeExactlyOneWins) {
 TEST_F(ConcurrentRedemptions, TenTimesKClientsOnAKUseCodeExactlyKWin) {
   constexpr int k = 4;
   const auto [session, codes] = setup(100, 1, k);
-  const Tally tally = redeem_at_once(10 * k, [&](int) { return codes[0]; });
+  const Tally tally = redeem_at_once(10 * k, [&codes = codes](int) { return codes[0]; });
   EXPECT_EQ(tally.created, k);
   EXPECT_EQ(tally.refused.at("code-exhausted"), 9 * k);
   EXPECT_EQ(seats(session)["registered"], k);
@@ -90,7 +90,7 @@ TEST_F(ConcurrentRedemptions, TenTimesKClientsOnAKUseCodeExactlyKWin) {
 
 TEST_F(ConcurrentRedemptions, AFullSessionNeverOverbooks) {
   const auto [session, codes] = setup(5, 30, 1);
-  const Tally tally = redeem_at_once(30, [&](int i) { return codes[static_cast<std::size_t>(i)]; });
+  const Tally tally = redeem_at_once(30, [&codes = codes](int i) { return codes[static_cast<std::size_t>(i)]; });
   EXPECT_EQ(tally.created, 5);
   EXPECT_EQ(tally.refused.at("session-full"), 25);
   const auto now = seats(session);

@@ -403,7 +403,7 @@ TEST_F(KafkaFaults, InjectedProduceErrorsCostDuplicatesNeverEventsNorOrder) {
                                                                    {3 * codes.size() / 5, "fail 10 7"},
                                                                    {4 * codes.size() / 5, "fail 3 10"}};
   for (const auto& [at, line] : faults) {
-    ASSERT_TRUE(eventually([&] { return load.redeemed() >= at; }, 120s));
+    ASSERT_TRUE(eventually([&, at = at] { return load.redeemed() >= at; }, 120s));
     command(line);
   }
   load.join();
