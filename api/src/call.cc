@@ -87,14 +87,14 @@ Answer document_response(const result<std::optional<projections::Document>>& fou
   return response;
 }
 
-Answer written(const Call& call, const pipeline::Accepted& accepted, http::status status,
-               const std::string& location, const DocumentRead& read) {
+Answer written(const Call& call, const pipeline::Accepted& accepted, http::status status, const std::string& location,
+               const DocumentRead& read) {
   if (!wait_for_models(call, accepted.positions.last)) {
-    Response response = json_response(
-        http::status::accepted,
-        {{"status", "accepted"},
-         {"log_position", accepted.positions.last.value},
-         {"detail", "the command is durable; its resource is readable once the read models catch up"}});
+    Response response =
+        json_response(http::status::accepted,
+                      {{"status", "accepted"},
+                       {"log_position", accepted.positions.last.value},
+                       {"detail", "the command is durable; its resource is readable once the read models catch up"}});
     response.set(http::field::location, location);
     return response;
   }

@@ -2,11 +2,11 @@
 // to read a request and shape a response.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <functional>
 #include <vector>
 
 #include "tessera/api/handler.h"
@@ -87,8 +87,8 @@ Answer document_response(const result<std::optional<projections::Document>>& fou
 // readable yet. A document missing once the models have caught up is a
 // fault (api::errc::internal).
 using DocumentRead = std::function<result<std::optional<projections::Document>>()>;
-Answer written(const Call& call, const pipeline::Accepted& accepted, http::status status,
-               const std::string& location, const DocumentRead& read);
+Answer written(const Call& call, const pipeline::Accepted& accepted, http::status status, const std::string& location,
+               const DocumentRead& read);
 
 // The code key a path segment or body field names; code_malformed when it
 // names none.

@@ -9,7 +9,6 @@
 #include <fstream>
 #include <iterator>
 
-
 namespace tessera::api {
 namespace {
 

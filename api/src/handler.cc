@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "idempotency.h"
-#include "tessera/api/problem.h"
 #include "routes.h"
 #include "tessera/api/errc.h"
+#include "tessera/api/problem.h"
 
 namespace tessera::api {
 namespace {

@@ -1,9 +1,9 @@
 #include <charconv>
 
-#include "tessera/domain/code_rules.h"
 #include "body_reader.h"
 #include "csv.h"
 #include "routes.h"
+#include "tessera/domain/code_rules.h"
 #include "tessera/domain/streams.h"
 
 namespace tessera::api::detail {
@@ -46,7 +46,8 @@ Answer list_codes(Call& call) {
   projections::CodeFilter filter{call.query_value("contract"), call.query_value("batch"), call.query_value("status")};
   if (filter.status && !domain::parse_code_status(*filter.status)) {
     std::string known;
-    for (const auto status : domain::kCodeStatuses) known += (known.empty() ? "" : ", ") + std::string(to_string(status));
+    for (const auto status : domain::kCodeStatuses)
+      known += (known.empty() ? "" : ", ") + std::string(to_string(status));
     return Error(d::errc::validation, "status is one of " + known);
   }
   if (call.accepts_csv()) {

@@ -2,8 +2,8 @@
 
 #include "body_reader.h"
 #include "csv.h"
-#include "tessera/api/errc.h"
 #include "routes.h"
+#include "tessera/api/errc.h"
 #include "tessera/codec/json.h"
 #include "tessera/domain/code_rules.h"
 #include "tessera/domain/streams.h"
@@ -67,7 +67,8 @@ Answer create_contract(Call& call) {
 
 Answer get_contract(Call& call) {
   BOOST_OUTCOME_TRY(wait_for_models(call));
-  return document_response(call.services.models.contract(call.org, contract_id(call)), d::errc::contract_unknown, "contract");
+  return document_response(call.services.models.contract(call.org, contract_id(call)), d::errc::contract_unknown,
+                           "contract");
 }
 
 Answer configure_contract(Call& call) {

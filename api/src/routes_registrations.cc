@@ -1,6 +1,6 @@
 #include "body_reader.h"
-#include "tessera/api/errc.h"
 #include "routes.h"
+#include "tessera/api/errc.h"
 #include "tessera/domain/streams.h"
 
 namespace tessera::api::detail {
@@ -89,8 +89,8 @@ Answer redeem(Call& call) {
 
 Answer get_registration(Call& call) {
   BOOST_OUTCOME_TRY(wait_for_models(call));
-  return document_response(call.services.models.registration(call.org, registration_id(call)), d::errc::registration_unknown,
-                           "registration");
+  return document_response(call.services.models.registration(call.org, registration_id(call)),
+                           d::errc::registration_unknown, "registration");
 }
 
 Answer cancel_registration(Call& call) {

@@ -57,7 +57,8 @@ Answer create_session(Call& call) {
 
 Answer get_session(Call& call) {
   BOOST_OUTCOME_TRY(wait_for_models(call));
-  return document_response(call.services.models.session(call.org, session_id(call)), d::errc::session_unknown, "session");
+  return document_response(call.services.models.session(call.org, session_id(call)), d::errc::session_unknown,
+                           "session");
 }
 
 Answer change_session(Call& call) {

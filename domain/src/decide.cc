@@ -193,8 +193,7 @@ result<Events> decide(const EditSession& command, const SessionState& session) {
     BOOST_OUTCOME_TRY(resized, decide(ChangeCapacity{command.org, command.session, *command.capacity}, session));
     events = std::move(resized);
   }
-  SessionEdited edited{command.name.value_or(session.terms.name),
-                       command.opens_at.value_or(session.terms.opens_at)};
+  SessionEdited edited{command.name.value_or(session.terms.name), command.opens_at.value_or(session.terms.opens_at)};
   BOOST_OUTCOME_TRY(check_name("name", edited.name));
   if (edited.name != session.terms.name || edited.opens_at != session.terms.opens_at) {
     events.push_back({session_stream(command.org, command.session), std::move(edited)});

@@ -64,7 +64,7 @@ result<Events> decide_claim(const ClaimInvitation& c, Reader& read) {
   const auto& code = terms.code ? read.code(code_key_of(*terms.code)) : kNoCode;
   const auto& batch = read.batch_of(code);
   // Priced by the code's contract, or, without a code, by the session's.
-  const auto& contract = terms.code ? read.contract_of(code)
+  const auto& contract = terms.code               ? read.contract_of(code)
                          : session.terms.contract ? read.contract(terms.org, *session.terms.contract)
                                                   : kNoContract;
   const auto& registration = read.registration(terms.org, c.registration);

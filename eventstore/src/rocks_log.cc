@@ -12,14 +12,14 @@ class SilentLogger final : public rocksdb::Logger {
 
 }  // namespace
 
-using detail::RocksLog;
 using detail::from_status;
 using detail::kEvents;
-using detail::kStreams;
 using detail::kHeads;
-using detail::kMeta;
 using detail::kIdempotency;
+using detail::kMeta;
 using detail::kSnapshots;
+using detail::kStreams;
+using detail::RocksLog;
 
 result<std::unique_ptr<Log>> Log::open(const std::filesystem::path& dir, LogOptions options) {
   std::error_code fs_error;

@@ -26,7 +26,6 @@
 
 namespace tessera::eventstore::detail {
 
-
 // Column families: the log by position, the stream index, each stream's
 // current version, bookkeeping, the idempotency keys of appends, and the
 // latest snapshot of each stream that has one.
@@ -36,7 +35,6 @@ constexpr const char* kHeads = "heads";
 constexpr const char* kMeta = "meta";
 constexpr const char* kIdempotency = "idempotency";
 constexpr const char* kSnapshots = "snapshots";
-
 
 inline std::error_code from_status(const rocksdb::Status& s) {
   if (s.IsCorruption()) return errc::corruption;

@@ -130,8 +130,7 @@ std::vector<result<AppendResult>> RocksLog::write(std::span<const AppendRequest>
   detail::sort_bytewise(index_in_order, [](const auto& entry) { return entry.first; });
   for (const auto& [key, position] : index_in_order) batch.Put(streams_, key, encode_u64(position));
   std::erase_if(written, [](const BatchStreams::value_type* entry) { return entry->second.version.value < 2; });
-  detail::sort_bytewise(written,
-                        [](const BatchStreams::value_type* entry) { return std::string_view(entry->first); });
+  detail::sort_bytewise(written, [](const BatchStreams::value_type* entry) { return std::string_view(entry->first); });
   for (const auto* entry : written) batch.Put(heads_, entry->first, encode_u64(entry->second.version.value));
 
   rocksdb::WriteOptions wo;
@@ -182,7 +181,7 @@ result<std::optional<IdempotencyRecord>> RocksLog::recorded_key(
 // Each write's entry in `versions`, in order; the versions of the streams
 // not yet in it read from the log.
 result<void> RocksLog::resolve(std::span<const AppendRequest> requests, BatchStreams& versions,
-                     std::vector<BatchStreams::value_type*>& entries) const {
+                               std::vector<BatchStreams::value_type*>& entries) const {
   std::vector<std::string_view> unknown;
   std::vector<BatchStreams::value_type*> unknown_entries;
   for (const auto& request : requests) {
@@ -207,7 +206,7 @@ result<void> RocksLog::resolve(std::span<const AppendRequest> requests, BatchStr
 // Checks the request (number `index` of the batch) against the versions
 // its streams (`entries`, one per write) stand at.
 result<void> RocksLog::check_versions(const AppendRequest& request, std::size_t index,
-                            std::span<BatchStreams::value_type* const> entries) const {
+                                      std::span<BatchStreams::value_type* const> entries) const {
   if (request.writes.empty()) return errc::invalid_argument;
   for (std::size_t w = 0; w < request.writes.size(); ++w) {
     const StreamWrite& write = request.writes[w];

@@ -8,12 +8,15 @@ namespace tessera::pipeline {
 namespace d = domain;
 
 Pipeline::Pipeline(eventstore::Log& log, Sources sources, CacheOptions cache)
-    : log_(log), answers_(log), sources_(std::move(sources)), sequencer_(std::make_unique<Sequencer>(log, sources_, cache)) {}
+    : log_(log),
+      answers_(log),
+      sources_(std::move(sources)),
+      sequencer_(std::make_unique<Sequencer>(log, sources_, cache)) {}
 
 Pipeline::~Pipeline() = default;
 
 std::future<result<Accepted>> Pipeline::submit(d::Command command, std::optional<Precondition> precondition,
-                                      std::optional<IdempotencyKey> idempotency_key) {
+                                               std::optional<IdempotencyKey> idempotency_key) {
   std::promise<result<Accepted>> promise;
   auto future = promise.get_future();
   sequencer_->submit(

@@ -326,8 +326,8 @@ result<eventstore::AppendRequest> Pipeline::Sequencer::to_request(const d::Event
       touched.push_back(&entry);
       ++entry.unwritten;  // until the cache settles the write
     }
-    request.writes[*entry.write_in_request].events.push_back(eventstore::ProposedEvent{
-        std::string(d::event_type(e.event)), d::kEventSchemaVersion, std::move(payloads[i])});
+    request.writes[*entry.write_in_request].events.push_back(
+        eventstore::ProposedEvent{std::string(d::event_type(e.event)), d::kEventSchemaVersion, std::move(payloads[i])});
   }
   forget_writes();
   for (std::size_t i = 0; i < events.size(); ++i) {

@@ -57,8 +57,8 @@ void Pipeline::Sequencer::sync(std::deque<Job>& jobs) {
   std::vector<Written> reports;
   for (auto& job : jobs) {
     answered.push_back(answers(job, job.failure, !job.skipped, head));
-    reports.push_back(Written{std::move(job.touched), std::move(job.keys),
-                              job.skipped || job.failure.has_value() || job.unwritten});
+    reports.push_back(
+        Written{std::move(job.touched), std::move(job.keys), job.skipped || job.failure.has_value() || job.unwritten});
   }
   // The report before the answers: a caller's next command, sent on hearing
   // its answer, is then decided on a cache that knows how the write went.

@@ -28,7 +28,6 @@ using tessera::Error;
 using tessera::test_support::HttpResponse;
 using tessera::test_support::IsProblem;
 
-constexpr std::string_view kProblems = "https://tessera.dev/problems/";
 
 // A tesserad in process, without sockets or Kafka. With `projecting` false no
 // projector runs, so the read models never catch up with the log.
@@ -62,8 +61,7 @@ class Served {
     handler_ = std::make_unique<api::Handler>(std::move(services));
   }
 
-  HttpResponse send(http::verb method, const std::string& target, const std::string& body = {},
-                    Headers headers = {}) {
+  HttpResponse send(http::verb method, const std::string& target, const std::string& body = {}, Headers headers = {}) {
     api::Request request{method, target, 11};
     request.set(http::field::host, "tessera.test");
     for (const auto& [name, value] : headers) request.set(name, value);
@@ -75,7 +73,6 @@ class Served {
     return send(http::verb::post, target, body.dump(), headers);
   }
   HttpResponse get(const std::string& target) { return send(http::verb::get, target); }
-
 
  private:
   std::unique_ptr<tessera::eventstore::Log> log_;
@@ -143,8 +140,7 @@ TEST(Handler, AnUnknownResourceIsItsOwnNotFound) {
   tessera::test_support::TempDir dir;
   Served s(dir.path());
   EXPECT_TRUE(IsFullProblem(s.get(kContracts + "/c404"), 404, "contract-unknown"));
-  EXPECT_TRUE(IsFullProblem(s.post(kContracts + "/c404/batches", {{"quantity", 1}}), 404,
-                        "contract-unknown"));
+  EXPECT_TRUE(IsFullProblem(s.post(kContracts + "/c404/batches", {{"quantity", 1}}), 404, "contract-unknown"));
 }
 
 TEST(Handler, AConflictWithSettledStateIsConflict) {
@@ -156,16 +152,15 @@ TEST(Handler, AConflictWithSettledStateIsConflict) {
   const auto lower = s.send(http::verb::patch, "/v1/orgs/acme/sessions/" + id, json{{"capacity", 0}}.dump());
   EXPECT_EQ(lower.status, 200) << lower.body;
   const std::string invite = "/v1/orgs/acme/sessions/" + id + "/invitations";
-  EXPECT_TRUE(IsFullProblem(s.post(invite, {{"participant", {{"email", "ann@example.com"}}}}), 409,
-                        "session-full"));
+  EXPECT_TRUE(IsFullProblem(s.post(invite, {{"participant", {{"email", "ann@example.com"}}}}), 409, "session-full"));
 }
 
 TEST(Handler, AnIfMatchOfAnotherVersionIsAPreconditionFailure) {
   tessera::test_support::TempDir dir;
   Served s(dir.path());
   const std::string id = create_contract(s);
-  const auto r = s.send(http::verb::patch, kContracts + "/" + id, json{{"name", "Renamed"}}.dump(),
-                        {{"If-Match", "\"7\""}});
+  const auto r =
+      s.send(http::verb::patch, kContracts + "/" + id, json{{"name", "Renamed"}}.dump(), {{"If-Match", "\"7\""}});
   EXPECT_TRUE(IsFullProblem(r, 412, "version-conflict"));
   EXPECT_EQ(body_of(s.get(kContracts + "/" + id)).value("name", ""), "Training");
 }
@@ -175,8 +170,8 @@ TEST(Handler, AnIdempotencyKeyReusedForAnotherBodyIsRefused) {
   Served s(dir.path());
   const auto first = s.post(kContracts, {{"name", "A"}}, {{"Idempotency-Key", "k-1"}});
   ASSERT_EQ(first.status, 201) << first.body;
-  EXPECT_TRUE(IsFullProblem(s.post(kContracts, {{"name", "B"}}, {{"Idempotency-Key", "k-1"}}),
-                        422, "idempotency-key-reused"));
+  EXPECT_TRUE(
+      IsFullProblem(s.post(kContracts, {{"name", "B"}}, {{"Idempotency-Key", "k-1"}}), 422, "idempotency-key-reused"));
   const auto again = s.post(kContracts, {{"name", "A"}}, {{"Idempotency-Key", "k-1"}});
   EXPECT_EQ(again.status, 201);
   EXPECT_EQ(again.header("idempotent-replayed"), "true");
@@ -191,9 +186,7 @@ TEST(Handler, RepeatedUnknownCodesAreRateLimitedWithRetryAfter) {
     last = s.post("/v1/orgs/acme/redemptions",
                   {{"code", "ZZZZ-ZZZZ-ZZZZ-ZZZZ"}, {"participant", {{"email", "eve@example.com"}}}});
     if (last.status == 429) break;
-    ASSERT_TRUE(IsFullProblem(last, 404, "code-unknown") ||
-                IsFullProblem(last, 422, "code-malformed"))
-        << last.body;
+    ASSERT_TRUE(IsFullProblem(last, 404, "code-unknown") || IsFullProblem(last, 422, "code-malformed")) << last.body;
   }
   EXPECT_TRUE(IsFullProblem(last, 429, "rate-limited"));
   EXPECT_FALSE(last.header("retry-after").empty());
@@ -217,8 +210,7 @@ TEST(Handler, APatchRenamesAReschedulesAndResizesASessionAtOnce) {
   ASSERT_EQ(opened.status, 200) << opened.body;
   EXPECT_TRUE(body_of(opened).at("opens_at").is_null());
   EXPECT_EQ(body_of(opened).value("name", ""), "Evening");
-  EXPECT_TRUE(IsFullProblem(s.send(http::verb::patch, path, json{{"name", ""}}.dump()),
-                        422, "validation"));
+  EXPECT_TRUE(IsFullProblem(s.send(http::verb::patch, path, json{{"name", ""}}.dump()), 422, "validation"));
 }
 
 // ---------------------------------------------------------------------------

@@ -70,7 +70,6 @@ constexpr int kMaxLoadMs = 400 * kLoadScale;
 const std::string kOrg = "acme";
 const std::string kBase = "/v1/orgs/acme";
 
-
 int env_int(const char* name, int fallback) {
   const char* value = std::getenv(name);
   return value == nullptr || *value == '\0' ? fallback : std::atoi(value);

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "tessera/codec/json.h"
 #include "given_when_then.h"
+#include "tessera/codec/json.h"
 #include "tessera/domain/decide.h"
 #include "tessera/domain/streams.h"
 #include "text.h"
@@ -219,8 +219,7 @@ TEST(CreateContract, NewContractIsCreatedWithItsTerms) {
 TEST(CreateContract, ExistingIdIsAlreadyExists) {
   World w;
   w.given(contract_created());
-  EXPECT_TRUE(Rejected(when(w, CreateContract{kOrg, kContract, "Again", false, {}}),
-                       errc::already_exists));
+  EXPECT_TRUE(Rejected(when(w, CreateContract{kOrg, kContract, "Again", false, {}}), errc::already_exists));
 }
 
 TEST(CreateContract, InvalidFieldsAreValidationErrors) {
@@ -234,7 +233,8 @@ TEST(CreateContract, InvalidFieldsAreValidationErrors) {
   EXPECT_TRUE(
       Rejected(when(World{}, CreateContract{kOrg, kContract, std::string(201, 'n'), false, {}}), errc::validation));
   EXPECT_TRUE(Rejected(when(World{}, CreateContract{kOrg, kContract, "N", false, eur(-1)}), errc::validation));
-  EXPECT_TRUE(Rejected(when(World{}, CreateContract{kOrg, kContract, "N", false, Money{100, "eur"}}), errc::validation));
+  EXPECT_TRUE(
+      Rejected(when(World{}, CreateContract{kOrg, kContract, "N", false, Money{100, "eur"}}), errc::validation));
   EXPECT_TRUE(
       Rejected(when(World{}, CreateContract{kOrg, kContract, "N", false, Money{100, "EURO"}}), errc::validation));
   // The boundaries themselves are fine.
@@ -272,8 +272,7 @@ TEST(ConfigureContract, DefaultPriceCanBeRemoved) {
 
 TEST(ConfigureContract, UnknownOrOtherOrganisationsContractIsContractUnknown) {
   World w;
-  EXPECT_TRUE(Rejected(when(w, ConfigureContract{kOrg, kContract, "N", {}, {}}),
-                       errc::contract_unknown));
+  EXPECT_TRUE(Rejected(when(w, ConfigureContract{kOrg, kContract, "N", {}, {}}), errc::contract_unknown));
   // A state that exists but belongs to another organisation.
   w.given(contract_created(std::nullopt, false, kOtherOrg));
   EXPECT_TRUE(Rejected(decide(ConfigureContract{kOrg, kContract, "N", {}, {}}, w.contract(kOtherOrg, kContract)),
@@ -283,11 +282,9 @@ TEST(ConfigureContract, UnknownOrOtherOrganisationsContractIsContractUnknown) {
 TEST(ConfigureContract, InvalidSettingsAreValidationErrors) {
   World w;
   w.given(contract_created());
+  EXPECT_TRUE(Rejected(when(w, ConfigureContract{kOrg, kContract, "", {}, {}}), errc::validation));
   EXPECT_TRUE(
-      Rejected(when(w, ConfigureContract{kOrg, kContract, "", {}, {}}), errc::validation));
-  EXPECT_TRUE(Rejected(
-      when(w, ConfigureContract{kOrg, kContract, {}, {}, std::optional<Money>(eur(-5))}),
-      errc::validation));
+      Rejected(when(w, ConfigureContract{kOrg, kContract, {}, {}, std::optional<Money>(eur(-5))}), errc::validation));
 }
 
 // ===========================================================================
@@ -323,8 +320,7 @@ TEST(CreateSession, UnknownContractIsContractUnknown) {
 TEST(CreateSession, ExistingIdIsAlreadyExists) {
   World w;
   w.given(contract_created()).given(session_created());
-  EXPECT_TRUE(Rejected(when(w, CreateSession{kOrg, kSession, "S", 5, kContract, std::nullopt}),
-                       errc::already_exists));
+  EXPECT_TRUE(Rejected(when(w, CreateSession{kOrg, kSession, "S", 5, kContract, std::nullopt}), errc::already_exists));
 }
 
 TEST(CreateSession, InvalidFieldsAreValidationErrors) {
@@ -368,8 +364,7 @@ TEST(ChangeCapacity, UnknownSessionIsSessionUnknown) {
 TEST(ChangeCapacity, AboveTheLimitIsValidation) {
   World w;
   w.given(session_created(10));
-  EXPECT_TRUE(
-      Rejected(when(w, ChangeCapacity{kOrg, kSession, kMaxCapacity + 1}), errc::validation));
+  EXPECT_TRUE(Rejected(when(w, ChangeCapacity{kOrg, kSession, kMaxCapacity + 1}), errc::validation));
 }
 
 TEST(ChangeCapacity, BelowOccupancyIsRejected) {
@@ -377,8 +372,7 @@ TEST(ChangeCapacity, BelowOccupancyIsRejected) {
   w.given(session_created(3)).given(used_by("r1")).given(used_by("r2", kCode2));
   w.given({session_stream(kOrg, kSession), SeatReserved{kInv, false}});
   ASSERT_EQ(w.session(kOrg, kSession).occupied(), 3U);
-  EXPECT_TRUE(
-      Rejected(when(w, ChangeCapacity{kOrg, kSession, 2}), errc::capacity_below_occupancy));
+  EXPECT_TRUE(Rejected(when(w, ChangeCapacity{kOrg, kSession, 2}), errc::capacity_below_occupancy));
   // Down to exactly the occupancy is allowed.
   EXPECT_TRUE(Accepted(when(w, ChangeCapacity{kOrg, kSession, 4})));
 }
@@ -843,8 +837,7 @@ TEST(ResendInvitation, Rejections) {
   EXPECT_TRUE(Rejected(when(w, ResendInvitation{kOrg, kInv2, kNow}), errc::invitation_unknown));
   EXPECT_TRUE(Rejected(when(w, ResendInvitation{kOtherOrg, kInv, kNow}), errc::invitation_unknown));
   // Past its expires_at, even before anyone expires it.
-  EXPECT_TRUE(Rejected(when(w, ResendInvitation{kOrg, kInv, plus_seconds(kNow, 60)}),
-                       errc::invitation_not_pending));
+  EXPECT_TRUE(Rejected(when(w, ResendInvitation{kOrg, kInv, plus_seconds(kNow, 60)}), errc::invitation_not_pending));
   w.given(when(w, CancelInvitation{kOrg, kInv, kNow}).value());
   EXPECT_TRUE(Rejected(when(w, ResendInvitation{kOrg, kInv, kNow}), errc::invitation_not_pending));
 }
@@ -874,8 +867,7 @@ TEST(CancelInvitation, UnknownInvitationIsInvitationUnknown) {
 
 TEST(ExpireInvitation, DueInvitationExpiresAtExactlyExpiresAt) {
   World w = invited(plus_seconds(kNow, 60));
-  EXPECT_TRUE(Rejected(when(w, ExpireInvitation{kInv, plus_micros(plus_seconds(kNow, 60), -1)}),
-                       errc::validation));
+  EXPECT_TRUE(Rejected(when(w, ExpireInvitation{kInv, plus_micros(plus_seconds(kNow, 60), -1)}), errc::validation));
   const auto r = when(w, ExpireInvitation{kInv, plus_seconds(kNow, 60)});
   ASSERT_TRUE(Accepted(r));
   const Events expected = {
@@ -886,14 +878,12 @@ TEST(ExpireInvitation, DueInvitationExpiresAtExactlyExpiresAt) {
   EXPECT_EQ(r.value(), expected);
   w.given(r.value());
   EXPECT_EQ(w.invitation(kInv).status, InvitationStatus::expired);
-  EXPECT_TRUE(Rejected(when(w, ExpireInvitation{kInv, plus_seconds(kNow, 61)}),
-                       errc::invitation_not_pending));
+  EXPECT_TRUE(Rejected(when(w, ExpireInvitation{kInv, plus_seconds(kNow, 61)}), errc::invitation_not_pending));
 }
 
 TEST(ExpireInvitation, Rejections) {
   const World w = invited();  // no expires_at
-  EXPECT_TRUE(
-      Rejected(when(w, ExpireInvitation{kInv, plus_seconds(kNow, 1'000'000)}), errc::validation));
+  EXPECT_TRUE(Rejected(when(w, ExpireInvitation{kInv, plus_seconds(kNow, 1'000'000)}), errc::validation));
   EXPECT_TRUE(Rejected(when(w, ExpireInvitation{kInv2, kNow}), errc::invitation_unknown));
 }
 
@@ -1344,15 +1334,12 @@ TEST(RevokeRegistration, RevokeFreesSeatAndReturnsTheCodeToThePool) {
   EXPECT_FALSE(w.code(kCode.key).assignee.has_value());
   EXPECT_EQ(w.registration(kOrg, kReg).status, RegistrationStatus::revoked);
   EXPECT_TRUE(Accepted(when(w, redeem_cmd(kBob, kSession, "r2"))));
-  EXPECT_TRUE(Rejected(when(w, RevokeRegistration{kOrg, kReg, kNow}),
-                       errc::registration_not_active));
+  EXPECT_TRUE(Rejected(when(w, RevokeRegistration{kOrg, kReg, kNow}), errc::registration_not_active));
 }
 
 TEST(RevokeRegistration, UnknownRegistrationIsRegistrationUnknown) {
   const World w = redeemed(false);
-  EXPECT_TRUE(
-      Rejected(when(w, RevokeRegistration{kOrg, RegistrationId{"r9"}, kNow}),
-               errc::registration_unknown));
+  EXPECT_TRUE(Rejected(when(w, RevokeRegistration{kOrg, RegistrationId{"r9"}, kNow}), errc::registration_unknown));
 }
 
 TEST(ChangeAccess, AccessEndIsSetChangedOrLeftAlone) {
@@ -1372,12 +1359,9 @@ TEST(ChangeAccess, AccessEndIsSetChangedOrLeftAlone) {
 TEST(ChangeAccess, Rejections) {
   World w = redeemed(false);
   EXPECT_TRUE(Rejected(when(w, ChangeAccess{kOrg, kReg, kNow}), errc::validation));
-  EXPECT_TRUE(Rejected(
-      when(w, ChangeAccess{kOrg, RegistrationId{"r9"}, std::nullopt}),
-      errc::registration_unknown));
+  EXPECT_TRUE(Rejected(when(w, ChangeAccess{kOrg, RegistrationId{"r9"}, std::nullopt}), errc::registration_unknown));
   w.given(when(w, RevokeRegistration{kOrg, kReg, kNow}).value());
-  EXPECT_TRUE(Rejected(when(w, ChangeAccess{kOrg, kReg, std::nullopt}),
-                       errc::registration_not_active));
+  EXPECT_TRUE(Rejected(when(w, ChangeAccess{kOrg, kReg, std::nullopt}), errc::registration_not_active));
 }
 
 // ===========================================================================

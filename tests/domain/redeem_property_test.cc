@@ -39,7 +39,9 @@ struct ActiveRegistration {
   std::size_t session;
 };
 
-std::string show(const result<Events>& r) { return r ? std::string("accepted") : std::string(r.error().code.message()); }
+std::string show(const result<Events>& r) {
+  return r ? std::string("accepted") : std::string(r.error().code.message());
+}
 
 RC_GTEST_PROP(RedemptionInvariants, UsesAndSeatsNeverExceedTheirLimits, ()) {
   const auto n_sessions = *rc::gen::inRange<std::size_t>(1, 4);

@@ -45,7 +45,6 @@ using Clock = std::chrono::steady_clock;
 const std::vector<std::string> kTopics = {"tessera.contracts", "tessera.sessions", "tessera.batches", "tessera.codes",
                                           "tessera.registrations"};
 
-
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // Polls `condition` every 50 ms until it holds or `timeout` passes.

@@ -68,7 +68,8 @@ d::Participant person(const std::string& email) { return d::Participant{email, "
 
 std::string describe(const Answer& o) {
   if (o) return "accepted";
-  return o.error().code.category().name() + std::string(":") + o.error().code.message() + " (" + o.error().message() + ")";
+  return o.error().code.category().name() + std::string(":") + o.error().code.message() + " (" + o.error().message() +
+         ")";
 }
 
 testing::AssertionResult IsAccepted(const Answer& o) {
@@ -855,7 +856,7 @@ class ControlledLog final : public es::Log {
     return inner_.read_all(after, max);
   }
   tessera::result<std::vector<es::RecordedEvent>> read_stream(std::string_view stream, es::StreamVersion after,
-                                                         std::size_t max) const override {
+                                                              std::size_t max) const override {
     return inner_.read_stream(stream, after, max);
   }
   tessera::result<es::StreamVersion> stream_version(std::string_view stream) const override {
@@ -874,7 +875,8 @@ class ControlledLog final : public es::Log {
   }
   // The base's one stream_version() call per stream, so that parked reads
   // park here too.
-  tessera::result<std::vector<es::StreamVersion>> stream_versions(std::span<const std::string_view> streams) const override {
+  tessera::result<std::vector<es::StreamVersion>> stream_versions(
+      std::span<const std::string_view> streams) const override {
     in_list_ = true;
     auto versions = es::Log::stream_versions(streams);
     in_list_ = false;
@@ -888,7 +890,9 @@ class ControlledLog final : public es::Log {
     return inner_.wait_beyond(position, timeout);
   }
   tessera::result<es::VerifyReport> verify() const override { return inner_.verify(); }
-  tessera::result<std::optional<std::string>> get_meta(std::string_view key) const override { return inner_.get_meta(key); }
+  tessera::result<std::optional<std::string>> get_meta(std::string_view key) const override {
+    return inner_.get_meta(key);
+  }
   tessera::result<void> put_meta(std::string_view key, std::string_view value) override {
     return inner_.put_meta(key, value);
   }

@@ -120,8 +120,8 @@ json dump(const ReadModels& m, const World& w) {
 // The status the design gives a code in the domain's state.
 // The status the domain's rule gives the folded state.
 std::string expected_status(const d::CodeState& code, const d::BatchState& batch) {
-  return std::string(d::to_string(
-      d::code_status({code.archived, code.uses, batch.terms.max_uses, code.assignee.has_value()})));
+  return std::string(
+      d::to_string(d::code_status({code.archived, code.uses, batch.terms.max_uses, code.assignee.has_value()})));
 }
 
 // Every document agrees with the state the domain folded from the same log.

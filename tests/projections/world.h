@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "tessera/codec/json.h"
 #include "given_when_then.h"
+#include "tessera/codec/json.h"
 #include "tessera/domain/decide.h"
 #include "tessera/domain/state.h"
 #include "tessera/domain/streams.h"

@@ -204,10 +204,11 @@ class CallbackClient {
       stopped_.count_down();
       return;
     }
-    pipeline_.submit(next_append_command(pipeline_), std::nullopt, std::nullopt, [this, sent](tessera::result<pl::Accepted> outcome) {
-      record_.answered(window_, sent, Clock::now(), outcome.has_value());
-      send();
-    });
+    pipeline_.submit(next_append_command(pipeline_), std::nullopt, std::nullopt,
+                     [this, sent](tessera::result<pl::Accepted> outcome) {
+                       record_.answered(window_, sent, Clock::now(), outcome.has_value());
+                       send();
+                     });
   }
 
  private:

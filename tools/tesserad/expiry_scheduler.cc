@@ -1,7 +1,7 @@
 #include "expiry_scheduler.h"
 
-#include <algorithm>
 #include <spdlog/spdlog.h>
+#include <algorithm>
 
 #include <vector>
 

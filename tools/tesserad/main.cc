@@ -122,8 +122,8 @@ int main(int argc, char** argv) {
     }
     return metrics;
   };
-  tessera::api::Handler handler(tessera::api::Services{&pipeline, *models.value(), &claims.value(),
-                                                       guesses, relay_status, relay_metrics});
+  tessera::api::Handler handler(
+      tessera::api::Services{&pipeline, *models.value(), &claims.value(), guesses, relay_status, relay_metrics});
 
   std::unique_ptr<tessera::api::Server> server;
   try {

@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "tessera/domain/ids.h"
 #include "tessera/base/error.h"
+#include "tessera/domain/ids.h"
 
 namespace tessera::api {
 

@@ -44,18 +44,16 @@ struct Error {
   Error() = default;
   Error(std::error_code error, std::string why = {}) : code(error), detail(std::move(why)) {}
   template <class E>
-    requires std::is_error_code_enum_v<E>
-  Error(E error, std::string why = {}) : Error(make_error_code(error), std::move(why)) {}
+  requires std::is_error_code_enum_v<E> Error(E error, std::string why = {})
+      : Error(make_error_code(error), std::move(why)) {}
 
   retry advice() const noexcept { return retry_advice(code); }
   std::string message() const { return detail.empty() ? code.message() : detail; }
 
-  friend bool operator==(const Error& error, const std::error_code& code) { return error.code == code; }
+  friend bool operator==(const Error& error, const std::error_code& other) { return error.code == other; }
   template <class E>
-    requires std::is_error_code_enum_v<E>
-  friend bool operator==(const Error& error, E code) {
-    return error.code == make_error_code(code);
-  }
+  requires std::is_error_code_enum_v<E>
+  friend bool operator==(const Error& error, E other) { return error.code == make_error_code(other); }
 };
 
 namespace outcome = boost::outcome_v2;

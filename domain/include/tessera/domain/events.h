@@ -253,8 +253,7 @@ using Event = std::variant<ContractCreated, ContractConfigured, SessionCreated, 
                            CodeEdited, CodeArchived, CodeDeleted, CodeInvitationAttached, CodeInvitationDetached,
                            CodeRedeemed, CodeUseReleased, InvitationSent, InvitationResent, InvitationCancelled,
                            InvitationExpired, InvitationSuperseded, InvitationAccepted, RegistrationCreated,
-                           RegistrationCancelled, RegistrationRevoked, RegistrationAccessChanged,
-                           SessionEdited>;
+                           RegistrationCancelled, RegistrationRevoked, RegistrationAccessChanged, SessionEdited>;
 
 // The stable name of an event's type as written in the log, e.g. "CodeRedeemed".
 std::string_view event_type(const Event& event);

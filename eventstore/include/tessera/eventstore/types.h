@@ -12,7 +12,6 @@
 
 namespace tessera::eventstore {
 
-
 // A global position: 1 for the first event ever appended, gap-free after it.
 // Position{0} means "before the first event".
 struct Position {

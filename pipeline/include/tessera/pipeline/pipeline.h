@@ -99,7 +99,7 @@ class Pipeline {
   // refused command, or one that changes nothing, records no key: a retry is
   // decided again.
   std::future<result<Accepted>> submit(domain::Command command, std::optional<Precondition> precondition = std::nullopt,
-                              std::optional<IdempotencyKey> idempotency_key = std::nullopt);
+                                       std::optional<IdempotencyKey> idempotency_key = std::nullopt);
 
   // As above, but the answer comes as a call of `on_answer`, once, on the
   // pipeline's completion thread, at the moment the future would be ready.
