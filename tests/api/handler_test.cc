@@ -28,7 +28,6 @@ using tessera::Error;
 using tessera::test_support::HttpResponse;
 using tessera::test_support::IsProblem;
 
-
 // A tesserad in process, without sockets or Kafka. With `projecting` false no
 // projector runs, so the read models never catch up with the log.
 using Headers = std::initializer_list<std::pair<std::string, std::string>>;
