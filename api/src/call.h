@@ -2,6 +2,11 @@
 // to read a request and shape a response.
 #pragma once
 
+#include <utility>  // Boost 1.74's asio needs it first on GCC 12
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <atomic>
 #include <functional>
 #include <map>
 #include <optional>
@@ -9,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "task.h"
 #include "tessera/api/handler.h"
 #include "tessera/domain/commands.h"
 #include "tessera/domain/errc.h"
@@ -21,6 +27,11 @@ using nlohmann::json;
 struct Call {
   const Services& services;
   const Request& request;
+  // Where the request resumes after waiting for the pipeline or the models.
+  boost::asio::any_io_executor executor;
+  // The position of the latest write accepted so far, by any request: a
+  // query waits for the read models to reach it (read-your-writes).
+  std::atomic<std::uint64_t>& accepted_up_to;
   std::vector<std::string> path;  // decoded segments
   std::map<std::string, std::string> query;
   domain::OrgId org;  // path segment 2 under /v1/orgs/; empty elsewhere
@@ -39,6 +50,8 @@ struct Call {
 
 // What a route answers: the response, or the error it maps to (problem.h).
 using Answer = result<Response>;
+// A route: a coroutine that answers once its command or query is done.
+using Routed = Task<Answer>;
 
 Response json_response(http::status status, const json& body);
 Response created(const json& body, const std::string& location);
@@ -54,9 +67,14 @@ result<std::optional<pipeline::Precondition>> precondition(const Call& call, con
 // Runs a command under the call's idempotency key, if it has one: the
 // accepted result, or the refusal. A replayed result carries the first
 // command's events (so its ids, not `command`'s), and marks the call
-// replayed.
-result<pipeline::Accepted> execute(Call& call, domain::Command command,
-                                   std::optional<pipeline::Precondition> precondition = {});
+// replayed. The request is suspended meanwhile, holding no thread.
+Task<result<pipeline::Accepted>> execute(Call& call, domain::Command command,
+                                         std::optional<pipeline::Precondition> precondition = {});
+// The same under another key than the call's (one of its parts, such as a
+// row of an upload), or none.
+Task<result<pipeline::Accepted>> submit(Call& call, domain::Command command,
+                                        std::optional<pipeline::Precondition> precondition,
+                                        std::optional<pipeline::IdempotencyKey> key);
 
 // The accepted command's first event of type E, or null. Creates name the
 // resource from it: a replayed command's ids are the first command's.
@@ -68,12 +86,13 @@ const E* first_event(const pipeline::Accepted& accepted) {
   return nullptr;
 }
 
-// Waits until the read models reflect the log up to `position` (so a client
-// reads its own writes); api::errc::models_lagging if they lag more than a
-// few seconds.
-result<void> wait_for_models(const Call& call, eventstore::Position position);
-// The same, up to the log's head; at once in query-only mode (no log).
-result<void> wait_for_models(const Call& call);
+// Suspends the request until the read models reflect the log up to
+// `position` (so a client reads its own writes); api::errc::models_lagging
+// if they lag past the read-your-writes wait.
+Task<result<void>> wait_for_models(const Call& call, eventstore::Position position);
+// The same, up to every write accepted before this request arrived; at once
+// in query-only mode (no log: the models answer as far as they have read).
+Task<result<void>> wait_for_models(const Call& call);
 
 // A document as 200 with its ETag; the `missing` refusal when absent.
 Answer document_response(const result<std::optional<projections::Document>>& found, domain::errc missing,
@@ -87,8 +106,8 @@ Answer document_response(const result<std::optional<projections::Document>>& fou
 // readable yet. A document missing once the models have caught up is a
 // fault (api::errc::internal).
 using DocumentRead = std::function<result<std::optional<projections::Document>>()>;
-Answer written(const Call& call, const pipeline::Accepted& accepted, http::status status, const std::string& location,
-               const DocumentRead& read);
+Routed written(const Call& call, const pipeline::Accepted& accepted, http::status status, std::string location,
+               DocumentRead read);
 
 // The code key a path segment or body field names; code_malformed when it
 // names none.

@@ -12,6 +12,12 @@ class Category final : public tessera::error_category {
     switch (static_cast<errc>(condition)) {
       case errc::malformed_json:
         return "malformed-json";
+      case errc::bad_request:
+        return "bad-request";
+      case errc::headers_too_large:
+        return "headers-too-large";
+      case errc::payload_too_large:
+        return "payload-too-large";
       case errc::route_unknown:
         return "not-found";
       case errc::method_not_allowed:
@@ -31,6 +37,9 @@ class Category final : public tessera::error_category {
       case errc::rate_limited:
         return retry::call;
       case errc::malformed_json:
+      case errc::bad_request:
+      case errc::headers_too_large:
+      case errc::payload_too_large:
       case errc::route_unknown:
       case errc::method_not_allowed:
       case errc::internal:

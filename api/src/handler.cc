@@ -1,7 +1,10 @@
 #include "tessera/api/handler.h"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,7 +22,7 @@ using detail::json;
 struct Route {
   http::verb method;
   std::vector<std::string_view> pattern;  // "*" matches any one segment
-  detail::Answer (*handle)(Call&);
+  detail::Routed (*handle)(Call&);
 };
 
 // Every operation of the API.
@@ -82,15 +85,31 @@ std::string decode(std::string_view text, bool query) {
   return out;
 }
 
-Call parse(const Services& services, const Request& request) {
+// A request target split into decoded path segments and query parameters.
+// `exact` is false when the path could be spelled another way (an empty
+// segment, as in `//v1` or a trailing slash; a `.` or `..` segment, even
+// percent-encoded): such a path names no route, so that one resource never
+// has two idempotency scopes.
+struct Target {
+  std::vector<std::string> path;
+  std::map<std::string, std::string> query;
+  bool exact = true;
+};
+
+Target split(const Request& request) {
   const std::string_view target(request.target().data(), request.target().size());
   const auto question = target.find('?');
   std::string_view path = target.substr(0, question);
-  Call call{services, request, {}, {}, {}};
-  while (!path.empty()) {
+  Target out;
+  if (!path.starts_with('/')) out.exact = false;
+  path.remove_prefix(std::min<std::size_t>(1, path.size()));
+  for (bool more = !path.empty() || !out.exact; more;) {
     const auto slash = path.find('/');
-    if (slash != 0) call.path.push_back(decode(path.substr(0, slash), false));
-    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    std::string segment = decode(path.substr(0, slash), false);
+    if (segment.empty() || segment == "." || segment == "..") out.exact = false;
+    out.path.push_back(std::move(segment));
+    more = slash != std::string_view::npos;
+    path = more ? path.substr(slash + 1) : std::string_view();
   }
   if (question != std::string_view::npos) {
     std::string_view query = target.substr(question + 1);
@@ -99,14 +118,13 @@ Call parse(const Services& services, const Request& request) {
       const std::string_view pair = query.substr(0, amp);
       const auto eq = pair.find('=');
       if (!pair.empty()) {
-        call.query[decode(pair.substr(0, eq), true)] =
+        out.query[decode(pair.substr(0, eq), true)] =
             eq == std::string_view::npos ? std::string() : decode(pair.substr(eq + 1), true);
       }
       query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     }
   }
-  if (call.path.size() >= 3 && call.path[0] == "v1" && call.path[1] == "orgs") call.org = domain::OrgId{call.path[2]};
-  return call;
+  return out;
 }
 
 bool matches(const Route& route, const std::vector<std::string>& path) {
@@ -163,32 +181,39 @@ bool is_guess(const Error& error) {
          error == domain::errc::invitation_unknown;
 }
 
-detail::Answer run_limited(const Route& route, Call& call, GuessLimiter& guesses, const std::string& client) {
+detail::Routed run_limited(const Route& route, Call& call, GuessLimiter& guesses, const std::string& client) {
   const auto now = GuessLimiter::Clock::now();
   std::chrono::seconds retry_after{0};
   if (!guesses.allowed(client, now, retry_after)) {
     Response response = detail::problem_for(
         Error(errc::rate_limited, "too many unknown or malformed codes from this address: slow down"));
     response.set(http::field::retry_after, std::to_string(retry_after.count()));
-    return response;
+    co_return response;
   }
-  detail::Answer answer = route.handle(call);
+  detail::Answer answer = co_await route.handle(call);
   if (!answer && is_guess(answer.error())) guesses.failed(client, now);
-  return answer;
+  co_return answer;
 }
 
 Response answer_of(detail::Answer answer) {
   return answer ? std::move(answer).value() : detail::problem_for(answer.error());
 }
 
-Response dispatch(const Services& services, const Request& request, const std::string& client) {
-  Call call = parse(services, request);
-  if (request.method() == http::verb::get && call.path == std::vector<std::string>{"healthz"}) return healthz();
+// The answer to a request; `call` is made of it, in this frame, for the
+// routes to borrow.
+detail::Task<Response> answer_to(const Services& services, std::atomic<std::uint64_t>& accepted_up_to, Request request,
+                                 std::string client, boost::asio::any_io_executor executor) {
+  Target target = split(request);
+  Call call{services, request, std::move(executor), accepted_up_to, std::move(target.path), std::move(target.query),
+            {}};
+  if (!target.exact) co_return detail::problem_for(Error(errc::route_unknown, "no such resource"));
+  if (call.path.size() >= 3 && call.path[0] == "v1" && call.path[1] == "orgs") call.org = domain::OrgId{call.path[2]};
+  if (request.method() == http::verb::get && call.path == std::vector<std::string>{"healthz"}) co_return healthz();
   if (request.method() == http::verb::get && call.path == std::vector<std::string>{"v1", "status"}) {
-    return status(services);
+    co_return status(services);
   }
   if (request.method() == http::verb::get && call.path == std::vector<std::string>{"metrics"}) {
-    return metrics(services);
+    co_return metrics(services);
   }
   // Query-only: the write routes are not served, though their paths are known.
   const bool writable = services.pipeline != nullptr;
@@ -199,11 +224,13 @@ Response dispatch(const Services& services, const Request& request, const std::s
     known = true;
     if (!writable && route.method != http::verb::get) continue;
     if (route.method == request.method()) {
-      const auto run = [&](Call& c) {
+      auto run = [&route, &services, &client](Call& c) -> detail::Routed {
         return guessable(route) ? run_limited(route, c, services.guesses, client) : route.handle(c);
       };
       // A retry with a recorded answer is answered before any limit or route.
-      return answer_of(request.method() == http::verb::post ? detail::run_idempotent(call, run) : run(call));
+      detail::Routed routed = request.method() == http::verb::post ? detail::run_idempotent(call, run) : run(call);
+      detail::Answer answer = co_await routed;
+      co_return answer_of(std::move(answer));
     }
     if (!allowed.empty()) allowed += ", ";
     allowed += std::string(http::to_string(route.method));
@@ -214,18 +241,37 @@ Response dispatch(const Services& services, const Request& request, const std::s
               writable ? "this resource answers " + allowed
                        : "this server is a read-only replica (tessera-projector): send writes to tesserad"));
     response.set(http::field::allow, allowed);
-    return response;
+    co_return response;
   }
-  return detail::problem_for(Error(errc::route_unknown, "no such resource"));
+  co_return detail::problem_for(Error(errc::route_unknown, "no such resource"));
+}
+
+// answer_to(), with an exception that escapes a route (a bug) answered as
+// 500 `internal` rather than taking the server down.
+detail::Task<Response> answer_safely(const Services& services, std::atomic<std::uint64_t>& accepted_up_to,
+                                     Request request, std::string client, boost::asio::any_io_executor executor) {
+  const bool keep_alive = request.keep_alive();
+  std::optional<Response> response;
+  try {
+    response = co_await answer_to(services, accepted_up_to, std::move(request), std::move(client), std::move(executor));
+  } catch (const std::exception& e) {
+    response = detail::problem_for(Error(errc::internal, std::string("the request failed: ") + e.what()));
+  }
+  response->keep_alive(keep_alive);
+  response->set(http::field::server, "tesserad");
+  co_return std::move(*response);
 }
 
 }  // namespace
 
-Response Handler::handle(const Request& request, const std::string& client) const {
-  Response response = dispatch(services_, request, client);
-  response.keep_alive(request.keep_alive());
-  response.set(http::field::server, "tesserad");
-  return response;
+Handler::Handler(Services services)
+    : services_(std::move(services)),
+      accepted_up_to_(services_.pipeline != nullptr ? services_.pipeline->head().value : 0) {}
+
+void Handler::handle(Request request, std::string client, boost::asio::any_io_executor executor,
+                     Respond respond) const {
+  start(answer_safely(services_, accepted_up_to_, std::move(request), std::move(client), std::move(executor)),
+        std::move(respond));
 }
 
 }  // namespace tessera::api

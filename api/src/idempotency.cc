@@ -187,27 +187,28 @@ std::optional<RecordedAnswer> decode_answer(std::string_view bytes) {
   return recorded;
 }
 
-Answer run_idempotent(Call& call, const std::function<Answer(Call&)>& handle) {
+Routed run_idempotent(Call& call, std::function<Routed(Call&)> handle) {
   const Request& request = call.request;
   const std::size_t sent = request.count(bsv(kIdempotencyKeyHeader));
-  if (sent == 0) return handle(call);
+  if (sent == 0) co_return co_await handle(call);
   const auto header = request[bsv(kIdempotencyKeyHeader)];
   const std::string_view client_key(header.data(), header.size());
   if (sent > 1 || !valid_key(client_key)) {
-    return Error(domain::errc::validation, "Idempotency-Key must be one value of 1 to 255 printable ASCII characters");
+    co_return Error(domain::errc::validation,
+                    "Idempotency-Key must be one value of 1 to 255 printable ASCII characters");
   }
   const std::string key = scoped_key(call, client_key);
   const std::string print = fingerprint(request);
 
   auto recorded = call.services.pipeline->answers().find(key);
-  if (!recorded) return std::move(recorded).error();
-  if (recorded.value()) return answer_recorded(*recorded.value(), print, /*replayed=*/true);
+  if (!recorded) co_return std::move(recorded).error();
+  if (recorded.value()) co_return answer_recorded(*recorded.value(), print, /*replayed=*/true);
 
   call.idempotency = pipeline::IdempotencyKey{key, print};
-  Answer answer = handle(call);
+  Answer answer = co_await handle(call);
   // A 202's resource was not readable yet: a retry rebuilds the answer.
-  if (!answer || answer.value().result() == http::status::accepted) return answer;
-  return keep(call, key, print, std::move(answer).value());
+  if (!answer || answer.value().result() == http::status::accepted) co_return answer;
+  co_return keep(call, key, print, std::move(answer).value());
 }
 
 }  // namespace tessera::api::detail

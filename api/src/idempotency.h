@@ -30,7 +30,7 @@ inline constexpr std::string_view kReplayedHeader = "Idempotent-Replayed";
 // a recorded answer verbatim, refuses a malformed key (validation) or a key
 // first used for another request (idempotency_key_reused), and keeps the
 // first 2xx answer. Without the header it just runs `handle`.
-Answer run_idempotent(Call& call, const std::function<Answer(Call&)>& handle);
+Routed run_idempotent(Call& call, std::function<Routed(Call&)> handle);
 
 // The key a client's Idempotency-Key is stored under: scoped by its
 // organisation (or "claims") and the route, "<org>|<METHOD> <path>|<key>".

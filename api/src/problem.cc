@@ -51,7 +51,12 @@ http::status status_of(domain::errc e) {
 http::status status_of(api::errc e) {
   switch (e) {
     case api::errc::malformed_json:
+    case api::errc::bad_request:
       return http::status::bad_request;
+    case api::errc::headers_too_large:
+      return http::status::request_header_fields_too_large;
+    case api::errc::payload_too_large:
+      return http::status::payload_too_large;
     case api::errc::route_unknown:
       return http::status::not_found;
     case api::errc::method_not_allowed:

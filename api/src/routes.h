@@ -11,39 +11,39 @@ namespace tessera::api::detail {
 json invitation_view(const Call& call, json body);
 
 // contracts
-Answer create_contract(Call& call);
-Answer get_contract(Call& call);
-Answer configure_contract(Call& call);
-Answer contract_summary(Call& call);
-Answer generate_batch(Call& call);
-Answer download_participants(Call& call);
-Answer upload_participants(Call& call);
+Routed create_contract(Call& call);
+Routed get_contract(Call& call);
+Routed configure_contract(Call& call);
+Routed contract_summary(Call& call);
+Routed generate_batch(Call& call);
+Routed download_participants(Call& call);
+Routed upload_participants(Call& call);
 
 // sessions
-Answer create_session(Call& call);
-Answer get_session(Call& call);
-Answer change_session(Call& call);
-Answer session_seats(Call& call);
-Answer session_roster(Call& call);
-Answer invite(Call& call);
+Routed create_session(Call& call);
+Routed get_session(Call& call);
+Routed change_session(Call& call);
+Routed session_seats(Call& call);
+Routed session_roster(Call& call);
+Routed invite(Call& call);
 
 // codes
-Answer list_codes(Call& call);
-Answer get_code(Call& call);
-Answer edit_code(Call& call);
-Answer delete_code(Call& call);
-Answer assign_code(Call& call);
-Answer archive_code(Call& call);
+Routed list_codes(Call& call);
+Routed get_code(Call& call);
+Routed edit_code(Call& call);
+Routed delete_code(Call& call);
+Routed assign_code(Call& call);
+Routed archive_code(Call& call);
 
 // invitations, claims, redemptions, registrations
-Answer get_invitation(Call& call);
-Answer resend_invitation(Call& call);
-Answer cancel_invitation(Call& call);
-Answer claim(Call& call);
-Answer redeem(Call& call);
-Answer get_registration(Call& call);
-Answer cancel_registration(Call& call);
-Answer revoke_registration(Call& call);
-Answer change_registration(Call& call);
+Routed get_invitation(Call& call);
+Routed resend_invitation(Call& call);
+Routed cancel_invitation(Call& call);
+Routed claim(Call& call);
+Routed redeem(Call& call);
+Routed get_registration(Call& call);
+Routed cancel_registration(Call& call);
+Routed revoke_registration(Call& call);
+Routed change_registration(Call& call);
 
 }  // namespace tessera::api::detail

@@ -34,91 +34,92 @@ std::vector<std::string> code_row(const json& code) {
           field(code, "batch_id"), field(code, "session_id"), field(code, "valid_until")};
 }
 
-Answer code_written(const Call& call, const std::string& key, const pipeline::Accepted& accepted) {
-  return written(call, accepted, http::status::ok, "/v1/orgs/" + call.org.str() + "/codes/" + call.segment(4),
-                 [&] { return call.services.models.code(call.org, key); });
+Routed code_written(const Call& call, const std::string& key, const pipeline::Accepted& accepted) {
+  co_return co_await written(call, accepted, http::status::ok,
+                             "/v1/orgs/" + call.org.str() + "/codes/" + call.segment(4),
+                             [&] { return call.services.models.code(call.org, key); });
 }
 
 }  // namespace
 
-Answer list_codes(Call& call) {
-  BOOST_OUTCOME_TRY(wait_for_models(call));
+Routed list_codes(Call& call) {
+  BOOST_OUTCOME_CO_TRY(co_await wait_for_models(call));
   projections::CodeFilter filter{call.query_value("contract"), call.query_value("batch"), call.query_value("status")};
   if (filter.status && !domain::parse_code_status(*filter.status)) {
     std::string known;
     for (const auto status : domain::kCodeStatuses)
       known += (known.empty() ? "" : ", ") + std::string(to_string(status));
-    return Error(d::errc::validation, "status is one of " + known);
+    co_return Error(d::errc::validation, "status is one of " + known);
   }
   if (call.accepts_csv()) {
     std::string out = csv_line(kCodeColumns);
     std::optional<std::string> cursor;
     do {
       auto page = call.services.models.codes(call.org, filter, cursor, kMaxPage);
-      if (!page) return page.error();
+      if (!page) co_return page.error();
       for (const auto& code : page.value().items) out += csv_line(code_row(code));
       cursor = page.value().next;
     } while (cursor);
-    return csv_response(std::move(out));
+    co_return csv_response(std::move(out));
   }
   std::size_t limit = kDefaultPage;
   if (auto text = call.query_value("limit")) {
     const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
     if (ec != std::errc() || end != text->data() + text->size() || limit == 0 || limit > kMaxPage) {
-      return Error(d::errc::validation, "limit is 1 to 1000");
+      co_return Error(d::errc::validation, "limit is 1 to 1000");
     }
   }
   auto page = call.services.models.codes(call.org, filter, call.query_value("cursor"), limit);
-  if (!page) return page.error();
-  return json_response(http::status::ok, {{"items", page.value().items},
-                                          {"next", page.value().next ? json(*page.value().next) : json(nullptr)}});
+  if (!page) co_return page.error();
+  co_return json_response(http::status::ok, {{"items", page.value().items},
+                                             {"next", page.value().next ? json(*page.value().next) : json(nullptr)}});
 }
 
-Answer get_code(Call& call) {
-  BOOST_OUTCOME_TRY(key, code_key(call.segment(4)));
-  BOOST_OUTCOME_TRY(wait_for_models(call));
-  return document_response(call.services.models.code(call.org, key), d::errc::code_unknown, "code");
+Routed get_code(Call& call) {
+  BOOST_OUTCOME_CO_TRY(key, code_key(call.segment(4)));
+  BOOST_OUTCOME_CO_TRY(co_await wait_for_models(call));
+  co_return document_response(call.services.models.code(call.org, key), d::errc::code_unknown, "code");
 }
 
-Answer edit_code(Call& call) {
-  BOOST_OUTCOME_TRY(key, code_key(call.segment(4)));
-  BOOST_OUTCOME_TRY(body, read_json(call));
+Routed edit_code(Call& call) {
+  BOOST_OUTCOME_CO_TRY(key, code_key(call.segment(4)));
+  BOOST_OUTCOME_CO_TRY(body, read_json(call));
   BodyReader in(body);
   d::EditCode command{
       call.org, key, in.optional_text("note"), in.money("price"), in.time("valid_from"), in.time("valid_until")};
-  BOOST_OUTCOME_TRY(in.finish());
-  BOOST_OUTCOME_TRY(condition, precondition(call, d::code_stream(key)));
-  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command), condition));
-  return code_written(call, key, accepted);
+  BOOST_OUTCOME_CO_TRY(in.finish());
+  BOOST_OUTCOME_CO_TRY(condition, precondition(call, d::code_stream(key)));
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command), condition));
+  co_return co_await code_written(call, key, accepted);
 }
 
-Answer delete_code(Call& call) {
-  BOOST_OUTCOME_TRY(key, code_key(call.segment(4)));
-  BOOST_OUTCOME_TRY(condition, precondition(call, d::code_stream(key)));
-  BOOST_OUTCOME_TRY(execute(call, d::DeleteCode{call.org, key}, condition));
+Routed delete_code(Call& call) {
+  BOOST_OUTCOME_CO_TRY(key, code_key(call.segment(4)));
+  BOOST_OUTCOME_CO_TRY(condition, precondition(call, d::code_stream(key)));
+  BOOST_OUTCOME_CO_TRY(co_await execute(call, d::DeleteCode{call.org, key}, condition));
   // The answer has no body to read back; a client's next read waits for
   // the models itself.
   Response response{http::status::no_content, 11};
   response.prepare_payload();
-  return response;
+  co_return response;
 }
 
-Answer assign_code(Call& call) {
-  BOOST_OUTCOME_TRY(key, code_key(call.segment(4)));
-  BOOST_OUTCOME_TRY(body, read_json(call));
+Routed assign_code(Call& call) {
+  BOOST_OUTCOME_CO_TRY(key, code_key(call.segment(4)));
+  BOOST_OUTCOME_CO_TRY(body, read_json(call));
   BodyReader in(body);
   d::AssignCode command{call.org, key, in.participant("participant")};
-  BOOST_OUTCOME_TRY(in.finish());
-  BOOST_OUTCOME_TRY(condition, precondition(call, d::code_stream(key)));
-  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command), condition));
-  return code_written(call, key, accepted);
+  BOOST_OUTCOME_CO_TRY(in.finish());
+  BOOST_OUTCOME_CO_TRY(condition, precondition(call, d::code_stream(key)));
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command), condition));
+  co_return co_await code_written(call, key, accepted);
 }
 
-Answer archive_code(Call& call) {
-  BOOST_OUTCOME_TRY(key, code_key(call.segment(4)));
-  BOOST_OUTCOME_TRY(condition, precondition(call, d::code_stream(key)));
-  BOOST_OUTCOME_TRY(accepted, execute(call, d::ArchiveCode{call.org, key}, condition));
-  return code_written(call, key, accepted);
+Routed archive_code(Call& call) {
+  BOOST_OUTCOME_CO_TRY(key, code_key(call.segment(4)));
+  BOOST_OUTCOME_CO_TRY(condition, precondition(call, d::code_stream(key)));
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, d::ArchiveCode{call.org, key}, condition));
+  co_return co_await code_written(call, key, accepted);
 }
 
 }  // namespace tessera::api::detail

@@ -18,10 +18,10 @@ constexpr std::size_t kCodesListedInBatch = 1000;
 
 d::ContractId contract_id(const Call& call) { return d::ContractId{call.segment(4)}; }
 
-Answer contract_written(const Call& call, const d::ContractId& id, const pipeline::Accepted& accepted,
+Routed contract_written(const Call& call, const d::ContractId& id, const pipeline::Accepted& accepted,
                         http::status status) {
-  return written(call, accepted, status, "/v1/orgs/" + call.org.str() + "/contracts/" + id.str(),
-                 [&] { return call.services.models.contract(call.org, id); });
+  co_return co_await written(call, accepted, status, "/v1/orgs/" + call.org.str() + "/contracts/" + id.str(),
+                             [&] { return call.services.models.contract(call.org, id); });
 }
 
 json batch_json(const d::BatchGenerated& e, const d::Events& events) {
@@ -53,49 +53,49 @@ const std::vector<std::string> kParticipantColumns = {"email",       "name", "gr
 
 }  // namespace
 
-Answer create_contract(Call& call) {
-  BOOST_OUTCOME_TRY(body, read_json(call));
+Routed create_contract(Call& call) {
+  BOOST_OUTCOME_CO_TRY(body, read_json(call));
   BodyReader in(body);
   d::CreateContract command{call.org, d::ContractId{call.services.pipeline->new_id()}, in.text("name", true),
                             in.flag("reuse_cancelled_codes", false), in.money("default_price")};
-  BOOST_OUTCOME_TRY(in.finish());
+  BOOST_OUTCOME_CO_TRY(in.finish());
   d::ContractId id = command.contract;
-  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command)));
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command)));
   if (const auto* created = first_event<d::ContractCreated>(accepted)) id = created->contract;
-  return contract_written(call, id, accepted, http::status::created);
+  co_return co_await contract_written(call, id, accepted, http::status::created);
 }
 
-Answer get_contract(Call& call) {
-  BOOST_OUTCOME_TRY(wait_for_models(call));
-  return document_response(call.services.models.contract(call.org, contract_id(call)), d::errc::contract_unknown,
-                           "contract");
+Routed get_contract(Call& call) {
+  BOOST_OUTCOME_CO_TRY(co_await wait_for_models(call));
+  co_return document_response(call.services.models.contract(call.org, contract_id(call)), d::errc::contract_unknown,
+                              "contract");
 }
 
-Answer configure_contract(Call& call) {
-  BOOST_OUTCOME_TRY(body, read_json(call));
+Routed configure_contract(Call& call) {
+  BOOST_OUTCOME_CO_TRY(body, read_json(call));
   BodyReader in(body);
   d::ConfigureContract command{call.org, contract_id(call), in.optional_text("name"), std::nullopt, std::nullopt};
   if (body.is_object() && body.contains("reuse_cancelled_codes")) {
     command.reuse_cancelled_codes = in.flag("reuse_cancelled_codes", false);
   }
   if (body.is_object() && body.contains("default_price")) command.default_price = in.money("default_price");
-  BOOST_OUTCOME_TRY(in.finish());
-  BOOST_OUTCOME_TRY(condition, precondition(call, d::contract_stream(call.org, command.contract)));
+  BOOST_OUTCOME_CO_TRY(in.finish());
+  BOOST_OUTCOME_CO_TRY(condition, precondition(call, d::contract_stream(call.org, command.contract)));
   const d::ContractId id = command.contract;
-  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command), condition));
-  return contract_written(call, id, accepted, http::status::ok);
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command), condition));
+  co_return co_await contract_written(call, id, accepted, http::status::ok);
 }
 
-Answer contract_summary(Call& call) {
-  BOOST_OUTCOME_TRY(wait_for_models(call));
+Routed contract_summary(Call& call) {
+  BOOST_OUTCOME_CO_TRY(co_await wait_for_models(call));
   auto found = call.services.models.summary(call.org, contract_id(call));
-  if (!found) return found.error();
-  if (!found.value()) return Error(d::errc::contract_unknown, "no such contract");
-  return json_response(http::status::ok, *found.value());
+  if (!found) co_return found.error();
+  if (!found.value()) co_return Error(d::errc::contract_unknown, "no such contract");
+  co_return json_response(http::status::ok, *found.value());
 }
 
-Answer generate_batch(Call& call) {
-  BOOST_OUTCOME_TRY(body, read_json(call));
+Routed generate_batch(Call& call) {
+  BOOST_OUTCOME_CO_TRY(body, read_json(call));
   BodyReader in(body);
   d::GenerateBatch command;
   command.org = call.org;
@@ -111,20 +111,20 @@ Answer generate_batch(Call& call) {
   command.max_uses = in.count("max_uses", 1U);
   command.restrictions = in.restrictions("restrictions");
   command.prefix = in.text("prefix", false);
-  BOOST_OUTCOME_TRY(in.finish());
-  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command)));
+  BOOST_OUTCOME_CO_TRY(in.finish());
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command)));
   const auto& generated = std::get<d::BatchGenerated>(accepted.events.front().event);
   // The answer is made of the events; the wait lets the client's next read
   // see the codes, and a lag then shows there, as a 503.
-  (void)wait_for_models(call, accepted.positions.last);
-  return created(batch_json(generated, accepted.events),
-                 "/v1/orgs/" + call.org.str() + "/codes?batch=" + generated.batch.str());
+  (void)co_await wait_for_models(call, accepted.positions.last);
+  co_return created(batch_json(generated, accepted.events),
+                    "/v1/orgs/" + call.org.str() + "/codes?batch=" + generated.batch.str());
 }
 
-Answer download_participants(Call& call) {
-  BOOST_OUTCOME_TRY(wait_for_models(call));
+Routed download_participants(Call& call) {
+  BOOST_OUTCOME_CO_TRY(co_await wait_for_models(call));
   auto found = call.services.models.participants(call.org, contract_id(call));
-  if (!found) return found.error();
+  if (!found) co_return found.error();
   std::string out = csv_line(kParticipantColumns);
   for (const auto& code : found.value()) {
     const json& p = code.contains("participant") && code["participant"].is_object() ? code["participant"] : json();
@@ -132,7 +132,7 @@ Answer download_participants(Call& call) {
     out += csv_line({field("email"), field("name"), field("group"), field("region"), field("external_id"),
                      code.value("code", std::string()), code.value("status", std::string())});
   }
-  return csv_response(std::move(out));
+  co_return csv_response(std::move(out));
 }
 
 namespace {
@@ -213,10 +213,10 @@ json row_json(const ParticipantRow& row, const std::string& code, const std::str
 
 // Assigns each valid row a code from the contract's pool; a code taken by
 // someone else meanwhile is skipped for the next one.
-Answer assign_from_pool(Call& call, const std::vector<ParticipantRow>& rows) {
+Routed assign_from_pool(Call& call, const std::vector<ParticipantRow>& rows) {
   const d::ContractId contract = contract_id(call);
   auto pool = call.services.models.pool(call.org, contract, rows.size() * 2 + 16);
-  if (!pool) return pool.error();
+  if (!pool) co_return pool.error();
   std::size_t next = 0;
   json out = json::array();
   for (const auto& row : rows) {
@@ -233,7 +233,7 @@ Answer assign_from_pool(Call& call, const std::vector<ParticipantRow>& rows) {
       // A unit separator: no client key holds one, so no client key reads as a row's.
       row_key = pipeline::IdempotencyKey{call.idempotency->key + "\x1fline " + std::to_string(row.line),
                                          call.idempotency->fingerprint};
-      BOOST_OUTCOME_TRY(before, assigned_before(call, *row_key));
+      BOOST_OUTCOME_CO_TRY(before, assigned_before(call, *row_key));
       if (before) {
         call.replayed = true;
         out.push_back(row_json(row, display_of(call, *before), ""));
@@ -242,8 +242,7 @@ Answer assign_from_pool(Call& call, const std::vector<ParticipantRow>& rows) {
     }
     while (next < pool.value().size()) {
       std::string key = pool.value()[next++];
-      auto outcome =
-          call.services.pipeline->submit(d::AssignCode{call.org, key, row.participant}, std::nullopt, row_key).get();
+      auto outcome = co_await submit(call, d::AssignCode{call.org, key, row.participant}, std::nullopt, row_key);
       if (outcome) {
         if (outcome.value().replayed) {
           // A concurrent retry of the upload assigned this row first.
@@ -257,7 +256,7 @@ Answer assign_from_pool(Call& call, const std::vector<ParticipantRow>& rows) {
         break;
       }
       const Error& why = outcome.error();
-      if (why == pipeline::errc::idempotency_key_reused || why.advice() != retry::no) return why;
+      if (why == pipeline::errc::idempotency_key_reused || why.advice() != retry::no) co_return why;
       if (!d::taken_meanwhile(why.code)) {
         reason = why.message();  // a problem with the row itself
         break;
@@ -265,12 +264,12 @@ Answer assign_from_pool(Call& call, const std::vector<ParticipantRow>& rows) {
     }
     out.push_back(row_json(row, assigned, reason));
   }
-  return json_response(http::status::ok, {{"rows", std::move(out)}});
+  co_return json_response(http::status::ok, {{"rows", std::move(out)}});
 }
 
 // Makes a new code, assigned to its row's participant, for each valid row, in
 // one batch (priced per row where the row gives a price).
-Answer generate_for_rows(Call& call, const std::vector<ParticipantRow>& rows) {
+Routed generate_for_rows(Call& call, const std::vector<ParticipantRow>& rows) {
   d::GenerateBatch command;
   command.org = call.org;
   command.batch = d::BatchId{call.services.pipeline->new_id()};
@@ -286,9 +285,9 @@ Answer generate_for_rows(Call& call, const std::vector<ParticipantRow>& rows) {
   json out = json::array();
   if (command.participants.empty()) {
     for (const auto& row : rows) out.push_back(row_json(row, "", row.error));
-    return json_response(http::status::ok, {{"rows", std::move(out)}});
+    co_return json_response(http::status::ok, {{"rows", std::move(out)}});
   }
-  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command)));
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command)));
   std::size_t issued = 0;
   std::vector<std::string> codes;
   for (const auto& e : accepted.events) {
@@ -298,22 +297,22 @@ Answer generate_for_rows(Call& call, const std::vector<ParticipantRow>& rows) {
     out.push_back(row.error.empty() ? row_json(row, codes[issued++], "") : row_json(row, "", row.error));
   }
   // As for a batch: the rows are made of the events.
-  (void)wait_for_models(call, accepted.positions.last);
-  return json_response(http::status::ok, {{"rows", std::move(out)}});
+  (void)co_await wait_for_models(call, accepted.positions.last);
+  co_return json_response(http::status::ok, {{"rows", std::move(out)}});
 }
 
 }  // namespace
 
-Answer upload_participants(Call& call) {
-  BOOST_OUTCOME_TRY(wait_for_models(call));
+Routed upload_participants(Call& call) {
+  BOOST_OUTCOME_CO_TRY(co_await wait_for_models(call));
   auto contract = call.services.models.contract(call.org, contract_id(call));
-  if (!contract) return contract.error();
-  if (!contract.value()) return Error(d::errc::contract_unknown, "no such contract");
-  BOOST_OUTCOME_TRY(rows, read_participants(call.request.body()));
+  if (!contract) co_return contract.error();
+  if (!contract.value()) co_return Error(d::errc::contract_unknown, "no such contract");
+  BOOST_OUTCOME_CO_TRY(rows, read_participants(call.request.body()));
   const std::string mode = call.query_value("mode").value_or("pool");
-  if (mode == "generate") return generate_for_rows(call, rows);
-  if (mode != "pool") return Error(d::errc::validation, "mode is pool or generate");
-  return assign_from_pool(call, rows);
+  if (mode == "generate") co_return co_await generate_for_rows(call, rows);
+  if (mode != "pool") co_return Error(d::errc::validation, "mode is pool or generate");
+  co_return co_await assign_from_pool(call, rows);
 }
 
 }  // namespace tessera::api::detail

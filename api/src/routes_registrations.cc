@@ -10,10 +10,10 @@ namespace d = tessera::domain;
 
 d::RegistrationId registration_id(const Call& call) { return d::RegistrationId{call.segment(4)}; }
 
-Answer registration_written(const Call& call, const d::OrgId& org, const d::RegistrationId& id,
+Routed registration_written(const Call& call, const d::OrgId& org, const d::RegistrationId& id,
                             const pipeline::Accepted& accepted, http::status status) {
-  return written(call, accepted, status, "/v1/orgs/" + org.str() + "/registrations/" + id.str(),
-                 [&] { return call.services.models.registration(org, id); });
+  co_return co_await written(call, accepted, status, "/v1/orgs/" + org.str() + "/registrations/" + id.str(),
+                             [&] { return call.services.models.registration(org, id); });
 }
 
 // The invitation if it belongs to the call's organisation, as it sees it.
@@ -26,51 +26,53 @@ result<std::optional<projections::Document>> own_invitation(const Call& call, co
   return std::move(found);
 }
 
-Answer invitation_written(const Call& call, const d::InvitationId& id, const pipeline::Accepted& accepted) {
-  return written(call, accepted, http::status::ok, "/v1/orgs/" + call.org.str() + "/invitations/" + id.str(),
-                 [&] { return own_invitation(call, id); });
+Routed invitation_written(const Call& call, const d::InvitationId& id, const pipeline::Accepted& accepted) {
+  co_return co_await written(call, accepted, http::status::ok,
+                             "/v1/orgs/" + call.org.str() + "/invitations/" + id.str(),
+                             [&] { return own_invitation(call, id); });
 }
 
 }  // namespace
 
-Answer get_invitation(Call& call) {
-  BOOST_OUTCOME_TRY(wait_for_models(call));
-  return document_response(own_invitation(call, d::InvitationId{call.segment(4)}), d::errc::invitation_unknown,
-                           "invitation");
+Routed get_invitation(Call& call) {
+  BOOST_OUTCOME_CO_TRY(co_await wait_for_models(call));
+  co_return document_response(own_invitation(call, d::InvitationId{call.segment(4)}), d::errc::invitation_unknown,
+                              "invitation");
 }
 
-Answer resend_invitation(Call& call) {
+Routed resend_invitation(Call& call) {
   const d::InvitationId id{call.segment(4)};
-  BOOST_OUTCOME_TRY(accepted, execute(call, d::ResendInvitation{call.org, id, {}}));
-  return invitation_written(call, id, accepted);
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, d::ResendInvitation{call.org, id, {}}));
+  co_return co_await invitation_written(call, id, accepted);
 }
 
-Answer cancel_invitation(Call& call) {
+Routed cancel_invitation(Call& call) {
   const d::InvitationId id{call.segment(4)};
-  BOOST_OUTCOME_TRY(accepted, execute(call, d::CancelInvitation{call.org, id, {}}));
-  return invitation_written(call, id, accepted);
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, d::CancelInvitation{call.org, id, {}}));
+  co_return co_await invitation_written(call, id, accepted);
 }
 
-Answer claim(Call& call) {
+Routed claim(Call& call) {
   const auto invitation = call.services.claims->verify(call.segment(2));
-  if (!invitation) return Error(d::errc::invitation_unknown, "no invitation has this token");
+  if (!invitation) co_return Error(d::errc::invitation_unknown, "no invitation has this token");
   d::ClaimInvitation command{*invitation, std::nullopt, d::RegistrationId{call.services.pipeline->new_id()}, {}};
   if (!call.request.body().empty()) {
-    BOOST_OUTCOME_TRY(body, read_json(call));
+    BOOST_OUTCOME_CO_TRY(body, read_json(call));
     BodyReader in(body);
     if (body.is_object() && body.contains("participant")) command.participant = in.participant("participant");
-    BOOST_OUTCOME_TRY(in.finish());
+    BOOST_OUTCOME_CO_TRY(in.finish());
   }
-  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command)));
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command)));
   const auto* registration = first_event<d::RegistrationCreated>(accepted);
   if (registration == nullptr) {
-    return Error(errc::internal, "the claim created no registration");
+    co_return Error(errc::internal, "the claim created no registration");
   }
-  return registration_written(call, registration->org, registration->registration, accepted, http::status::created);
+  co_return co_await registration_written(call, registration->org, registration->registration, accepted,
+                                          http::status::created);
 }
 
-Answer redeem(Call& call) {
-  BOOST_OUTCOME_TRY(body, read_json(call));
+Routed redeem(Call& call) {
+  BOOST_OUTCOME_CO_TRY(body, read_json(call));
   BodyReader in(body);
   const std::string typed = in.text("code", true);
   d::Redeem command;
@@ -78,45 +80,45 @@ Answer redeem(Call& call) {
   command.participant = in.participant("participant");
   if (auto session = in.optional_text("session_id")) command.session = d::SessionId{*session};
   command.registration = d::RegistrationId{call.services.pipeline->new_id()};
-  BOOST_OUTCOME_TRY(in.finish());
-  BOOST_OUTCOME_TRY(key, code_key(typed));
+  BOOST_OUTCOME_CO_TRY(in.finish());
+  BOOST_OUTCOME_CO_TRY(key, code_key(typed));
   command.code_key = key;
   d::RegistrationId id = command.registration;
-  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command)));
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command)));
   if (const auto* created = first_event<d::RegistrationCreated>(accepted)) id = created->registration;
-  return registration_written(call, call.org, id, accepted, http::status::created);
+  co_return co_await registration_written(call, call.org, id, accepted, http::status::created);
 }
 
-Answer get_registration(Call& call) {
-  BOOST_OUTCOME_TRY(wait_for_models(call));
-  return document_response(call.services.models.registration(call.org, registration_id(call)),
-                           d::errc::registration_unknown, "registration");
+Routed get_registration(Call& call) {
+  BOOST_OUTCOME_CO_TRY(co_await wait_for_models(call));
+  co_return document_response(call.services.models.registration(call.org, registration_id(call)),
+                              d::errc::registration_unknown, "registration");
 }
 
-Answer cancel_registration(Call& call) {
+Routed cancel_registration(Call& call) {
   const d::RegistrationId id = registration_id(call);
-  BOOST_OUTCOME_TRY(accepted, execute(call, d::CancelRegistration{call.org, id, {}}));
-  return registration_written(call, call.org, id, accepted, http::status::ok);
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, d::CancelRegistration{call.org, id, {}}));
+  co_return co_await registration_written(call, call.org, id, accepted, http::status::ok);
 }
 
-Answer revoke_registration(Call& call) {
+Routed revoke_registration(Call& call) {
   const d::RegistrationId id = registration_id(call);
-  BOOST_OUTCOME_TRY(accepted, execute(call, d::RevokeRegistration{call.org, id, {}}));
-  return registration_written(call, call.org, id, accepted, http::status::ok);
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, d::RevokeRegistration{call.org, id, {}}));
+  co_return co_await registration_written(call, call.org, id, accepted, http::status::ok);
 }
 
-Answer change_registration(Call& call) {
-  BOOST_OUTCOME_TRY(body, read_json(call));
+Routed change_registration(Call& call) {
+  BOOST_OUTCOME_CO_TRY(body, read_json(call));
   BodyReader in(body);
   const d::RegistrationId id = registration_id(call);
   d::ChangeAccess command{call.org, id, in.time("access_until")};
   if (!body.is_object() || !body.contains("access_until")) {
-    return Error(d::errc::validation, "access_until is required (null: no end)");
+    co_return Error(d::errc::validation, "access_until is required (null: no end)");
   }
-  BOOST_OUTCOME_TRY(in.finish());
-  BOOST_OUTCOME_TRY(condition, precondition(call, d::registration_stream(call.org, id)));
-  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command), condition));
-  return registration_written(call, call.org, id, accepted, http::status::ok);
+  BOOST_OUTCOME_CO_TRY(in.finish());
+  BOOST_OUTCOME_CO_TRY(condition, precondition(call, d::registration_stream(call.org, id)));
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command), condition));
+  co_return co_await registration_written(call, call.org, id, accepted, http::status::ok);
 }
 
 }  // namespace tessera::api::detail

@@ -13,10 +13,10 @@ std::string session_location(const Call& call, const d::SessionId& id) {
   return "/v1/orgs/" + call.org.str() + "/sessions/" + id.str();
 }
 
-Answer session_written(const Call& call, const d::SessionId& id, const pipeline::Accepted& accepted,
+Routed session_written(const Call& call, const d::SessionId& id, const pipeline::Accepted& accepted,
                        http::status status) {
-  return written(call, accepted, status, session_location(call, id),
-                 [&] { return call.services.models.session(call.org, id); });
+  co_return co_await written(call, accepted, status, session_location(call, id),
+                             [&] { return call.services.models.session(call.org, id); });
 }
 
 }  // namespace
@@ -38,8 +38,8 @@ json invitation_view(const Call& call, json body) {
   return body;
 }
 
-Answer create_session(Call& call) {
-  BOOST_OUTCOME_TRY(body, read_json(call));
+Routed create_session(Call& call) {
+  BOOST_OUTCOME_CO_TRY(body, read_json(call));
   BodyReader in(body);
   d::CreateSession command{call.org,
                            d::SessionId{call.services.pipeline->new_id()},
@@ -48,55 +48,55 @@ Answer create_session(Call& call) {
                            std::nullopt,
                            in.time("opens_at")};
   if (auto contract = in.optional_text("contract_id")) command.contract = d::ContractId{*contract};
-  BOOST_OUTCOME_TRY(in.finish());
+  BOOST_OUTCOME_CO_TRY(in.finish());
   d::SessionId id = command.session;
-  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command)));
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command)));
   if (const auto* created = first_event<d::SessionCreated>(accepted)) id = created->session;
-  return session_written(call, id, accepted, http::status::created);
+  co_return co_await session_written(call, id, accepted, http::status::created);
 }
 
-Answer get_session(Call& call) {
-  BOOST_OUTCOME_TRY(wait_for_models(call));
-  return document_response(call.services.models.session(call.org, session_id(call)), d::errc::session_unknown,
-                           "session");
+Routed get_session(Call& call) {
+  BOOST_OUTCOME_CO_TRY(co_await wait_for_models(call));
+  co_return document_response(call.services.models.session(call.org, session_id(call)), d::errc::session_unknown,
+                              "session");
 }
 
-Answer change_session(Call& call) {
-  BOOST_OUTCOME_TRY(body, read_json(call));
+Routed change_session(Call& call) {
+  BOOST_OUTCOME_CO_TRY(body, read_json(call));
   BodyReader in(body);
   d::EditSession command{call.org, session_id(call), std::nullopt, in.optional_text("name"), std::nullopt};
   if (body.is_object() && body.contains("capacity")) command.capacity = in.count("capacity", std::nullopt);
   if (body.is_object() && body.contains("opens_at")) command.opens_at = in.time("opens_at");
-  BOOST_OUTCOME_TRY(in.finish());
-  BOOST_OUTCOME_TRY(condition, precondition(call, d::session_stream(call.org, command.session)));
+  BOOST_OUTCOME_CO_TRY(in.finish());
+  BOOST_OUTCOME_CO_TRY(condition, precondition(call, d::session_stream(call.org, command.session)));
   const d::SessionId id = command.session;
-  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command), condition));
-  return session_written(call, id, accepted, http::status::ok);
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command), condition));
+  co_return co_await session_written(call, id, accepted, http::status::ok);
 }
 
-Answer session_seats(Call& call) {
-  BOOST_OUTCOME_TRY(wait_for_models(call));
+Routed session_seats(Call& call) {
+  BOOST_OUTCOME_CO_TRY(co_await wait_for_models(call));
   auto found = call.services.models.seats(call.org, session_id(call));
-  if (!found) return found.error();
-  if (!found.value()) return Error(d::errc::session_unknown, "no session " + call.segment(4));
+  if (!found) co_return found.error();
+  if (!found.value()) co_return Error(d::errc::session_unknown, "no session " + call.segment(4));
   const auto& s = *found.value();
-  return json_response(
+  co_return json_response(
       http::status::ok,
       {{"capacity", s.capacity}, {"reserved", s.reserved}, {"registered", s.registered}, {"available", s.available()}});
 }
 
-Answer session_roster(Call& call) {
-  BOOST_OUTCOME_TRY(wait_for_models(call));
+Routed session_roster(Call& call) {
+  BOOST_OUTCOME_CO_TRY(co_await wait_for_models(call));
   auto found = call.services.models.roster(call.org, session_id(call));
-  if (!found) return found.error();
-  if (!found.value()) return Error(d::errc::session_unknown, "no session " + call.segment(4));
+  if (!found) co_return found.error();
+  if (!found.value()) co_return Error(d::errc::session_unknown, "no session " + call.segment(4));
   json roster = *found.value();
   for (auto& invitation : roster["invitations"]) invitation = invitation_view(call, invitation);
-  return json_response(http::status::ok, roster);
+  co_return json_response(http::status::ok, roster);
 }
 
-Answer invite(Call& call) {
-  BOOST_OUTCOME_TRY(body, read_json(call));
+Routed invite(Call& call) {
+  BOOST_OUTCOME_CO_TRY(body, read_json(call));
   BodyReader in(body);
   d::Invite command;
   command.org = call.org;
@@ -107,20 +107,21 @@ Answer invite(Call& call) {
   command.expires_at = in.time("expires_at");
   command.bind_to_email = in.flag("bind_to_email", false);
   command.confirm_over_capacity = in.flag("confirm_over_capacity", false);
-  BOOST_OUTCOME_TRY(in.finish());
+  BOOST_OUTCOME_CO_TRY(in.finish());
   if (typed_code) {
-    BOOST_OUTCOME_TRY(key, code_key(*typed_code));
+    BOOST_OUTCOME_CO_TRY(key, code_key(*typed_code));
     command.code_key = key;
   }
   d::InvitationId id = command.invitation;
-  BOOST_OUTCOME_TRY(accepted, execute(call, std::move(command)));
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command)));
   if (const auto* sent = first_event<d::InvitationSent>(accepted)) id = sent->invitation;
-  return written(call, accepted, http::status::created, "/v1/orgs/" + call.org.str() + "/invitations/" + id.str(),
-                 [&]() -> result<std::optional<projections::Document>> {
-                   BOOST_OUTCOME_TRY(found, call.services.models.invitation(id));
-                   if (found) found->body = invitation_view(call, std::move(found->body));
-                   return std::move(found);
-                 });
+  co_return co_await written(call, accepted, http::status::created,
+                             "/v1/orgs/" + call.org.str() + "/invitations/" + id.str(),
+                             [&]() -> result<std::optional<projections::Document>> {
+                               BOOST_OUTCOME_TRY(found, call.services.models.invitation(id));
+                               if (found) found->body = invitation_view(call, std::move(found->body));
+                               return std::move(found);
+                             });
 }
 
 }  // namespace tessera::api::detail

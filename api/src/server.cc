@@ -2,22 +2,22 @@
 
 #include <utility>  // Boost 1.74's asio needs it first on GCC 12
 
-#include <charconv>
-
 #include <spdlog/spdlog.h>
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 
+#include <atomic>
+#include <charconv>
 #include <thread>
 #include <vector>
 
+#include "tessera/api/errc.h"
 #include "tessera/api/problem.h"
 
 namespace tessera::api {
@@ -27,57 +27,177 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
-constexpr std::chrono::seconds kIdleTimeout{60};
+constexpr std::size_t kFirstRead = 4096;
 
-// One connection: read a request, have a worker handle it, write the answer,
-// and read the next one while the client keeps the connection alive.
+// How long a refused request's connection is drained before it closes: a
+// socket closed with unread bytes is reset, and the reset can overtake the
+// answer on its way to the client (nginx's lingering close does the same).
+constexpr std::chrono::seconds kLinger{2};
+
+// An error of Beast's HTTP parser: the client sent something that is not
+// HTTP/1.1 (rather than going away or being too slow).
+bool unparsable(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::end_of_stream).category() &&
+         ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
+// How long the acceptor waits before trying again when the process is out of
+// file descriptors (or the kernel of memory): short enough that a freed
+// descriptor is used within a second, long enough not to spin.
+constexpr std::chrono::milliseconds kAcceptBackoff{100};
+
+// Says what went wrong at most once a second, with how often it did since.
+class ThrottledLog {
+ public:
+  explicit ThrottledLog(std::string what) : what_(std::move(what)) {}
+  void warn(const beast::error_code& ec, std::string_view doing) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::seconds(1)) {
+      ++suppressed_;
+      return;
+    }
+    if (suppressed_ > 0) {
+      spdlog::warn("{}: {} ({}; {} more times in the last second)", what_, ec.message(), doing, suppressed_);
+    } else {
+      spdlog::warn("{}: {} ({})", what_, ec.message(), doing);
+    }
+    last_ = now;
+    suppressed_ = 0;
+  }
+
+ private:
+  std::string what_;
+  std::chrono::steady_clock::time_point last_{};
+  std::uint64_t suppressed_ = 0;
+};
+
+// A Transfer-Encoding other than a single `chunked`, or one beside a
+// Content-Length: RFC 9112 section 6.1 says 400, since a proxy in front may
+// frame the message otherwise (request smuggling).
+bool framing_ambiguous(const Request& header) {
+  const auto encodings = header.count(http::field::transfer_encoding);
+  if (encodings == 0) return false;
+  if (encodings > 1 || header.count(http::field::content_length) > 0) return true;
+  std::string_view value(header[http::field::transfer_encoding].data(), header[http::field::transfer_encoding].size());
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return !beast::iequals(beast::string_view(value.data(), value.size()), "chunked");
+}
+
+// One connection: wait for a request's first byte (the keep-alive idle
+// timeout), read its header within the header deadline, check its framing,
+// read its body, hand it to the handler, write the answer when it comes,
+// and go on while the client keeps the connection alive. Everything runs on
+// the connection's strand; while the handler works, the connection holds no
+// thread.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const Handler& handler, asio::thread_pool& workers, std::size_t body_limit)
-      : stream_(std::move(socket)), handler_(handler), workers_(workers), body_limit_(body_limit) {
+  Session(tcp::socket socket, const Handler& handler, const ServerOptions& options, std::atomic<std::size_t>& open)
+      : stream_(std::move(socket)), handler_(handler), options_(options), open_(open) {
     beast::error_code ec;
     const auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) client_ = peer.address().to_string();
   }
+  ~Session() { open_.fetch_sub(1); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   void start() {
-    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::read, shared_from_this()));
+    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::await_request, shared_from_this()));
   }
 
  private:
-  void read() {
+  void await_request() {
     parser_.emplace();
-    parser_->body_limit(body_limit_);
-    stream_.expires_after(kIdleTimeout);
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+    parser_->header_limit(static_cast<std::uint32_t>(options_.header_limit));
+    parser_->body_limit(options_.body_limit);
+    if (buffer_.size() > 0) return read_header();  // pipelined: it has begun
+    stream_.expires_after(options_.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kFirstRead),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->close();  // idle, or gone
+                              self->buffer_.commit(n);
+                              self->read_header();
+                            });
   }
 
-  void on_read(beast::error_code ec, std::size_t) {
-    if (ec == http::error::end_of_stream) return close();
-    if (ec == http::error::body_limit) {
-      return write(detail::problem(http::status::payload_too_large, "payload-too-large",
-                                   "the body exceeds " + std::to_string(body_limit_) + " bytes"),
-                   /*keep_alive=*/false);
+  void read_header() {
+    stream_.expires_after(options_.header_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::on_header, shared_from_this()));
+  }
+
+  // The refusal of a request that cannot be read to its end; nullopt when
+  // the client is gone or too slow, and nobody is left to answer.
+  std::optional<Error> refusal(const beast::error_code& ec) const {
+    if (ec == http::error::header_limit) {
+      return Error(errc::headers_too_large,
+                   "the request line and headers exceed " + std::to_string(options_.header_limit) + " bytes");
     }
-    if (ec) return;  // timeout or reset: the client is gone
-    request_ = parser_->release();
-    asio::post(workers_, [self = shared_from_this()] {
-      Response response = self->handler_.handle(self->request_, self->client_);
-      asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-        const bool keep_alive = response.keep_alive();
-        self->write(std::move(response), keep_alive);
+    // Beast checks a Content-Length against the limit as soon as it reads it.
+    if (ec == http::error::body_limit) {
+      return Error(errc::payload_too_large, "the body exceeds " + std::to_string(options_.body_limit) + " bytes");
+    }
+    if (unparsable(ec)) return Error(errc::bad_request, "the request does not parse: " + ec.message());
+    return std::nullopt;
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    if (ec) {
+      if (auto refused = refusal(ec)) return refuse(*refused);
+      return close();
+    }
+    if (framing_ambiguous(parser_->get())) {
+      return refuse(Error(errc::bad_request,
+                          "Transfer-Encoding must be chunked alone, and never beside a Content-Length (RFC 9112)"));
+    }
+    stream_.expires_after(options_.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_body, shared_from_this()));
+  }
+
+  void on_body(beast::error_code ec, std::size_t) {
+    if (ec) {
+      if (auto refused = refusal(ec)) return refuse(*refused);
+      return close();
+    }
+    stream_.expires_never();  // the handler's own waits are bounded
+    handler_.handle(parser_->release(), client_, stream_.get_executor(), [self = shared_from_this()](Response r) {
+      asio::dispatch(self->stream_.get_executor(), [self, r = std::move(r)]() mutable {
+        const bool keep_alive = r.keep_alive();
+        self->write(std::move(r), keep_alive);
       });
     });
   }
 
-  void write(Response response, bool keep_alive) {
+  // Answers a request that is not read to its end, and closes: what follows
+  // it on the connection cannot be framed.
+  void refuse(const Error& error) { write(detail::problem_for(error), /*keep_alive=*/false, /*drain=*/true); }
+
+  void write(Response response, bool keep_alive, bool drain = false) {
     response.keep_alive(keep_alive);
+    response.set(http::field::server, "tesserad");
     response_ = std::move(response);
-    http::async_write(stream_, response_, [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-      if (ec) return;
-      if (!keep_alive) return self->close();
-      self->read();
-    });
+    stream_.expires_after(options_.idle_timeout);
+    http::async_write(stream_, response_,
+                      [self = shared_from_this(), keep_alive, drain](beast::error_code ec, std::size_t) {
+                        if (ec) return;
+                        if (keep_alive) return self->await_request();
+                        self->close();
+                        if (drain) {
+                          self->stream_.expires_after(kLinger);
+                          self->discard();
+                        }
+                      });
+  }
+
+  // Reads and drops what the client still sends, until it closes or the
+  // linger time is up.
+  void discard() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(kFirstRead),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (!ec) self->discard();
+                            });
   }
 
   void close() {
@@ -88,11 +208,10 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   const Handler& handler_;
-  asio::thread_pool& workers_;
-  std::size_t body_limit_;
+  const ServerOptions& options_;
+  std::atomic<std::size_t>& open_;
   std::string client_;  // the peer's address
   std::optional<http::request_parser<http::string_body>> parser_;
-  Request request_;
   Response response_;
 };
 
@@ -104,8 +223,8 @@ class Server::Impl {
       : handler_(handler),
         options_(options),
         io_(options.io_threads),
-        workers_(static_cast<std::size_t>(options.worker_threads)),
-        acceptor_(asio::make_strand(io_)) {
+        acceptor_(asio::make_strand(io_)),
+        backoff_(acceptor_.get_executor()) {
     const tcp::endpoint endpoint{asio::ip::make_address(options.host), options.port};
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
@@ -121,13 +240,13 @@ class Server::Impl {
     for (int i = 1; i < options_.io_threads; ++i) threads.emplace_back([this] { io_.run(); });
     io_.run();
     for (auto& t : threads) t.join();
-    workers_.join();
   }
 
   void stop() {
     asio::post(acceptor_.get_executor(), [this] {
       beast::error_code ignored;
       acceptor_.close(ignored);
+      backoff_.cancel();
     });
     io_.stop();
   }
@@ -136,20 +255,45 @@ class Server::Impl {
   void accept() {
     acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (ec) {
-        spdlog::warn("accept: {}", ec.message());
+      if (ec) return accept_failed(ec);
+      if (open_.fetch_add(1) >= options_.max_connections) {
+        open_.fetch_sub(1);
+        beast::error_code ignored;
+        socket.close(ignored);  // over the limit: at once, before any byte
+        refused_.warn(beast::error_code(asio::error::connection_refused), "over --max-connections: closed");
       } else {
-        std::make_shared<Session>(std::move(socket), handler_, workers_, options_.body_limit)->start();
+        std::make_shared<Session>(std::move(socket), handler_, options_, open_)->start();
       }
       accept();
     });
   }
 
+  // Out of descriptors or memory, accepting again at once would fail again
+  // at once: wait a little, while the open connections go on being served.
+  void accept_failed(const beast::error_code& ec) {
+    const bool exhausted = ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+                           ec == asio::error::no_memory ||
+                           ec == beast::error_code(ENFILE, boost::system::system_category());
+    if (!exhausted) {
+      accept_errors_.warn(ec, "accepting again");
+      return accept();
+    }
+    accept_errors_.warn(ec, "backing off " + std::to_string(kAcceptBackoff.count()) + " ms between tries");
+    backoff_.expires_after(kAcceptBackoff);
+    backoff_.async_wait([this](const beast::error_code& waited) {
+      if (!waited) accept();
+    });
+  }
+
+  // Before io_: the sessions its destruction frees count themselves out.
+  std::atomic<std::size_t> open_{0};
   const Handler& handler_;
   ServerOptions options_;
   asio::io_context io_;
-  asio::thread_pool workers_;
   tcp::acceptor acceptor_;
+  asio::steady_timer backoff_;
+  ThrottledLog accept_errors_{"accept"};
+  ThrottledLog refused_{"accept"};
 };
 
 Server::Server(const Handler& handler, ServerOptions options) : impl_(std::make_unique<Impl>(handler, options)) {}

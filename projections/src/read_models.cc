@@ -174,7 +174,7 @@ result<void> wipe(rocksdb::DB& db) {
 }  // namespace
 
 ReadModels::ReadModels(std::unique_ptr<rocksdb::DB> db, eventstore::Position checkpoint, std::uint64_t applied)
-    : db_(std::move(db)), checkpoint_(checkpoint), applied_(applied) {}
+    : db_(std::move(db)), checkpoint_(checkpoint), applied_(applied), waiters_(checkpoint) {}
 
 ReadModels::~ReadModels() = default;
 
@@ -257,6 +257,7 @@ result<std::size_t> ReadModels::fold_and_write(std::span<const eventstore::Recor
     if (offsets != nullptr) applied_ += applied;
   }
   advanced_.notify_all();
+  waiters_.reached(last);
   return applied;
 }
 
@@ -298,6 +299,13 @@ bool ReadModels::wait_for(eventstore::Position position, std::chrono::millisecon
   std::unique_lock lock(mutex_);
   return advanced_.wait_for(lock, timeout, [&] { return checkpoint_ >= position; });
 }
+
+PositionWaiters::Ticket ReadModels::when_reached(eventstore::Position position,
+                                                 std::move_only_function<void()> then) const {
+  return waiters_.wait(position, std::move(then));
+}
+
+void ReadModels::forget(const PositionWaiters::Ticket& ticket) const { waiters_.forget(ticket); }
 
 result<std::optional<Seats>> ReadModels::seats(const domain::OrgId& org, const domain::SessionId& session) const {
   if (!keys::usable_id(org.str()) || !keys::usable_id(session.str())) return std::optional<Seats>();

@@ -2,7 +2,12 @@
 // log, pipeline and read models on disk, requests handed to Handler::handle()
 // directly. One test per way an error becomes an answer (problem.h), and the
 // answers of a server whose read models lag.
+#include <utility>  // Boost 1.74's asio needs it first on GCC 12
+
 #include <gtest/gtest.h>
+#include <boost/asio/thread_pool.hpp>
+
+#include <future>
 
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -66,7 +71,10 @@ class Served {
     for (const auto& [name, value] : headers) request.set(name, value);
     request.body() = body;
     request.prepare_payload();
-    return as_client_sees(handler_->handle(request, "192.0.2.1"));
+    std::promise<api::Response> answered;
+    handler_->handle(std::move(request), "192.0.2.1", resume_on_.get_executor(),
+                     [&](api::Response response) { answered.set_value(std::move(response)); });
+    return as_client_sees(answered.get_future().get());
   }
   HttpResponse post(const std::string& target, const json& body, Headers headers = {}) {
     return send(http::verb::post, target, body.dump(), headers);
@@ -81,6 +89,7 @@ class Served {
   std::unique_ptr<api::ClaimTokens> claims_;
   api::GuessLimiter guesses_;
   std::unique_ptr<api::Handler> handler_;
+  boost::asio::thread_pool resume_on_{1};  // where requests resume after a wait
 };
 
 json body_of(const HttpResponse& r) { return json::parse(r.body, nullptr, /*allow_exceptions=*/false); }

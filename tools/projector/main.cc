@@ -61,6 +61,11 @@ int main(int argc, char** argv) {
                  "how long the group waits for a vanished member before reassigning its partitions")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  std::size_t max_connections = tessera::api::ServerOptions{}.max_connections;
+  app.add_option("--max-connections", max_connections,
+                 "connections open at once; beyond, a new one is closed as it is accepted")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
 
   const auto endpoint = tessera::api::parse_listen_address(listen);
@@ -115,7 +120,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<tessera::api::Server> server;
   try {
     server = std::make_unique<tessera::api::Server>(
-        handler, tessera::api::ServerOptions{.host = endpoint->host, .port = endpoint->port});
+        handler, tessera::api::ServerOptions{
+                     .host = endpoint->host, .port = endpoint->port, .max_connections = max_connections});
   } catch (const std::exception& e) {
     spdlog::error("cannot listen on {}: {}", listen, e.what());
     return 1;

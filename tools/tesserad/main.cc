@@ -24,6 +24,11 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", data_dir, "where the log and the read models live")->capture_default_str();
   app.add_option("--listen", listen, "HOST:PORT to serve HTTP on (port 0: any free port)")->capture_default_str();
   app.add_option("--kafka", kafka, "embedded | none | BROKERS (host:port,...)")->capture_default_str();
+  std::size_t max_connections = tessera::api::ServerOptions{}.max_connections;
+  app.add_option("--max-connections", max_connections,
+                 "connections open at once; beyond, a new one is closed as it is accepted")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
 
   const auto endpoint = tessera::api::parse_listen_address(listen);
@@ -128,7 +133,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<tessera::api::Server> server;
   try {
     server = std::make_unique<tessera::api::Server>(
-        handler, tessera::api::ServerOptions{.host = endpoint->host, .port = endpoint->port});
+        handler, tessera::api::ServerOptions{
+                     .host = endpoint->host, .port = endpoint->port, .max_connections = max_connections});
   } catch (const std::exception& e) {
     spdlog::error("cannot listen on {}: {}", listen, e.what());
     return 1;

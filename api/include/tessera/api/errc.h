@@ -13,6 +13,11 @@ namespace tessera::api {
 
 enum class errc {
   malformed_json = 1,  // the body is not JSON
+  // The request's framing breaks RFC 9112: a Transfer-Encoding other than
+  // chunked, one beside a Content-Length, or a message that does not parse.
+  bad_request,
+  headers_too_large,   // request line and headers past the limit (431)
+  payload_too_large,   // a body past the limit (413)
   route_unknown,       // no such resource: slug "not-found"
   method_not_allowed,  // the resource answers other methods
   // The read models have not caught up with the log within the

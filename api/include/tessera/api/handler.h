@@ -1,11 +1,20 @@
-// Request handling as a function from request to response, apart from the
-// server's sockets: parse, map to a command or query, map the result back.
-// No business rule lives here; the domain decides.
+// Request handling, apart from the server's sockets: parse, map to a command
+// or query, map the result back. No business rule lives here; the domain
+// decides.
 //
-// Threading: handle() is safe to call from many threads at once. It blocks
-// until a command's batch is durable, so call it off the I/O threads.
+// No thread waits for a disk: a request whose command goes to the pipeline,
+// or whose query waits for the read models, is suspended, and its answer
+// comes later from the executor it was handed. A thousand slow fsyncs hold
+// no thread.
+//
+// Threading: handle() is safe to call from many threads at once.
 #pragma once
 
+#include <utility>  // Boost 1.74's asio needs it first on GCC 12
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -42,18 +51,27 @@ struct Services {
   // How long an answer waits for the read models to reflect the log (so a
   // client reads its own writes) before it says they lag: a GET then answers
   // 503 `unavailable`, a write 202 Accepted.
-  std::chrono::milliseconds read_your_writes = std::chrono::seconds(5);
+  std::chrono::milliseconds read_your_writes = std::chrono::seconds(2);
 };
 
 class Handler {
  public:
-  explicit Handler(Services services) : services_(std::move(services)) {}
+  // A GET waits for the read models to hold every write accepted before it
+  // arrived; at first, everything the log holds (after a restart, the
+  // models may still be catching up).
+  explicit Handler(Services services);
 
-  // `client` is the peer's address, for the per-address guess limit.
-  Response handle(const Request& request, const std::string& client) const;
+  // Handles `request` and calls `respond` once with the answer: before
+  // handle() returns when nothing had to wait, else later, on `executor`
+  // (a connection's strand, for instance). `client` is the peer's address,
+  // for the per-address guess limit.
+  using Respond = std::move_only_function<void(Response)>;
+  void handle(Request request, std::string client, boost::asio::any_io_executor executor, Respond respond) const;
 
  private:
   Services services_;
+  // The latest log position a write was accepted at (read-your-writes).
+  mutable std::atomic<std::uint64_t> accepted_up_to_;
 };
 
 }  // namespace tessera::api

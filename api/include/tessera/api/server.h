@@ -1,11 +1,16 @@
-// The HTTP/1.1 server: accepts connections, reads requests, hands each to a
-// Handler on a worker pool (commands block until durable, so many requests
-// wait at once and group commit can batch them), writes the responses.
+// The HTTP/1.1 server: accepts connections, reads requests, hands each to the
+// Handler, and writes each answer when it comes. A few I/O threads serve every
+// connection: a request waiting for its command to be durable holds none, so
+// many wait at once and group commit batches them. DESIGN.md's "HTTP edge"
+// limits hold here: exact framing (RFC 9112), a header size limit and
+// deadline, a connection limit, and an acceptor that backs off when the
+// process runs out of file descriptors.
 //
 // Lifetime: borrows the handler, which must outlive the server. run() serves
 // until stop() is called from any thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -20,8 +25,17 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port (see Server::port())
   int io_threads = 2;
-  int worker_threads = 64;  // requests handled at once
-  std::size_t body_limit = 8 << 20;
+  // Request line and headers: larger is 431 `headers-too-large`.
+  std::size_t header_limit = 16 << 10;
+  std::size_t body_limit = 8 << 20;  // larger is 413 `payload-too-large`
+  // From a request's first byte to its header's end; then the connection is
+  // closed, so that a slow client costs a socket for so long at most.
+  std::chrono::milliseconds header_timeout = std::chrono::seconds(10);
+  // A keep-alive connection waiting for its next request, a body being read,
+  // an answer being written.
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
+  // Connections open at once; beyond, a new one is closed as it is accepted.
+  std::size_t max_connections = 10'000;
 };
 
 // An address to listen on, parsed from "HOST:PORT" (a command line's

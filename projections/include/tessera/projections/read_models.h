@@ -41,6 +41,7 @@
 
 #include "tessera/domain/ids.h"
 #include "tessera/eventstore/types.h"
+#include "tessera/projections/waiters.h"
 
 namespace rocksdb {
 class DB;
@@ -127,6 +128,13 @@ class ReadModels {
   // Blocks until checkpoint() >= position or the timeout passes.
   bool wait_for(eventstore::Position position, std::chrono::milliseconds timeout) const;
 
+  // Calls `then` once checkpoint() >= position, without blocking: at once
+  // when it already is, else on the projector's thread right after the
+  // apply() that gets there (so `then` must not block). forget() withdraws a
+  // wait given up on (a timeout), so that none piles up while the models lag.
+  PositionWaiters::Ticket when_reached(eventstore::Position position, std::move_only_function<void()> then) const;
+  void forget(const PositionWaiters::Ticket& ticket) const;
+
   // A session's seats; nullopt when no such session is known.
   result<std::optional<Seats>> seats(const domain::OrgId& org, const domain::SessionId& session) const;
 
@@ -211,6 +219,7 @@ class ReadModels {
   mutable std::condition_variable advanced_;
   eventstore::Position checkpoint_;
   std::uint64_t applied_ = 0;  // guarded by mutex_
+  mutable PositionWaiters waiters_;
 };
 
 }  // namespace tessera::projections
