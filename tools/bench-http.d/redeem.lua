@@ -1,0 +1,96 @@
+-- wrk script for tools/bench-http: every request a POST /v1/orgs/{org}/redemptions
+-- of a fresh single-use code.
+--
+-- usage: wrk -t T -c C -d D -s redeem.lua URL -- ORG CODES_PREFIX [targets]
+--   ORG           the organisation in the path
+--   CODES_PREFIX  thread i (1..T) reads its own codes from CODES_PREFIX.i, one a
+--                 line; the files are disjoint, so no code is sent twice.
+--                 "-": codes made up (for a server that reads none: nginx)
+--   targets       with the word "statuses", response() counts every status
+--                 (wrk parses each response for Lua then, which costs speed);
+--                 without it the non-2xx figure is wrk's own count of
+--                 statuses >= 400 (summary.errors.status)
+--
+-- When a thread's codes run out it sends its last code again (a 409, counted
+-- as non-2xx) and stops; `exhausted` in the result says it happened.
+-- done() prints one line: "bench-http-result {json}" with the requests,
+-- duration, p50/p99 in microseconds and the error counts.
+
+local threads = {}
+local next_id = 1
+
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+
+local codes = {}
+local index = 0
+local path
+local headers = { ["Content-Type"] = "application/json" }
+local synthetic = false
+
+-- id is set by setup(); used, exhausted and the status counts are read by done().
+used = 0
+exhausted = 0
+statuses = ""
+
+function init(args)
+  local org, prefix, mode = args[1], args[2], args[3]
+  path = "/v1/orgs/" .. org .. "/redemptions"
+  if prefix == "-" then
+    synthetic = true  -- a server that reads no code (nginx): made-up codes of the same shape
+  else
+    local file = assert(io.open(prefix .. "." .. id, "r"))
+    for line in file:lines() do
+      if #line > 0 then codes[#codes + 1] = line end
+    end
+    file:close()
+  end
+  if mode == "statuses" then
+    local counts = {}
+    response = function(status)
+      counts[status] = (counts[status] or 0) + 1
+      local parts = {}
+      for s, n in pairs(counts) do parts[#parts + 1] = '"' .. s .. '":' .. n end
+      statuses = table.concat(parts, ",")
+    end
+  end
+end
+
+function request()
+  if synthetic then
+    index = index + 1
+    used = index
+    codes[1] = string.format("%04d-%04d-%04d-%d", id, math.floor(index / 10000) % 10000, index % 10000, index % 10)
+  elseif index < #codes then
+    index = index + 1
+    used = index
+  else
+    exhausted = 1
+    wrk.thread:stop()
+  end
+  local code = codes[synthetic and 1 or index] or "0000-0000-0000-0"
+  local body = '{"code":"' .. code .. '","participant":{"email":"bench-' .. id .. '-' .. index ..
+    '@bench.example"}}'
+  return wrk.format("POST", path, headers, body)
+end
+
+function done(summary, latency, requests)
+  local used_total, exhausted_any, status_parts = 0, false, {}
+  for _, thread in ipairs(threads) do
+    used_total = used_total + (thread:get("used") or 0)
+    if (thread:get("exhausted") or 0) ~= 0 then exhausted_any = true end
+    local s = thread:get("statuses")
+    if s and #s > 0 then status_parts[#status_parts + 1] = "{" .. s .. "}" end
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'bench-http-result {"requests":%d,"duration_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,' ..
+    '"status_errors":%d,"connect_errors":%d,"read_errors":%d,"write_errors":%d,"timeouts":%d,' ..
+    '"codes_used":%d,"exhausted":%s,"statuses_per_thread":[%s]}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency.max, e.status, e.connect, e.read, e.write, e.timeout, used_total, tostring(exhausted_any),
+    table.concat(status_parts, ",")))
+end
