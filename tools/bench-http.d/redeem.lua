@@ -1,15 +1,18 @@
 -- wrk script for tools/bench-http: every request a POST /v1/orgs/{org}/redemptions
 -- of a fresh single-use code.
 --
--- usage: wrk -t T -c C -d D -s redeem.lua URL -- ORG CODES_PREFIX [targets]
+-- usage: wrk -t T -c C -d D -s redeem.lua URL -- ORG CODES_PREFIX [mode]
 --   ORG           the organisation in the path
 --   CODES_PREFIX  thread i (1..T) reads its own codes from CODES_PREFIX.i, one a
 --                 line; the files are disjoint, so no code is sent twice.
 --                 "-": codes made up (for a server that reads none: nginx)
---   targets       with the word "statuses", response() counts every status
---                 (wrk parses each response for Lua then, which costs speed);
---                 without it the non-2xx figure is wrk's own count of
---                 statuses >= 400 (summary.errors.status)
+--   mode          "statuses": response() counts every status (wrk parses each
+--                 response for Lua then, which costs speed); without it the
+--                 non-2xx figure is wrk's own count of statuses >= 400
+--                 (summary.errors.status).
+--                 "timed:PREFIX": each answer's send time and latency, one
+--                 "SENT_US LATENCY_US STATUS" line, to PREFIX.i (for --mix:
+--                 which requests overlapped the batch)
 --
 -- When a thread's codes run out it sends its last code again (a 409, counted
 -- as non-2xx) and stops; `exhausted` in the result says it happened.
@@ -30,6 +33,7 @@ local index = 0
 local path
 local headers = { ["Content-Type"] = "application/json" }
 local synthetic = false
+local sent, now_us  -- the send time of each request in flight, and the clock ("timed:" only)
 
 -- id is set by setup(); used, exhausted and the status counts are read by done().
 used = 0
@@ -48,7 +52,33 @@ function init(args)
     end
     file:close()
   end
-  if mode == "statuses" then
+  if mode and mode:sub(1, 6) == "timed:" then
+    -- Each answer's send time and latency (CLOCK_REALTIME, microseconds) to
+    -- TIMED_PREFIX.i, matched to its request by the code the answer names.
+    local ffi = require("ffi")
+    ffi.cdef [[
+      typedef struct { long tv_sec; long tv_nsec; } bench_http_timespec;
+      int clock_gettime(int clock, bench_http_timespec *out);
+    ]]
+    local ts = ffi.new("bench_http_timespec")
+    now_us = function()
+      ffi.C.clock_gettime(0, ts)
+      return tonumber(ts.tv_sec) * 1000000 + math.floor(tonumber(ts.tv_nsec) / 1000)
+    end
+    local out = assert(io.open(mode:sub(7) .. "." .. id, "w"))
+    sent = {}
+    response = function(status, _, body)
+      local t = now_us()
+      local code = body and body:match('"code"%s*:%s*"([^"]+)"')
+      local at = code and sent[code]
+      if at then
+        sent[code] = nil
+        out:write(string.format("%d %d %d\n", at, t - at, status))
+      else
+        out:write(string.format("0 0 %d\n", status))  -- an answer without its code (a problem)
+      end
+    end
+  elseif mode == "statuses" then
     local counts = {}
     response = function(status)
       counts[status] = (counts[status] or 0) + 1
@@ -72,6 +102,7 @@ function request()
     wrk.thread:stop()
   end
   local code = codes[synthetic and 1 or index] or "0000-0000-0000-0"
+  if sent then sent[code] = now_us() end
   local body = '{"code":"' .. code .. '","participant":{"email":"bench-' .. id .. '-' .. index ..
     '@bench.example"}}'
   return wrk.format("POST", path, headers, body)

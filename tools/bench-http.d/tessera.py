@@ -9,6 +9,8 @@ usage: tessera.py BASE_URL COMMAND [args]
   syncs                               tessera_log_syncs_total from /metrics
   batch ORG STATE QUANTITY            one batch of QUANTITY codes; waits for it to be generated
                                       (201, or 202 and then its progress) and prints how long
+  overlap PREFIX FILES START_US END_US  latency of the requests (PREFIX.i: "SENT_US LATENCY_US
+                                      STATUS" lines) that were in flight between START and END
 Every command prints one JSON object on stdout.
 """
 
@@ -163,6 +165,7 @@ def syncs(api):
 
 def batch(api, org, state_path, quantity):
     state = load(state_path)
+    wall_start = time.time()
     started = time.monotonic()
     status_code, payload = api.call("POST", f"/v1/orgs/{org}/contracts/{state['contract']}/batches",
                                     {"quantity": quantity, "note": "bench-http --mix"})
@@ -190,7 +193,35 @@ def batch(api, org, state_path, quantity):
                 break
             time.sleep(0.05)
     out["seconds"] = round(time.monotonic() - started, 3)
+    out["start_us"] = int(wall_start * 1e6)
+    out["end_us"] = int(out["start_us"] + out["seconds"] * 1e6)
     print(json.dumps(out))
+
+
+def percentile(sorted_values, p):
+    if not sorted_values:
+        return None
+    return sorted_values[min(len(sorted_values) - 1, max(0, -(-len(sorted_values) * p // 100) - 1))]
+
+
+def overlap(prefix, files, start_us, end_us):
+    """p50/p99 of the requests in flight at some time within [start, end]."""
+    latencies, unmatched, non_2xx = [], 0, 0
+    for i in range(files):
+        with open(f"{prefix}.{i + 1}") as f:
+            for line in f:
+                sent, latency, status = (int(x) for x in line.split())
+                if sent == 0:
+                    unmatched += 1
+                    continue
+                if sent <= end_us and sent + latency >= start_us:
+                    latencies.append(latency)
+                    if not 200 <= status <= 299:
+                        non_2xx += 1
+    latencies.sort()
+    print(json.dumps({"requests": len(latencies), "p50_us": percentile(latencies, 50),
+                      "p99_us": percentile(latencies, 99), "max_us": latencies[-1] if latencies else None,
+                      "non_2xx": non_2xx, "unmatched": unmatched}))
 
 
 def main(argv):
@@ -207,6 +238,8 @@ def main(argv):
         syncs(api)
     elif command == "batch":
         batch(api, args[0], args[1], int(args[2]))
+    elif command == "overlap":
+        overlap(args[0], int(args[1]), int(args[2]), int(args[3]))
     else:
         fail(f"unknown command {command}")
 
