@@ -11,8 +11,8 @@
 --                 non-2xx figure is wrk's own count of statuses >= 400
 --                 (summary.errors.status).
 --                 "timed:PREFIX": each answer's send time and latency, one
---                 "SENT_US LATENCY_US STATUS" line, to PREFIX.i (for --mix:
---                 which requests overlapped the batch)
+--                 "SENT_US LATENCY_US STATUS EXACT" line, to PREFIX.i (for
+--                 --mix: which requests overlapped the batch)
 --
 -- When a thread's codes run out it sends its last code again (a 409, counted
 -- as non-2xx) and stops; `exhausted` in the result says it happened.
@@ -33,7 +33,9 @@ local index = 0
 local path
 local headers = { ["Content-Type"] = "application/json" }
 local synthetic = false
-local sent, now_us  -- the send time of each request in flight, and the clock ("timed:" only)
+-- "timed:" only: each request in flight's send time, the codes in the order
+-- sent (from index first on), and the clock.
+local sent, order, first, now_us
 
 -- id is set by setup(); used, exhausted and the status counts are read by done().
 used = 0
@@ -66,16 +68,30 @@ function init(args)
       return tonumber(ts.tv_sec) * 1000000 + math.floor(tonumber(ts.tv_nsec) / 1000)
     end
     local out = assert(io.open(mode:sub(7) .. "." .. id, "w"))
-    sent = {}
+    sent, order, first = {}, {}, 1
+    -- An answer that names its code (201) is matched exactly; one that does
+    -- not (a 202 "accepted" or a problem) is taken as the answer to this
+    -- thread's oldest request still unanswered (column 4: 0 instead of 1).
     response = function(status, _, body)
       local t = now_us()
       local code = body and body:match('"code"%s*:%s*"([^"]+)"')
-      local at = code and sent[code]
-      if at then
+      local exact = 1
+      if not (code and sent[code]) then
+        exact = 0
+        code = nil
+        while first <= #order do
+          local oldest = order[first]
+          order[first] = nil
+          first = first + 1
+          if sent[oldest] then code = oldest; break end
+        end
+      end
+      if code then
+        local at = sent[code]
         sent[code] = nil
-        out:write(string.format("%d %d %d\n", at, t - at, status))
+        out:write(string.format("%d %d %d %d\n", at, t - at, status, exact))
       else
-        out:write(string.format("0 0 %d\n", status))  -- an answer without its code (a problem)
+        out:write(string.format("0 0 %d 0\n", status))  -- nothing to match it with
       end
     end
   elseif mode == "statuses" then
@@ -102,7 +118,10 @@ function request()
     wrk.thread:stop()
   end
   local code = codes[synthetic and 1 or index] or "0000-0000-0000-0"
-  if sent then sent[code] = now_us() end
+  if sent then
+    sent[code] = now_us()
+    order[#order + 1] = code
+  end
   local body = '{"code":"' .. code .. '","participant":{"email":"bench-' .. id .. '-' .. index ..
     '@bench.example"}}'
   return wrk.format("POST", path, headers, body)

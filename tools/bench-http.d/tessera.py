@@ -10,7 +10,7 @@ usage: tessera.py BASE_URL COMMAND [args]
   batch ORG STATE QUANTITY            one batch of QUANTITY codes; waits for it to be generated
                                       (201, or 202 and then its progress) and prints how long
   overlap PREFIX FILES START_US END_US  latency of the requests (PREFIX.i: "SENT_US LATENCY_US
-                                      STATUS" lines) that were in flight between START and END
+                                      STATUS EXACT" lines) that were in flight between START and END
 Every command prints one JSON object on stdout.
 """
 
@@ -206,22 +206,26 @@ def percentile(sorted_values, p):
 
 def overlap(prefix, files, start_us, end_us):
     """p50/p99 of the requests in flight at some time within [start, end]."""
-    latencies, unmatched, non_2xx = [], 0, 0
+    latencies, unmatched, non_2xx, answers, inexact, statuses = [], 0, 0, 0, 0, {}
     for i in range(files):
         with open(f"{prefix}.{i + 1}") as f:
             for line in f:
-                sent, latency, status = (int(x) for x in line.split())
+                sent, latency, status, exact = (int(x) for x in line.split())
+                answers += 1
                 if sent == 0:
                     unmatched += 1
                     continue
                 if sent <= end_us and sent + latency >= start_us:
                     latencies.append(latency)
+                    inexact += 1 - exact
+                    statuses[str(status)] = statuses.get(str(status), 0) + 1
                     if not 200 <= status <= 299:
                         non_2xx += 1
     latencies.sort()
     print(json.dumps({"requests": len(latencies), "p50_us": percentile(latencies, 50),
                       "p99_us": percentile(latencies, 99), "max_us": latencies[-1] if latencies else None,
-                      "non_2xx": non_2xx, "unmatched": unmatched}))
+                      "non_2xx": non_2xx, "unmatched": unmatched, "answers": answers,
+                      "matched_by_order": inexact, "statuses": statuses}))
 
 
 def main(argv):
