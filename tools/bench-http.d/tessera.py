@@ -49,11 +49,11 @@ class Api:
                     self.conn.close()
                     self.conn = None
                 return response.status, payload
-            except (ConnectionError, http.client.HTTPException):
+            except (OSError, http.client.HTTPException) as e:
                 self.conn.close()
                 self.conn = None
                 if attempt == 1:
-                    raise
+                    fail(f"{method} {path}: {e!r} (is the server still running?)")
         raise AssertionError("unreachable")
 
     def json(self, method, path, body=None, expect=(200, 201)):
