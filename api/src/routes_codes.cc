@@ -37,7 +37,7 @@ std::vector<std::string> code_row(const json& code) {
 Routed code_written(const Call& call, const std::string& key, const pipeline::Accepted& accepted) {
   co_return co_await written(call, accepted, http::status::ok,
                              "/v1/orgs/" + call.org.str() + "/codes/" + call.segment(4),
-                             [&] { return call.services.models.code(call.org, key); });
+                             DocumentRead([&] { return call.services.models.code(call.org, key); }));
 }
 
 }  // namespace
@@ -96,7 +96,8 @@ Routed edit_code(Call& call) {
 Routed delete_code(Call& call) {
   BOOST_OUTCOME_CO_TRY(key, code_key(call.segment(4)));
   BOOST_OUTCOME_CO_TRY(condition, precondition(call, d::code_stream(key)));
-  BOOST_OUTCOME_CO_TRY(co_await execute(call, d::DeleteCode{call.org, key}, condition));
+  d::Command command = d::DeleteCode{call.org, key};
+  BOOST_OUTCOME_CO_TRY(co_await execute(call, std::move(command), condition));
   // The answer has no body to read back; a client's next read waits for
   // the models itself.
   Response response{http::status::no_content, 11};
@@ -118,7 +119,8 @@ Routed assign_code(Call& call) {
 Routed archive_code(Call& call) {
   BOOST_OUTCOME_CO_TRY(key, code_key(call.segment(4)));
   BOOST_OUTCOME_CO_TRY(condition, precondition(call, d::code_stream(key)));
-  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, d::ArchiveCode{call.org, key}, condition));
+  d::Command command = d::ArchiveCode{call.org, key};
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command), condition));
   co_return co_await code_written(call, key, accepted);
 }
 

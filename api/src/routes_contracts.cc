@@ -21,7 +21,7 @@ d::ContractId contract_id(const Call& call) { return d::ContractId{call.segment(
 Routed contract_written(const Call& call, const d::ContractId& id, const pipeline::Accepted& accepted,
                         http::status status) {
   co_return co_await written(call, accepted, status, "/v1/orgs/" + call.org.str() + "/contracts/" + id.str(),
-                             [&] { return call.services.models.contract(call.org, id); });
+                             DocumentRead([&] { return call.services.models.contract(call.org, id); }));
 }
 
 json batch_json(const d::BatchGenerated& e, const d::Events& events) {
@@ -242,7 +242,8 @@ Routed assign_from_pool(Call& call, const std::vector<ParticipantRow>& rows) {
     }
     while (next < pool.value().size()) {
       std::string key = pool.value()[next++];
-      auto outcome = co_await submit(call, d::AssignCode{call.org, key, row.participant}, std::nullopt, row_key);
+      d::Command command = d::AssignCode{call.org, key, row.participant};
+      auto outcome = co_await submit(call, std::move(command), std::nullopt, row_key);
       if (outcome) {
         if (outcome.value().replayed) {
           // A concurrent retry of the upload assigned this row first.

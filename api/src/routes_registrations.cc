@@ -13,7 +13,7 @@ d::RegistrationId registration_id(const Call& call) { return d::RegistrationId{c
 Routed registration_written(const Call& call, const d::OrgId& org, const d::RegistrationId& id,
                             const pipeline::Accepted& accepted, http::status status) {
   co_return co_await written(call, accepted, status, "/v1/orgs/" + org.str() + "/registrations/" + id.str(),
-                             [&] { return call.services.models.registration(org, id); });
+                             DocumentRead([&] { return call.services.models.registration(org, id); }));
 }
 
 // The invitation if it belongs to the call's organisation, as it sees it.
@@ -29,7 +29,7 @@ result<std::optional<projections::Document>> own_invitation(const Call& call, co
 Routed invitation_written(const Call& call, const d::InvitationId& id, const pipeline::Accepted& accepted) {
   co_return co_await written(call, accepted, http::status::ok,
                              "/v1/orgs/" + call.org.str() + "/invitations/" + id.str(),
-                             [&] { return own_invitation(call, id); });
+                             DocumentRead([&] { return own_invitation(call, id); }));
 }
 
 }  // namespace
@@ -42,13 +42,15 @@ Routed get_invitation(Call& call) {
 
 Routed resend_invitation(Call& call) {
   const d::InvitationId id{call.segment(4)};
-  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, d::ResendInvitation{call.org, id, {}}));
+  d::Command command = d::ResendInvitation{call.org, id, {}};
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command)));
   co_return co_await invitation_written(call, id, accepted);
 }
 
 Routed cancel_invitation(Call& call) {
   const d::InvitationId id{call.segment(4)};
-  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, d::CancelInvitation{call.org, id, {}}));
+  d::Command command = d::CancelInvitation{call.org, id, {}};
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command)));
   co_return co_await invitation_written(call, id, accepted);
 }
 
@@ -97,13 +99,15 @@ Routed get_registration(Call& call) {
 
 Routed cancel_registration(Call& call) {
   const d::RegistrationId id = registration_id(call);
-  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, d::CancelRegistration{call.org, id, {}}));
+  d::Command command = d::CancelRegistration{call.org, id, {}};
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command)));
   co_return co_await registration_written(call, call.org, id, accepted, http::status::ok);
 }
 
 Routed revoke_registration(Call& call) {
   const d::RegistrationId id = registration_id(call);
-  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, d::RevokeRegistration{call.org, id, {}}));
+  d::Command command = d::RevokeRegistration{call.org, id, {}};
+  BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command)));
   co_return co_await registration_written(call, call.org, id, accepted, http::status::ok);
 }
 

@@ -16,7 +16,7 @@ std::string session_location(const Call& call, const d::SessionId& id) {
 Routed session_written(const Call& call, const d::SessionId& id, const pipeline::Accepted& accepted,
                        http::status status) {
   co_return co_await written(call, accepted, status, session_location(call, id),
-                             [&] { return call.services.models.session(call.org, id); });
+                             DocumentRead([&] { return call.services.models.session(call.org, id); }));
 }
 
 }  // namespace
@@ -117,11 +117,11 @@ Routed invite(Call& call) {
   if (const auto* sent = first_event<d::InvitationSent>(accepted)) id = sent->invitation;
   co_return co_await written(call, accepted, http::status::created,
                              "/v1/orgs/" + call.org.str() + "/invitations/" + id.str(),
-                             [&]() -> result<std::optional<projections::Document>> {
+                             DocumentRead([&]() -> result<std::optional<projections::Document>> {
                                BOOST_OUTCOME_TRY(found, call.services.models.invitation(id));
                                if (found) found->body = invitation_view(call, std::move(found->body));
                                return std::move(found);
-                             });
+                             }));
 }
 
 }  // namespace tessera::api::detail

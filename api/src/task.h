@@ -8,9 +8,14 @@
 // ran frees its frame. Exceptions travel to the awaiting coroutine; one that
 // escapes a started Task is a bug, and terminates.
 //
-// GCC 12 miscompiles a co_await inside an `if` condition or a `?:` operand
-// (the resumed coroutine runs into a trap, SIGILL): await into a variable
-// first, then test it.
+// Two GCC 12 miscompilations to steer clear of (both seen here, the second
+// under ASan):
+//  - a co_await inside an `if` condition or a `?:` operand: the resumed
+//    coroutine runs into a trap (SIGILL). Await into a variable, then test it.
+//  - a temporary of another type converted into a coroutine's by-value
+//    parameter (`execute(call, d::ArchiveCode{...})`, into domain::Command):
+//    the parameter's strings point into the caller's frame. Pass a coroutine
+//    named values (std::move them) or values of the parameter's own type.
 //
 // Threading: a Task runs on whichever thread resumes it; the awaitables that
 // suspend it (submitted(), models_reached() in call.h) resume it on the

@@ -1,9 +1,12 @@
 // Invariants 1 and 2 under concurrent HTTP clients: many clients redeem one
 // code at the same instant; exactly as many succeed as the code has uses, and
-// a session never holds more registrations than seats.
+// a session never holds more registrations than seats. And read-your-writes
+// (DESIGN.md, "HTTP edge") while many clients write: a GET sees every write
+// answered before it was sent, its own client's or another's.
 #include <gtest/gtest.h>
 
 #include <barrier>
+#include <mutex>
 #include <thread>
 
 #include "../support/http_client.h"
@@ -96,6 +99,59 @@ TEST_F(ConcurrentRedemptions, AFullSessionNeverOverbooks) {
   const auto now = seats(session);
   EXPECT_EQ(now["registered"], 5);
   EXPECT_EQ(now["available"], 0);
+}
+
+TEST_F(ConcurrentRedemptions, AGetSeesEveryWriteAnsweredBeforeItWasSentByAnyClient) {
+  constexpr int kClients = 16;
+  constexpr int kRounds = 25;
+  const auto [session, codes] = setup(kClients * kRounds, kClients * kRounds, 1);
+  // Each client redeems, reads its own registration back at once, then reads
+  // the one another client was last answered: neither read may miss it.
+  std::mutex mutex;
+  std::vector<json> answered;  // registrations whose creation was answered
+  std::vector<std::string> failures;
+  std::vector<std::thread> threads;
+  for (int c = 0; c < kClients; ++c) {
+    threads.emplace_back([&, c] {
+      for (int r = 0; r < kRounds; ++r) {
+        const auto i = static_cast<std::size_t>(c * kRounds + r);
+        const auto created =
+            http_.post("/v1/orgs/acme/redemptions",
+                       {{"code", codes[i]}, {"participant", {{"email", std::to_string(i) + ".reader@example.com"}}}});
+        const auto own = created.status == 201
+                             ? http_.get("/v1/orgs/acme/registrations/" + created.json()["id"].get<std::string>())
+                             : HttpResponse{};
+        std::lock_guard lock(mutex);
+        if (created.status != 201) {
+          failures.push_back("redemption: " + std::to_string(created.status) + " " + created.body);
+          continue;
+        }
+        if (own.status != 200 || own.json() != created.json()) {
+          failures.push_back("own read: " + std::to_string(own.status) + " " + own.body);
+        }
+        answered.push_back(created.json());
+      }
+    });
+    threads.emplace_back([&] {
+      for (int r = 0; r < kRounds; ++r) {
+        json last;
+        {
+          std::lock_guard lock(mutex);
+          if (!answered.empty()) last = answered.back();
+        }
+        if (last.is_null()) continue;
+        const auto read = http_.get("/v1/orgs/acme/registrations/" + last["id"].get<std::string>());
+        if (read.status != 200 || read.json() != last) {
+          std::lock_guard lock(mutex);
+          failures.push_back("read back: " + std::to_string(read.status) + " " + read.body);
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failures, the first: " << failures.front();
+  EXPECT_EQ(answered.size(), static_cast<std::size_t>(kClients * kRounds));
+  EXPECT_EQ(seats(session)["registered"], kClients * kRounds);
 }
 
 }  // namespace
