@@ -2,27 +2,20 @@
 // log, pipeline and read models on disk, requests handed to Handler::handle()
 // directly. One test per way an error becomes an answer (problem.h), and the
 // answers of a server whose read models lag.
-#include <utility>  // Boost 1.74's asio needs it first on GCC 12
-
 #include <gtest/gtest.h>
-#include <boost/asio/thread_pool.hpp>
-
-#include <future>
 
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "http_client.h"
 #include "problem.h"
+#include "served.h"
 #include "temp_dir.h"
 #include "tessera/api/errc.h"
-#include "tessera/api/handler.h"
 #include "tessera/api/problem.h"
 #include "tessera/domain/errc.h"
 #include "tessera/eventstore/errc.h"
 #include "tessera/pipeline/errc.h"
-#include "tessera/projections/projector.h"
 
 namespace {
 
@@ -30,67 +23,10 @@ namespace api = tessera::api;
 namespace http = tessera::api::http;
 using nlohmann::json;
 using tessera::Error;
+using tessera::test_support::as_client_sees;
 using tessera::test_support::HttpResponse;
 using tessera::test_support::IsProblem;
-
-// A tesserad in process, without sockets or Kafka. With `projecting` false no
-// projector runs, so the read models never catch up with the log.
-using Headers = std::initializer_list<std::pair<std::string, std::string>>;
-
-// The answer as the socket tests' client reads it, so both kinds of test
-// share their checks (problem.h).
-HttpResponse as_client_sees(const api::Response& response) {
-  HttpResponse out;
-  out.status = static_cast<int>(response.result_int());
-  for (const auto& field : response) {
-    std::string name(field.name_string().data(), field.name_string().size());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.headers[name] = std::string(field.value().data(), field.value().size());
-  }
-  out.body = response.body();
-  return out;
-}
-
-class Served {
- public:
-  explicit Served(const std::filesystem::path& dir, bool projecting = true,
-                  tessera::eventstore::LogOptions options = {}) {
-    log_ = tessera::eventstore::Log::open(dir / "log", options).value();
-    models_ = tessera::projections::ReadModels::open(dir / "readmodels").value();
-    pipeline_ = std::make_unique<tessera::pipeline::Pipeline>(*log_, tessera::pipeline::system_sources());
-    if (projecting) projector_ = std::make_unique<tessera::projections::Projector>(*log_, *models_);
-    claims_ = std::make_unique<api::ClaimTokens>(std::string(32, 'k'));
-    api::Services services{pipeline_.get(), *models_, claims_.get(), guesses_, {}};
-    services.read_your_writes = std::chrono::milliseconds(projecting ? 5000 : 50);
-    handler_ = std::make_unique<api::Handler>(std::move(services));
-  }
-
-  HttpResponse send(http::verb method, const std::string& target, const std::string& body = {}, Headers headers = {}) {
-    api::Request request{method, target, 11};
-    request.set(http::field::host, "tessera.test");
-    for (const auto& [name, value] : headers) request.set(name, value);
-    request.body() = body;
-    request.prepare_payload();
-    std::promise<api::Response> answered;
-    handler_->handle(std::move(request), "192.0.2.1", resume_on_.get_executor(),
-                     [&](api::Response response) { answered.set_value(std::move(response)); });
-    return as_client_sees(answered.get_future().get());
-  }
-  HttpResponse post(const std::string& target, const json& body, Headers headers = {}) {
-    return send(http::verb::post, target, body.dump(), headers);
-  }
-  HttpResponse get(const std::string& target) { return send(http::verb::get, target); }
-
- private:
-  std::unique_ptr<tessera::eventstore::Log> log_;
-  std::unique_ptr<tessera::projections::ReadModels> models_;
-  std::unique_ptr<tessera::pipeline::Pipeline> pipeline_;
-  std::unique_ptr<tessera::projections::Projector> projector_;
-  std::unique_ptr<api::ClaimTokens> claims_;
-  api::GuessLimiter guesses_;
-  std::unique_ptr<api::Handler> handler_;
-  boost::asio::thread_pool resume_on_{1};  // where requests resume after a wait
-};
+using tessera::test_support::Served;
 
 json body_of(const HttpResponse& r) { return json::parse(r.body, nullptr, /*allow_exceptions=*/false); }
 
