@@ -59,38 +59,41 @@ Entries registration_entries(const std::optional<RegistrationDoc>& doc) {
 
 }  // namespace
 
-Fold::Fold(rocksdb::DB& db) : db_(db), batch_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true) {}
+Fold::Fold(rocksdb::DB& db, eventstore::Position applied_up_to) : db_(db), applied_up_to_(applied_up_to) {}
 
 template <class Doc>
-result<std::optional<Doc>*> Fold::find(const std::string& key) {
-  auto& docs = overlay<Doc>().docs;
-  if (auto it = docs.find(key); it != docs.end()) return &it->second;
+result<std::optional<Doc>*> Fold::find(const std::string& key, bool none_stored) {
+  auto& docs = overlay<Doc>();
+  if (auto it = docs.find(key); it != docs.end()) return &it->second.doc;
+  if (none_stored) return &docs[key].doc;
   std::string value;
   const auto s = db_.Get(rocksdb::ReadOptions(), key, &value);
-  if (s.IsNotFound()) return &docs[key];  // nullopt: no document yet
+  if (s.IsNotFound()) return &docs[key].doc;  // nullopt: no document yet
   if (!s.ok()) return Error(errc::io_error, "read models: reading " + key + ": " + s.ToString());
   auto decoded = decode<Doc>(key, value);
   if (!decoded) return decoded.error();
-  return &(docs[key] = std::move(decoded).value());
+  return &(docs[key].doc = std::move(decoded).value());
 }
 
 template <class Doc>
 result<std::optional<Doc>*> Fold::edit(const std::string& key) {
   auto found = find<Doc>(key);
-  if (found) overlay<Doc>().dirty.insert(key);
+  if (found) overlay<Doc>().at(key).dirty = true;
   return found;
 }
 
 template <class Doc, class FoldInto>
 result<bool> Fold::fold(const eventstore::RecordedEvent& recorded, const d::Event& event, FoldInto&& fold_into) {
   const std::string key = keys::doc(recorded.stream);
-  auto found = find<Doc>(key);
+  // The stream's first event, never applied (fold.h): nothing stored yet.
+  const bool first_of_stream = recorded.version.value == 1 && recorded.position > applied_up_to_;
+  auto found = find<Doc>(key, first_of_stream);
   if (!found) return found.error();
   std::optional<Doc>& doc = *found.value();
   if (doc ? recorded.version.value <= doc->version : !creates(event)) {
     return false;  // already applied, or no such document
   }
-  overlay<Doc>().dirty.insert(key);
+  overlay<Doc>().at(key).dirty = true;
   if constexpr (std::is_void_v<std::invoke_result_t<FoldInto&, std::optional<Doc>&>>) {
     fold_into(doc);
   } else {
@@ -105,26 +108,70 @@ result<bool> Fold::fold(const eventstore::RecordedEvent& recorded, const d::Even
 
 void Fold::reindex(const Entries& before, const Entries& after) {
   for (const auto& [key, value] : before) {
-    if (!after.contains(key)) batch_.Delete(key);
+    if (!after.contains(key)) remove(key);
   }
   for (const auto& [key, value] : after) {
     const auto it = before.find(key);
-    if (it == before.end() || it->second != value) batch_.Put(key, value);
+    if (it == before.end() || it->second != value) put(key, value);
   }
 }
 
-rocksdb::WriteBatchWithIndex& Fold::write() {
+void Fold::put(const std::string& key, const std::string& value) {
+  if (key.starts_with(keys::kOrphansPrefix)) orphan_changes_[key] = value;
+  changes_.emplace_back(key, value);
+}
+
+void Fold::remove(const std::string& key) {
+  if (key.starts_with(keys::kOrphansPrefix)) orphan_changes_[key] = std::nullopt;
+  changes_.emplace_back(key, std::nullopt);
+}
+
+result<std::vector<std::string>> Fold::orphans(const std::string& prefix) {
+  std::map<std::string, std::optional<std::string>> found;
+  const std::string end = keys::prefix_end(prefix);
+  const rocksdb::Slice upper(end);
+  rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(options));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    found.emplace(it->key().ToString(), it->value().ToString());
+  }
+  if (!it->status().ok()) return Error(errc::io_error, "read models: " + it->status().ToString());
+  for (auto change = orphan_changes_.lower_bound(prefix);
+       change != orphan_changes_.end() && change->first.starts_with(prefix); ++change) {
+    found[change->first] = change->second;
+  }
+  std::vector<std::string> code_keys;
+  for (auto& [key, code_key] : found) {
+    if (code_key) code_keys.push_back(std::move(*code_key));
+  }
+  return code_keys;
+}
+
+rocksdb::WriteBatch& Fold::write() {
   std::apply(
       [&](auto&... overlays) {
-        const auto put = [&](auto& o) {
-          for (const auto& key : o.dirty) {
-            if (const auto& doc = o.docs.at(key)) batch_.Put(key, encode(*doc));
+        const auto put_changed = [&](auto& docs) {
+          for (auto& [key, read] : docs) {
+            if (read.dirty && read.doc) changes_.emplace_back(key, encode(*read.doc));
           }
-          o.dirty.clear();
         };
-        (put(overlays), ...);
+        (put_changed(overlays), ...);
       },
       overlays_);
+  // In key order, the last change of a key alone: each insert into the
+  // memtable starts from where the one before it ended.
+  std::ranges::stable_sort(changes_, {}, [](const auto& change) -> const std::string& { return change.first; });
+  for (std::size_t i = 0; i < changes_.size(); ++i) {
+    if (i + 1 < changes_.size() && changes_[i + 1].first == changes_[i].first) continue;
+    const auto& [key, value] = changes_[i];
+    if (value) {
+      batch_.Put(key, *value);
+    } else {
+      batch_.Delete(key);
+    }
+  }
+  changes_.clear();
   return batch_;
 }
 
@@ -217,21 +264,9 @@ result<void> Fold::apply_batch(std::optional<BatchDoc>& doc, const d::Event& eve
   // Codes that arrived before their batch (a Kafka-fed projector reads the
   // code and batch topics in no particular order between them) wait in an
   // index of orphans; now they can take their batch's terms.
-  const std::string prefix = keys::orphans_of_batch(e->org.str(), e->batch.str());
-  std::vector<std::string> orphans;
-  {
-    const std::string end = keys::prefix_end(prefix);
-    const rocksdb::Slice upper(end);
-    rocksdb::ReadOptions options;
-    options.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(
-        batch_.NewIteratorWithBase(db_.DefaultColumnFamily(), db_.NewIterator(options), &options));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      orphans.push_back(it->value().ToString());
-    }
-    if (!it->status().ok()) return Error(errc::io_error, "read models: " + it->status().ToString());
-  }
-  for (const auto& code_key : orphans) {
+  auto orphaned = orphans(keys::orphans_of_batch(e->org.str(), e->batch.str()));
+  if (!orphaned) return orphaned.error();
+  for (const auto& code_key : orphaned.value()) {
     auto code = edit<CodeDoc>(keys::doc(d::code_stream(code_key).str()));
     if (!code) return code.error();
     std::optional<CodeDoc>& orphan = *code.value();

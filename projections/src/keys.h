@@ -33,11 +33,12 @@
 namespace tessera::projections::keys {
 
 inline constexpr std::string_view kLayout = "meta/layout";
-inline constexpr std::string_view kLayoutVersion = "3";
+inline constexpr std::string_view kLayoutVersion = "4";
 inline constexpr std::string_view kCheckpoint = "checkpoint";
 inline constexpr std::string_view kDuePrefix = "due/";
 inline constexpr std::string_view kKafkaApplied = "kafka/applied";
 inline constexpr std::string_view kKafkaOffsetPrefix = "kafka/offset/";
+inline constexpr std::string_view kOrphansPrefix = "ix/ob/";  // of every orphans_of_batch()
 
 std::string be64(std::uint64_t value);
 std::optional<std::uint64_t> read_be64(std::string_view bytes);
