@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <numeric>
 #include <type_traits>
 
 #include "keys.h"
@@ -45,15 +46,17 @@ std::string code_key_of_stream(const std::string& stream) {
 Entries invitation_entries(const std::optional<InvitationDoc>& doc) {
   Entries entries;
   if (!doc || doc->status != d::InvitationStatus::pending) return entries;
-  entries.emplace(keys::roster_invitations(doc->org.str(), doc->session.str()) + keys::be64(doc->pos), doc->id.str());
-  if (doc->expires_at) entries.emplace(keys::due(doc->expires_at->micros, doc->id.str()), std::string());
+  entries.emplace_back(keys::roster_invitations(doc->org.str(), doc->session.str()) + keys::be64(doc->pos),
+                       doc->id.str());
+  if (doc->expires_at) entries.emplace_back(keys::due(doc->expires_at->micros, doc->id.str()), std::string());
   return entries;
 }
 
 Entries registration_entries(const std::optional<RegistrationDoc>& doc) {
   Entries entries;
   if (!doc || doc->status != d::RegistrationStatus::active) return entries;
-  entries.emplace(keys::roster_registrations(doc->org.str(), doc->session.str()) + keys::be64(doc->pos), doc->id.str());
+  entries.emplace_back(keys::roster_registrations(doc->org.str(), doc->session.str()) + keys::be64(doc->pos),
+                       doc->id.str());
   return entries;
 }
 
@@ -107,11 +110,14 @@ result<bool> Fold::fold(const eventstore::RecordedEvent& recorded, const d::Even
 }
 
 void Fold::reindex(const Entries& before, const Entries& after) {
+  const auto in = [](const Entries& entries, const std::string& key) {
+    return std::ranges::find(entries, key, &Entries::value_type::first);
+  };
   for (const auto& [key, value] : before) {
-    if (!after.contains(key)) remove(key);
+    if (in(after, key) == after.end()) remove(key);
   }
   for (const auto& [key, value] : after) {
-    const auto it = before.find(key);
+    const auto it = in(before, key);
     if (it == before.end() || it->second != value) put(key, value);
   }
 }
@@ -160,11 +166,17 @@ rocksdb::WriteBatch& Fold::write() {
       },
       overlays_);
   // In key order, the last change of a key alone: each insert into the
-  // memtable starts from where the one before it ended.
-  std::ranges::stable_sort(changes_, {}, [](const auto& change) -> const std::string& { return change.first; });
-  for (std::size_t i = 0; i < changes_.size(); ++i) {
-    if (i + 1 < changes_.size() && changes_[i + 1].first == changes_[i].first) continue;
-    const auto& [key, value] = changes_[i];
+  // memtable starts from where the one before it ended. Sorted through
+  // indexes, not by moving the changes.
+  std::vector<std::uint32_t> order(changes_.size());
+  std::iota(order.begin(), order.end(), 0U);
+  std::ranges::sort(order, [&](std::uint32_t a, std::uint32_t b) {
+    const int by_key = changes_[a].first.compare(changes_[b].first);
+    return by_key != 0 ? by_key < 0 : a < b;
+  });
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const auto& [key, value] = changes_[order[i]];
+    if (i + 1 < order.size() && changes_[order[i + 1]].first == key) continue;
     if (value) {
       batch_.Put(key, *value);
     } else {
@@ -287,7 +299,7 @@ Entries Fold::code_entries(const std::optional<CodeDoc>& doc, const std::string&
   const auto pos = keys::be64(doc->pos);
   const auto shown = status(*doc);
   if (!shown) {
-    entries.emplace(keys::orphans_of_batch(org, doc->batch.str()) + pos, code_key);
+    entries.emplace_back(keys::orphans_of_batch(org, doc->batch.str()) + pos, code_key);
     return entries;
   }
   const std::string_view slug = d::to_string(*shown);
@@ -296,9 +308,9 @@ Entries Fold::code_entries(const std::optional<CodeDoc>& doc, const std::string&
   for (auto key : {keys::codes_of_org(org), keys::codes_of_org(org, slug), keys::codes_of_contract(org, contract),
                    keys::codes_of_contract(org, contract, slug), keys::codes_of_batch(org, batch),
                    keys::codes_of_batch(org, batch, slug)}) {
-    entries.emplace(std::move(key) + pos, code_key);
+    entries.emplace_back(std::move(key) + pos, code_key);
   }
-  if (participant(*doc)) entries.emplace(keys::participants_of_contract(org, contract) + pos, code_key);
+  if (participant(*doc)) entries.emplace_back(keys::participants_of_contract(org, contract) + pos, code_key);
   *counted = Counted{doc->org, doc->terms->contract, *shown};
   return entries;
 }

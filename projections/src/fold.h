@@ -32,8 +32,10 @@
 
 namespace tessera::projections::detail {
 
-// Index entries of one document: key -> value.
-using Entries = std::map<std::string, std::string>;
+// Index entries of one document, key and value: a handful (a code has at
+// most seven), each key once; a vector, searched through, is cheaper to
+// build than a map for so few.
+using Entries = std::vector<std::pair<std::string, std::string>>;
 
 class Fold {
  public:
