@@ -305,8 +305,7 @@ Entries Fold::code_entries(const std::optional<CodeDoc>& doc, const std::string&
   const std::string_view slug = d::to_string(*shown);
   const auto& contract = doc->terms->contract.str();
   const auto& batch = doc->batch.str();
-  for (auto key : {keys::codes_of_org(org), keys::codes_of_org(org, slug), keys::codes_of_contract(org, contract),
-                   keys::codes_of_contract(org, contract, slug), keys::codes_of_batch(org, batch),
+  for (auto key : {keys::codes_of_org(org, slug), keys::codes_of_contract(org, contract, slug),
                    keys::codes_of_batch(org, batch, slug)}) {
     entries.emplace_back(std::move(key) + pos, code_key);
   }

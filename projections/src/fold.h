@@ -33,7 +33,7 @@
 namespace tessera::projections::detail {
 
 // Index entries of one document, key and value: a handful (a code has at
-// most seven), each key once; a vector, searched through, is cheaper to
+// most four), each key once; a vector, searched through, is cheaper to
 // build than a map for so few.
 using Entries = std::vector<std::pair<std::string, std::string>>;
 
