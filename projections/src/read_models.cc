@@ -13,6 +13,7 @@
 #include <string>
 #include <tuple>
 
+#include "decoded_ahead.h"
 #include "documents.h"
 #include "fold.h"
 #include "keys.h"
@@ -233,8 +234,10 @@ result<std::size_t> ReadModels::fold_and_write(std::span<const eventstore::Recor
   std::size_t applied = 0;
   try {
     detail::Fold fold(*db_, last);
-    for (const auto& recorded : events) {
-      const auto event = decode(recorded);
+    detail::DecodedAhead decoded(events);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const auto& recorded = events[i];
+      const auto& event = decoded.at(i);
       if (!event) return event.error();
       auto folded = fold.apply(recorded, event.value());
       if (!folded) return folded.error();
