@@ -473,6 +473,9 @@ int main(int argc, char** argv) {
                    "seconds of closed-loop appends without a projector: the log's own rate")
       ->capture_default_str()
       ->check(CLI::Range(0.5, 600.0));
+  project_cmd->add_option("--clients", project.clients, "closed-loop clients building the log and measuring its rate")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
   project_cmd->add_option("--load", project.load, "the live appends' rate, as a share of the log's own")
       ->capture_default_str()
       ->check(CLI::Range(0.05, 2.0));
