@@ -1,13 +1,15 @@
 // The documents of the read models (internal to projections/): one struct per
-// kind, each with its two JSON forms, both written and read only here.
+// kind, each with its two forms, both written and read only here.
 //
-//  - The stored form (encode(), decode()): every field, the internal ones
-//    included (the stream version the document mirrors, the position that
-//    orders lists, a code's copy of its batch's terms). It is what keys.h's
-//    d/<stream> and sum/<org>/<contract> hold; changing it means bumping
-//    keys::kLayoutVersion, so that an older database is rebuilt, not misread.
-//  - The served form (body()): what the API answers (Document::body, the
-//    items of pages, rosters and summaries), as read_models.h describes it.
+//  - The stored form (encode(), decode(); stored_form.cc): binary, every
+//    field, the internal ones included (the stream version the document
+//    mirrors, the position that orders lists, a code's copy of its batch's
+//    terms). It is what keys.h's d/<stream> and sum/<org>/<contract> hold;
+//    changing it means bumping keys::kLayoutVersion, so that an older
+//    database is rebuilt, not misread.
+//  - The served form (body(); documents.cc): the JSON the API answers
+//    (Document::body, the items of pages, rosters and summaries), as
+//    read_models.h describes it.
 //
 // The fold (fold.cc) and the queries (read_models.cc) work on the structs:
 // a field misnamed there does not compile. What a code's status is, and which
@@ -152,7 +154,7 @@ struct ContractSummary {
   std::uint64_t& of(domain::CodeStatus status);
 };
 
-// The stored form, as text.
+// The stored form: bytes, not text.
 std::string encode(const ContractDoc& doc);
 std::string encode(const SessionDoc& doc);
 std::string encode(const BatchDoc& doc);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <numeric>
 #include <type_traits>
 
 #include "keys.h"
@@ -45,52 +46,57 @@ std::string code_key_of_stream(const std::string& stream) {
 Entries invitation_entries(const std::optional<InvitationDoc>& doc) {
   Entries entries;
   if (!doc || doc->status != d::InvitationStatus::pending) return entries;
-  entries.emplace(keys::roster_invitations(doc->org.str(), doc->session.str()) + keys::be64(doc->pos), doc->id.str());
-  if (doc->expires_at) entries.emplace(keys::due(doc->expires_at->micros, doc->id.str()), std::string());
+  entries.emplace_back(keys::roster_invitations(doc->org.str(), doc->session.str()) + keys::be64(doc->pos),
+                       doc->id.str());
+  if (doc->expires_at) entries.emplace_back(keys::due(doc->expires_at->micros, doc->id.str()), std::string());
   return entries;
 }
 
 Entries registration_entries(const std::optional<RegistrationDoc>& doc) {
   Entries entries;
   if (!doc || doc->status != d::RegistrationStatus::active) return entries;
-  entries.emplace(keys::roster_registrations(doc->org.str(), doc->session.str()) + keys::be64(doc->pos), doc->id.str());
+  entries.emplace_back(keys::roster_registrations(doc->org.str(), doc->session.str()) + keys::be64(doc->pos),
+                       doc->id.str());
   return entries;
 }
 
 }  // namespace
 
-Fold::Fold(rocksdb::DB& db) : db_(db), batch_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true) {}
+Fold::Fold(rocksdb::DB& db, eventstore::Position applied_up_to) : db_(db), applied_up_to_(applied_up_to) {}
 
 template <class Doc>
-result<std::optional<Doc>*> Fold::find(const std::string& key) {
-  auto& docs = overlay<Doc>().docs;
-  if (auto it = docs.find(key); it != docs.end()) return &it->second;
+result<std::optional<Doc>*> Fold::find(const std::string& key, bool none_stored) {
+  auto& docs = overlay<Doc>();
+  if (auto it = docs.find(key); it != docs.end()) return &it->second.doc;
+  if (none_stored) return &docs[key].doc;
   std::string value;
   const auto s = db_.Get(rocksdb::ReadOptions(), key, &value);
-  if (s.IsNotFound()) return &docs[key];  // nullopt: no document yet
+  if (s.IsNotFound()) return &docs[key].doc;  // nullopt: no document yet
   if (!s.ok()) return Error(errc::io_error, "read models: reading " + key + ": " + s.ToString());
   auto decoded = decode<Doc>(key, value);
   if (!decoded) return decoded.error();
-  return &(docs[key] = std::move(decoded).value());
+  return &(docs[key].doc = std::move(decoded).value());
 }
 
 template <class Doc>
 result<std::optional<Doc>*> Fold::edit(const std::string& key) {
   auto found = find<Doc>(key);
-  if (found) overlay<Doc>().dirty.insert(key);
+  if (found) overlay<Doc>().at(key).dirty = true;
   return found;
 }
 
 template <class Doc, class FoldInto>
 result<bool> Fold::fold(const eventstore::RecordedEvent& recorded, const d::Event& event, FoldInto&& fold_into) {
   const std::string key = keys::doc(recorded.stream);
-  auto found = find<Doc>(key);
+  // The stream's first event, never applied (fold.h): nothing stored yet.
+  const bool first_of_stream = recorded.version.value == 1 && recorded.position > applied_up_to_;
+  auto found = find<Doc>(key, first_of_stream);
   if (!found) return found.error();
   std::optional<Doc>& doc = *found.value();
   if (doc ? recorded.version.value <= doc->version : !creates(event)) {
     return false;  // already applied, or no such document
   }
-  overlay<Doc>().dirty.insert(key);
+  overlay<Doc>().at(key).dirty = true;
   if constexpr (std::is_void_v<std::invoke_result_t<FoldInto&, std::optional<Doc>&>>) {
     fold_into(doc);
   } else {
@@ -104,27 +110,80 @@ result<bool> Fold::fold(const eventstore::RecordedEvent& recorded, const d::Even
 }
 
 void Fold::reindex(const Entries& before, const Entries& after) {
+  const auto in = [](const Entries& entries, const std::string& key) {
+    return std::ranges::find(entries, key, &Entries::value_type::first);
+  };
   for (const auto& [key, value] : before) {
-    if (!after.contains(key)) batch_.Delete(key);
+    if (in(after, key) == after.end()) remove(key);
   }
   for (const auto& [key, value] : after) {
-    const auto it = before.find(key);
-    if (it == before.end() || it->second != value) batch_.Put(key, value);
+    const auto it = in(before, key);
+    if (it == before.end() || it->second != value) put(key, value);
   }
 }
 
-rocksdb::WriteBatchWithIndex& Fold::write() {
+void Fold::put(const std::string& key, const std::string& value) {
+  if (key.starts_with(keys::kOrphansPrefix)) orphan_changes_[key] = value;
+  changes_.emplace_back(key, value);
+}
+
+void Fold::remove(const std::string& key) {
+  if (key.starts_with(keys::kOrphansPrefix)) orphan_changes_[key] = std::nullopt;
+  changes_.emplace_back(key, std::nullopt);
+}
+
+result<std::vector<std::string>> Fold::orphans(const std::string& prefix) {
+  std::map<std::string, std::optional<std::string>> found;
+  const std::string end = keys::prefix_end(prefix);
+  const rocksdb::Slice upper(end);
+  rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(options));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    found.emplace(it->key().ToString(), it->value().ToString());
+  }
+  if (!it->status().ok()) return Error(errc::io_error, "read models: " + it->status().ToString());
+  for (auto change = orphan_changes_.lower_bound(prefix);
+       change != orphan_changes_.end() && change->first.starts_with(prefix); ++change) {
+    found[change->first] = change->second;
+  }
+  std::vector<std::string> code_keys;
+  for (auto& [key, code_key] : found) {
+    if (code_key) code_keys.push_back(std::move(*code_key));
+  }
+  return code_keys;
+}
+
+rocksdb::WriteBatch& Fold::write() {
   std::apply(
       [&](auto&... overlays) {
-        const auto put = [&](auto& o) {
-          for (const auto& key : o.dirty) {
-            if (const auto& doc = o.docs.at(key)) batch_.Put(key, encode(*doc));
+        const auto put_changed = [&](auto& docs) {
+          for (auto& [key, read] : docs) {
+            if (read.dirty && read.doc) changes_.emplace_back(key, encode(*read.doc));
           }
-          o.dirty.clear();
         };
-        (put(overlays), ...);
+        (put_changed(overlays), ...);
       },
       overlays_);
+  // In key order, the last change of a key alone: each insert into the
+  // memtable starts from where the one before it ended. Sorted through
+  // indexes, not by moving the changes.
+  std::vector<std::uint32_t> order(changes_.size());
+  std::iota(order.begin(), order.end(), 0U);
+  std::ranges::sort(order, [&](std::uint32_t a, std::uint32_t b) {
+    const int by_key = changes_[a].first.compare(changes_[b].first);
+    return by_key != 0 ? by_key < 0 : a < b;
+  });
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const auto& [key, value] = changes_[order[i]];
+    if (i + 1 < order.size() && changes_[order[i + 1]].first == key) continue;
+    if (value) {
+      batch_.Put(key, *value);
+    } else {
+      batch_.Delete(key);
+    }
+  }
+  changes_.clear();
   return batch_;
 }
 
@@ -217,21 +276,9 @@ result<void> Fold::apply_batch(std::optional<BatchDoc>& doc, const d::Event& eve
   // Codes that arrived before their batch (a Kafka-fed projector reads the
   // code and batch topics in no particular order between them) wait in an
   // index of orphans; now they can take their batch's terms.
-  const std::string prefix = keys::orphans_of_batch(e->org.str(), e->batch.str());
-  std::vector<std::string> orphans;
-  {
-    const std::string end = keys::prefix_end(prefix);
-    const rocksdb::Slice upper(end);
-    rocksdb::ReadOptions options;
-    options.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(
-        batch_.NewIteratorWithBase(db_.DefaultColumnFamily(), db_.NewIterator(options), &options));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      orphans.push_back(it->value().ToString());
-    }
-    if (!it->status().ok()) return Error(errc::io_error, "read models: " + it->status().ToString());
-  }
-  for (const auto& code_key : orphans) {
+  auto orphaned = orphans(keys::orphans_of_batch(e->org.str(), e->batch.str()));
+  if (!orphaned) return orphaned.error();
+  for (const auto& code_key : orphaned.value()) {
     auto code = edit<CodeDoc>(keys::doc(d::code_stream(code_key).str()));
     if (!code) return code.error();
     std::optional<CodeDoc>& orphan = *code.value();
@@ -252,18 +299,17 @@ Entries Fold::code_entries(const std::optional<CodeDoc>& doc, const std::string&
   const auto pos = keys::be64(doc->pos);
   const auto shown = status(*doc);
   if (!shown) {
-    entries.emplace(keys::orphans_of_batch(org, doc->batch.str()) + pos, code_key);
+    entries.emplace_back(keys::orphans_of_batch(org, doc->batch.str()) + pos, code_key);
     return entries;
   }
   const std::string_view slug = d::to_string(*shown);
   const auto& contract = doc->terms->contract.str();
   const auto& batch = doc->batch.str();
-  for (auto key : {keys::codes_of_org(org), keys::codes_of_org(org, slug), keys::codes_of_contract(org, contract),
-                   keys::codes_of_contract(org, contract, slug), keys::codes_of_batch(org, batch),
+  for (auto key : {keys::codes_of_org(org, slug), keys::codes_of_contract(org, contract, slug),
                    keys::codes_of_batch(org, batch, slug)}) {
-    entries.emplace(std::move(key) + pos, code_key);
+    entries.emplace_back(std::move(key) + pos, code_key);
   }
-  if (participant(*doc)) entries.emplace(keys::participants_of_contract(org, contract) + pos, code_key);
+  if (participant(*doc)) entries.emplace_back(keys::participants_of_contract(org, contract) + pos, code_key);
   *counted = Counted{doc->org, doc->terms->contract, *shown};
   return entries;
 }

@@ -54,13 +54,10 @@ std::string summary(std::string_view org, std::string_view contract) {
   return "sum/" + std::string(org) + "/" + std::string(contract);
 }
 
-std::string codes_of_org(std::string_view org) { return join({"ix/o", org}); }
 std::string codes_of_org(std::string_view org, std::string_view status) { return join({"ix/os", org, status}); }
-std::string codes_of_contract(std::string_view org, std::string_view contract) { return join({"ix/c", org, contract}); }
 std::string codes_of_contract(std::string_view org, std::string_view contract, std::string_view status) {
   return join({"ix/cs", org, contract, status});
 }
-std::string codes_of_batch(std::string_view org, std::string_view batch) { return join({"ix/b", org, batch}); }
 std::string codes_of_batch(std::string_view org, std::string_view batch, std::string_view status) {
   return join({"ix/bs", org, batch, status});
 }

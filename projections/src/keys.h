@@ -4,11 +4,8 @@
 //   checkpoint                           position of the last event applied (decimal)
 //   d/<stream id>                        a stream's document, stored as documents.h encodes it
 //   sum/<org>/<contract>                 a contract's counts by code status (documents.h)
-//   ix/o/<org>/<pos>                     -> code key: every visible code of org, in issue order
-//   ix/os/<org>/<status>/<pos>           -> code key: by status
-//   ix/c/<org>/<contract>/<pos>          -> code key: by contract
+//   ix/os/<org>/<status>/<pos>           -> code key: every visible code of org, by status, in issue order
 //   ix/cs/<org>/<contract>/<status>/<pos>-> code key: by contract and status (the pool: status available)
-//   ix/b/<org>/<batch>/<pos>             -> code key: by batch
 //   ix/bs/<org>/<batch>/<status>/<pos>   -> code key: by batch and status
 //   ix/cp/<org>/<contract>/<pos>         -> code key: codes of a contract with a participant
 //   ix/ob/<org>/<batch>/<pos>            -> code key: codes whose batch has not been seen yet
@@ -17,6 +14,10 @@
 //   due/<micros><invitation id>          pending invitations by expires_at
 //   kafka/applied                        events a Kafka-fed projector applied (decimal)
 //   kafka/offset/<topic>/<partition>     its next offset to read there (decimal)
+//
+// A visible code is in one status's index of each kind: a list of every
+// status merges the four by <pos> (three index entries a code, not six: the
+// fold writes them for most events it applies).
 //
 // <pos> is the 8-byte big-endian global position of the event that created
 // the document (CodeIssued, InvitationSent, RegistrationCreated), so a prefix
@@ -33,11 +34,12 @@
 namespace tessera::projections::keys {
 
 inline constexpr std::string_view kLayout = "meta/layout";
-inline constexpr std::string_view kLayoutVersion = "3";
+inline constexpr std::string_view kLayoutVersion = "4";
 inline constexpr std::string_view kCheckpoint = "checkpoint";
 inline constexpr std::string_view kDuePrefix = "due/";
 inline constexpr std::string_view kKafkaApplied = "kafka/applied";
 inline constexpr std::string_view kKafkaOffsetPrefix = "kafka/offset/";
+inline constexpr std::string_view kOrphansPrefix = "ix/ob/";  // of every orphans_of_batch()
 
 std::string be64(std::uint64_t value);
 std::optional<std::uint64_t> read_be64(std::string_view bytes);
@@ -53,11 +55,8 @@ std::string prefix_end(std::string prefix);
 std::string doc(std::string_view stream);
 std::string summary(std::string_view org, std::string_view contract);
 
-std::string codes_of_org(std::string_view org);
 std::string codes_of_org(std::string_view org, std::string_view status);
-std::string codes_of_contract(std::string_view org, std::string_view contract);
 std::string codes_of_contract(std::string_view org, std::string_view contract, std::string_view status);
-std::string codes_of_batch(std::string_view org, std::string_view batch);
 std::string codes_of_batch(std::string_view org, std::string_view batch, std::string_view status);
 std::string participants_of_contract(std::string_view org, std::string_view contract);
 std::string orphans_of_batch(std::string_view org, std::string_view batch);

@@ -8,6 +8,10 @@ namespace tessera::projections {
 
 namespace {
 constexpr std::chrono::milliseconds kIdleWait{100};
+// Events read, and applied in one write, at most: a catch-up's fixed cost
+// per apply (the documents every batch touches: sessions, batches,
+// summaries) spread over many events, for a few tens of MB held at a time.
+constexpr std::size_t kMaxEventsPerApply = 16'384;
 
 std::string describe(const eventstore::Position& position) {
   return "the event at position " + std::to_string(position.value);
@@ -51,7 +55,7 @@ std::optional<Stall<eventstore::Position>> Projector::apply(const std::vector<ev
 }
 
 void Projector::run() {
-  eventstore::Subscription subscription(log_, models_.checkpoint());
+  eventstore::Subscription subscription(log_, models_.checkpoint(), kMaxEventsPerApply);
   while (!stopping_) {
     auto events = subscription.next(kIdleWait);
     std::optional<Stall<eventstore::Position>> stall;

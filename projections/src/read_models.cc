@@ -1,6 +1,8 @@
 #include "tessera/projections/read_models.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -11,6 +13,7 @@
 #include <string>
 #include <tuple>
 
+#include "decoded_ahead.h"
 #include "documents.h"
 #include "fold.h"
 #include "keys.h"
@@ -184,6 +187,11 @@ result<std::unique_ptr<ReadModels>> ReadModels::open(const std::filesystem::path
   if (fs_error) return errc::io_error;
   rocksdb::Options options;
   options.create_if_missing = true;
+  // The fold reads a document by key for most events that are not a
+  // stream's first (fold.h): a filter answers most misses without a block.
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::DB* raw = nullptr;
   const auto status = rocksdb::DB::Open(options, dir.string(), &raw);
   if (!status.ok()) return errc::io_error;
@@ -225,9 +233,11 @@ result<std::size_t> ReadModels::fold_and_write(std::span<const eventstore::Recor
   eventstore::Position last = checkpoint();
   std::size_t applied = 0;
   try {
-    detail::Fold fold(*db_);
-    for (const auto& recorded : events) {
-      const auto event = decode(recorded);
+    detail::Fold fold(*db_, last);
+    detail::DecodedAhead decoded(events);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const auto& recorded = events[i];
+      const auto& event = decoded.at(i);
       if (!event) return event.error();
       auto folded = fold.apply(recorded, event.value());
       if (!folded) return folded.error();
@@ -244,7 +254,7 @@ result<std::size_t> ReadModels::fold_and_write(std::span<const eventstore::Recor
     }
     // Not synced: the models can always be rebuilt from the durable log (or
     // Kafka), and the checkpoint travels in the same batch as the documents.
-    const auto status = db_->Write(rocksdb::WriteOptions(), batch.GetWriteBatch());
+    const auto status = db_->Write(rocksdb::WriteOptions(), &batch);
     if (!status.ok()) return Error(errc::io_error, "read models: writing: " + status.ToString());
   } catch (const json::exception& e) {
     // Only dump() can throw here, on a string that is not UTF-8; every string
@@ -397,46 +407,50 @@ result<Page> ReadModels::codes(const domain::OrgId& org, const CodeFilter& filte
     return Page{};
   }
   Reader reader(*db_);
-  // The narrowest index that answers the filter by itself.
-  std::string prefix;
-  if (filter.batch) {
-    if (filter.contract) {
-      auto batch = reader.read<detail::BatchDoc>(keys::doc(d::batch_stream(org, d::BatchId(*filter.batch)).str()));
-      if (!batch) return batch.error();
-      if (!batch.value() || batch.value()->terms.contract.str() != *filter.contract) return Page{};
-    }
-    prefix =
-        filter.status ? keys::codes_of_batch(o, *filter.batch, *filter.status) : keys::codes_of_batch(o, *filter.batch);
-  } else if (filter.contract) {
-    prefix = filter.status ? keys::codes_of_contract(o, *filter.contract, *filter.status)
-                           : keys::codes_of_contract(o, *filter.contract);
+  if (filter.batch && filter.contract) {
+    auto batch = reader.read<detail::BatchDoc>(keys::doc(d::batch_stream(org, d::BatchId(*filter.batch)).str()));
+    if (!batch) return batch.error();
+    if (!batch.value() || batch.value()->terms.contract.str() != *filter.contract) return Page{};
+  }
+  // The narrowest index that answers the filter: the one of its status, or,
+  // with no status asked, the one of each status merged by issue position
+  // (a code is in the index of its one status; keys.h).
+  const auto index = [&](std::string_view status) {
+    if (filter.batch) return keys::codes_of_batch(o, *filter.batch, status);
+    if (filter.contract) return keys::codes_of_contract(o, *filter.contract, status);
+    return keys::codes_of_org(o, status);
+  };
+  std::vector<std::string> prefixes;
+  if (filter.status) {
+    prefixes.push_back(index(*filter.status));
   } else {
-    prefix = filter.status ? keys::codes_of_org(o, *filter.status) : keys::codes_of_org(o);
+    for (const auto status : d::kCodeStatuses) prefixes.push_back(index(d::to_string(status)));
   }
 
-  std::string from;
-  if (const auto after = decode_cursor(cursor)) {
-    if (*after == std::numeric_limits<std::uint64_t>::max()) return Page{};
-    from = prefix + keys::be64(*after + 1);
+  const auto after = decode_cursor(cursor);
+  if (after && *after == std::numeric_limits<std::uint64_t>::max()) return Page{};
+  // Up to limit + 1 codes of each index: the page, and whether more follow.
+  std::vector<std::pair<std::uint64_t, std::string>> issued;
+  for (const auto& prefix : prefixes) {
+    std::size_t taken = 0;
+    auto scanned = reader.scan(prefix, after ? prefix + keys::be64(*after + 1) : std::string(),
+                               [&](std::string_view key, std::string_view value) {
+                                 issued.emplace_back(keys::read_be64(key.substr(prefix.size())).value_or(0), value);
+                                 return ++taken <= limit;
+                               });
+    if (!scanned) return scanned.error();
   }
+  std::ranges::sort(issued, {}, &std::pair<std::uint64_t, std::string>::first);
+  const bool more = issued.size() > limit;
+  if (more) issued.resize(limit);
   std::vector<std::string> code_keys;
-  std::uint64_t last = 0;
-  bool more = false;
-  auto scanned = reader.scan(prefix, from, [&](std::string_view key, std::string_view value) {
-    if (code_keys.size() == limit) {
-      more = true;
-      return false;
-    }
-    last = keys::read_be64(key.substr(prefix.size())).value_or(0);
-    code_keys.push_back(code_doc_key(value));
-    return true;
-  });
-  if (!scanned) return scanned.error();
+  code_keys.reserve(issued.size());
+  for (const auto& [position, code_key] : issued) code_keys.push_back(code_doc_key(code_key));
   auto items = reader.bodies<detail::CodeDoc>(code_keys);
   if (!items) return items.error();
   Page page;
   page.items = std::move(items.value());
-  if (more) page.next = encode_cursor(last);
+  if (more) page.next = encode_cursor(issued.back().first);
   return page;
 }
 

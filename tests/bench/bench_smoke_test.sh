@@ -35,3 +35,9 @@ check generate "$generate" \
 recover="$("$BENCH" recover --events 3000)"
 check recover "$recover" \
   '.bench == "recover" and .events == 3000 and .seconds > 0 and .peak_rss_mb > 0'
+
+project="$("$BENCH" project --events 5000 --seconds 0.5 --measure-seconds 0.5 --clients 8 2>/dev/null)"
+check project "$project" \
+  '.bench == "project" and .events >= 5000 and .rebuild_events_per_s > 0 and .rebuild_cpu_us_per_event > 0' \
+  '.log_alone_events_per_s > 0 and .live_events_per_s > 0 and .lag_events.max >= .lag_events.p99' \
+  '([.commands[].refused] | add) == 0 and .peak_rss_mb > 0'

@@ -119,6 +119,50 @@ TEST_F(LocalProjector, ReadModelsApplyNothingOfABatchWithAnEventThatDoesNotDecod
   EXPECT_TRUE(projections::decode(events.value()[3]));
 }
 
+// Long enough that the read models decode it on a helper thread ahead of
+// the fold (src/decoded_ahead.h): the first event that does not decode still
+// fails the whole batch, and the projector still stops just before it.
+TEST(LongBatches, AreDecodedAheadAndStillStopAtTheFirstEventThatDoesNotDecode) {
+  TempDir dir{"tessera-projector-stall"};
+  auto opened = eventstore::Log::open(dir.path() / "log");
+  ASSERT_TRUE(opened) << opened.error().message();
+  auto log = std::move(opened).value();
+  auto models_opened = ReadModels::open(dir.path() / "readmodels");
+  ASSERT_TRUE(models_opened) << models_opened.error().message();
+  auto models = std::move(models_opened).value();
+
+  const d::OrgId org{"acme"};
+  constexpr std::uint64_t kEvents = 5'000;
+  constexpr std::uint64_t kFirstUndecodable = 3'001;  // and another later
+  eventstore::AppendRequest request;
+  request.writes.push_back({"session-acme-s1", std::nullopt, {}});
+  auto& events = request.writes.back().events;
+  events.push_back(proposed(d::SessionCreated{org, d::SessionId("s1"), "S1", 100'000, std::nullopt, std::nullopt}));
+  for (std::uint64_t p = 2; p <= kEvents; ++p) {
+    const bool undecodable = p == kFirstUndecodable || p == kFirstUndecodable + 500;
+    events.push_back(proposed(d::SeatReserved{d::InvitationId(std::string("i").append(std::to_string(p))), false},
+                              undecodable ? 99 : 1));
+  }
+  ASSERT_TRUE(log->append(request));
+
+  auto read = log->read_all(Position{0}, kEvents);
+  ASSERT_TRUE(read && read.value().size() == kEvents);
+  const auto applied = models->apply(read.value());
+  ASSERT_FALSE(applied);
+  EXPECT_NE(applied.error().message().find("position " + std::to_string(kFirstUndecodable)), std::string::npos)
+      << applied.error().message();
+  EXPECT_EQ(models->checkpoint(), Position{0});
+
+  projections::Projector projector(*log, *models, 20ms);
+  const auto status = wait_stalled(projector);
+  ASSERT_TRUE(status.stalled);
+  EXPECT_EQ(status.stalled->at, Position{kFirstUndecodable});
+  EXPECT_EQ(models->checkpoint(), Position{kFirstUndecodable - 1});
+  const auto seats = models->seats(org, d::SessionId("s1"));
+  ASSERT_TRUE(seats && seats.value());
+  EXPECT_EQ(seats.value()->reserved, kFirstUndecodable - 2);
+}
+
 // The log lines of a stop, captured from spdlog's default logger.
 class StallLines : public ::testing::Test {
  protected:

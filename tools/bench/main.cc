@@ -4,6 +4,7 @@
 //   append   --clients N --seconds S   closed-loop clients, one-event commands
 //   generate --codes N                 one GenerateBatch of N codes, to durable
 //   recover  --events N                restart over a log of N events, to ready
+//   project  --events N --seconds S    read-model rebuild and live lag (project.h)
 //
 // Everything runs in process over a real RocksDB log with synced writes (as
 // tesserad runs it), in --data-dir or a fresh temporary directory removed at
@@ -31,6 +32,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common.h"
+#include "project.h"
 #include "tessera/domain/streams.h"
 #include "tessera/pipeline/pipeline.h"
 #include "tessera/projections/projector.h"
@@ -42,18 +45,7 @@ namespace d = tessera::domain;
 namespace es = tessera::eventstore;
 namespace pl = tessera::pipeline;
 namespace pj = tessera::projections;
-using Clock = std::chrono::steady_clock;
-
-const d::OrgId kOrg{"bench"};
-
-double seconds_between(Clock::time_point from, Clock::time_point to) {
-  return std::chrono::duration<double>(to - from).count();
-}
-
-double round_to(double value, int decimals) {
-  const double scale = std::pow(10.0, decimals);
-  return std::round(value * scale) / scale;
-}
+using namespace tessera::bench;
 
 // Where a benchmark keeps its data: the directory asked for (kept), or a
 // fresh one under the system's temporary directory (removed at exit).
@@ -88,48 +80,6 @@ class Workdir {
   std::filesystem::path path_;
   bool owned_ = false;
 };
-
-std::unique_ptr<es::Log> open_log(const std::filesystem::path& dir, bool sync) {
-  auto log = es::Log::open(dir, es::LogOptions{.sync_writes = sync});
-  if (!log) throw std::runtime_error("cannot open the log in " + dir.string() + ": " + log.error().message());
-  return std::move(log).value();
-}
-
-// Submits and waits; throws when the command is refused.
-pl::Accepted run(pl::Pipeline& pipeline, d::Command command, const char* what) {
-  auto outcome = pipeline.submit(std::move(command)).get();
-  if (!outcome) throw std::runtime_error(std::string(what) + " refused: " + outcome.error().message());
-  return std::move(outcome).value();
-}
-
-d::CreateContract contract_command(std::string id) {
-  return d::CreateContract{kOrg, d::ContractId{std::move(id)}, "Bench", false, std::nullopt};
-}
-
-d::GenerateBatch generate_command(std::string batch, const d::ContractId& contract, std::uint32_t codes) {
-  d::GenerateBatch g;
-  g.org = kOrg;
-  g.batch = d::BatchId{std::move(batch)};
-  g.contract = contract;
-  g.quantity = codes;
-  return g;
-}
-
-// CPU seconds this process has used (all threads, user and system).
-double cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  const auto seconds = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-long peak_rss_mb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024;  // Linux reports KiB
-}
 
 // ---------------------------------------------------------------- append
 
@@ -510,6 +460,27 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::uint64_t{2}, std::uint64_t{1'000'000'000}));
   recover_cmd->add_option("--data-dir", data_dir, "where to keep the data (an existing bench log is reused)");
 
+  ProjectOptions project;
+  auto* project_cmd = app.add_subcommand("project", "rebuild of the read models, and the live projector's lag");
+  project_cmd->add_option("--events", project.events, "events in the log the rebuild folds (built first)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1'000}, std::uint64_t{1'000'000'000}));
+  project_cmd->add_option("--seconds", project.seconds, "seconds of open-loop appends with the live projector")
+      ->capture_default_str()
+      ->check(CLI::Range(0.5, 3600.0));
+  project_cmd
+      ->add_option("--measure-seconds", project.measure_seconds,
+                   "seconds of closed-loop appends without a projector: the log's own rate")
+      ->capture_default_str()
+      ->check(CLI::Range(0.5, 600.0));
+  project_cmd->add_option("--clients", project.clients, "closed-loop clients building the log and measuring its rate")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  project_cmd->add_option("--load", project.load, "the live appends' rate, as a share of the log's own")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 2.0));
+  project_cmd->add_option("--data-dir", data_dir, "where to keep the data");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -518,6 +489,7 @@ int main(int argc, char** argv) {
     if (*append_cmd) figures = bench_append(append, dir);
     if (*generate_cmd) figures = bench_generate(codes, dir);
     if (*recover_cmd) figures = bench_recover(events, dir);
+    if (*project_cmd) figures = bench_project(project, dir.path());
     figures["cores"] = std::thread::hardware_concurrency();
     std::cout << figures.dump() << std::endl;
   } catch (const std::exception& e) {

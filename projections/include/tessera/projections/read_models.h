@@ -24,7 +24,8 @@
 // its checkpoint reads 0: the projector then rebuilds it from the log.
 //
 // Threading: apply() from one thread (the projector); queries from any thread.
-// Each query reads one consistent snapshot.
+// Each query reads one consistent snapshot. A long apply() decodes its events
+// on a helper thread of its own, joined before it returns.
 #pragma once
 
 #include <chrono>
