@@ -194,22 +194,33 @@ Answer document_response(const result<std::optional<projections::Document>>& fou
 }
 
 Routed written(const Call& call, const pipeline::Accepted& accepted, http::status status, std::string location,
-               DocumentRead read) {
-  const result<void> caught_up = co_await wait_for_models(call, accepted.positions.last);
-  if (!caught_up) {
-    Response response =
-        json_response(http::status::accepted,
-                      {{"status", "accepted"},
-                       {"log_position", accepted.positions.last.value},
-                       {"detail", "the command is durable; its resource is readable once the read models catch up"}});
-    response.set(http::field::location, location);
-    co_return response;
+               domain::StreamId stream, DocumentView view) {
+  auto events = call.services.pipeline->recorded_events(accepted);
+  if (!events) co_return events.error();
+  auto previewed = call.services.models.preview(events.value(), stream.str());
+  if (!previewed) co_return previewed.error();
+  std::optional<projections::Document> shown = std::move(previewed).value();
+  if (!shown) {
+    // The models have yet to apply an earlier command on the stream: once
+    // they hold this one, the preview is the stored document.
+    const result<void> caught_up = co_await wait_for_models(call, accepted.positions.last);
+    if (!caught_up) {
+      Response response =
+          json_response(http::status::accepted,
+                        {{"status", "accepted"},
+                         {"log_position", accepted.positions.last.value},
+                         {"detail", "the command is durable; its resource is readable once the read models catch up"}});
+      response.set(http::field::location, location);
+      co_return response;
+    }
+    auto stored = call.services.models.preview(events.value(), stream.str());
+    if (!stored) co_return stored.error();
+    shown = std::move(stored).value();
   }
-  auto found = read();
-  if (!found) co_return found.error();
-  if (!found.value()) co_return Error(errc::internal, "the read models miss a document the log holds: " + location);
-  Response response = json_response(status, found.value()->body);
-  response.set(http::field::etag, "\"" + std::to_string(found.value()->version) + "\"");
+  if (shown && view) shown = view(std::move(*shown));
+  if (!shown) co_return Error(errc::internal, "the read models miss a document the log holds: " + location);
+  Response response = json_response(status, shown->body);
+  response.set(http::field::etag, "\"" + std::to_string(shown->version) + "\"");
   if (status == http::status::created) response.set(http::field::location, location);
   co_return response;
 }

@@ -98,16 +98,20 @@ Task<result<void>> wait_for_models(const Call& call);
 Answer document_response(const result<std::optional<projections::Document>>& found, domain::errc missing,
                          std::string_view what);
 
-// The answer to an accepted command that shows the resource it wrote, read
-// back once the read models reflect the command: `read()`'s document with
-// `status` and its ETag (and `location` if 201). When the models lag past the
-// read-your-writes wait the answer is 202 Accepted with `location`: the
-// command is durable and must not be sent again, only its resource is not
-// readable yet. A document missing once the models have caught up is a
-// fault (api::errc::internal).
-using DocumentRead = std::function<result<std::optional<projections::Document>>()>;
+// The answer to an accepted command that shows the resource it wrote: the
+// document of `stream` as the command's own events make it, folded by the
+// read models' own view without waiting for the projector
+// (ReadModels::preview), so it is the JSON and ETag a GET right after it
+// returns; with `status` (and `location` if 201). `view` shapes the document
+// as the organisation sees it (as its GET route does). Only when the models
+// lag behind an earlier command on the same stream does the answer wait for
+// them; past the read-your-writes wait it is 202 Accepted with `location`:
+// the command is durable and must not be sent again, only its resource is
+// not readable yet. A document missing once the models hold the command is
+// a fault (api::errc::internal).
+using DocumentView = std::function<std::optional<projections::Document>(projections::Document)>;
 Routed written(const Call& call, const pipeline::Accepted& accepted, http::status status, std::string location,
-               DocumentRead read);
+               domain::StreamId stream, DocumentView view = {});
 
 // The code key a path segment or body field names; code_malformed when it
 // names none.

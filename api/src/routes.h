@@ -9,6 +9,9 @@ namespace tessera::api::detail {
 // An invitation document as its organisation sees it, with its claim token
 // and link.
 json invitation_view(const Call& call, json body);
+// An invitation document as the call's organisation sees it (that view);
+// nullopt when it is another organisation's.
+std::optional<projections::Document> invitation_as_seen(const Call& call, projections::Document found);
 
 // contracts
 Routed create_contract(Call& call);

@@ -36,8 +36,7 @@ std::vector<std::string> code_row(const json& code) {
 
 Routed code_written(const Call& call, const std::string& key, const pipeline::Accepted& accepted) {
   co_return co_await written(call, accepted, http::status::ok,
-                             "/v1/orgs/" + call.org.str() + "/codes/" + call.segment(4),
-                             DocumentRead([&] { return call.services.models.code(call.org, key); }));
+                             "/v1/orgs/" + call.org.str() + "/codes/" + call.segment(4), d::code_stream(key));
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ d::ContractId contract_id(const Call& call) { return d::ContractId{call.segment(
 Routed contract_written(const Call& call, const d::ContractId& id, const pipeline::Accepted& accepted,
                         http::status status) {
   co_return co_await written(call, accepted, status, "/v1/orgs/" + call.org.str() + "/contracts/" + id.str(),
-                             DocumentRead([&] { return call.services.models.contract(call.org, id); }));
+                             d::contract_stream(call.org, id));
 }
 
 json batch_json(const d::BatchGenerated& e, const d::Events& events) {
@@ -114,9 +114,8 @@ Routed generate_batch(Call& call) {
   BOOST_OUTCOME_CO_TRY(in.finish());
   BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command)));
   const auto& generated = std::get<d::BatchGenerated>(accepted.events.front().event);
-  // The answer is made of the events; the wait lets the client's next read
-  // see the codes, and a lag then shows there, as a 503.
-  (void)co_await wait_for_models(call, accepted.positions.last);
+  // The answer is made of the events; a client's next read waits for the
+  // read models to hold them (read-your-writes).
   co_return created(batch_json(generated, accepted.events),
                     "/v1/orgs/" + call.org.str() + "/codes?batch=" + generated.batch.str());
 }
@@ -298,7 +297,6 @@ Routed generate_for_rows(Call& call, const std::vector<ParticipantRow>& rows) {
     out.push_back(row.error.empty() ? row_json(row, codes[issued++], "") : row_json(row, "", row.error));
   }
   // As for a batch: the rows are made of the events.
-  (void)co_await wait_for_models(call, accepted.positions.last);
   co_return json_response(http::status::ok, {{"rows", std::move(out)}});
 }
 

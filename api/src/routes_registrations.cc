@@ -13,23 +13,21 @@ d::RegistrationId registration_id(const Call& call) { return d::RegistrationId{c
 Routed registration_written(const Call& call, const d::OrgId& org, const d::RegistrationId& id,
                             const pipeline::Accepted& accepted, http::status status) {
   co_return co_await written(call, accepted, status, "/v1/orgs/" + org.str() + "/registrations/" + id.str(),
-                             DocumentRead([&] { return call.services.models.registration(org, id); }));
+                             d::registration_stream(org, id));
 }
 
 // The invitation if it belongs to the call's organisation, as it sees it.
 result<std::optional<projections::Document>> own_invitation(const Call& call, const d::InvitationId& id) {
   BOOST_OUTCOME_TRY(found, call.services.models.invitation(id));
-  if (!found || found->body.value("org", std::string()) != call.org.str()) {
-    return std::optional<projections::Document>();
-  }
-  found->body = invitation_view(call, std::move(found->body));
-  return std::move(found);
+  if (!found) return std::optional<projections::Document>();
+  return invitation_as_seen(call, std::move(*found));
 }
 
 Routed invitation_written(const Call& call, const d::InvitationId& id, const pipeline::Accepted& accepted) {
-  co_return co_await written(call, accepted, http::status::ok,
-                             "/v1/orgs/" + call.org.str() + "/invitations/" + id.str(),
-                             DocumentRead([&] { return own_invitation(call, id); }));
+  co_return co_await written(
+      call, accepted, http::status::ok, "/v1/orgs/" + call.org.str() + "/invitations/" + id.str(),
+      d::invitation_stream(id),
+      DocumentView([&](projections::Document found) { return invitation_as_seen(call, std::move(found)); }));
 }
 
 }  // namespace

@@ -15,11 +15,16 @@ std::string session_location(const Call& call, const d::SessionId& id) {
 
 Routed session_written(const Call& call, const d::SessionId& id, const pipeline::Accepted& accepted,
                        http::status status) {
-  co_return co_await written(call, accepted, status, session_location(call, id),
-                             DocumentRead([&] { return call.services.models.session(call.org, id); }));
+  co_return co_await written(call, accepted, status, session_location(call, id), d::session_stream(call.org, id));
 }
 
 }  // namespace
+
+std::optional<projections::Document> invitation_as_seen(const Call& call, projections::Document found) {
+  if (found.body.value("org", std::string()) != call.org.str()) return std::nullopt;
+  found.body = invitation_view(call, std::move(found.body));
+  return found;
+}
 
 // The invitation as its organisation sees it: with the claim token and link
 // (null where the claim key is not known).
@@ -115,13 +120,10 @@ Routed invite(Call& call) {
   d::InvitationId id = command.invitation;
   BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command)));
   if (const auto* sent = first_event<d::InvitationSent>(accepted)) id = sent->invitation;
-  co_return co_await written(call, accepted, http::status::created,
-                             "/v1/orgs/" + call.org.str() + "/invitations/" + id.str(),
-                             DocumentRead([&]() -> result<std::optional<projections::Document>> {
-                               BOOST_OUTCOME_TRY(found, call.services.models.invitation(id));
-                               if (found) found->body = invitation_view(call, std::move(found->body));
-                               return std::move(found);
-                             }));
+  co_return co_await written(
+      call, accepted, http::status::created, "/v1/orgs/" + call.org.str() + "/invitations/" + id.str(),
+      d::invitation_stream(id),
+      DocumentView([&](projections::Document found) { return invitation_as_seen(call, std::move(found)); }));
 }
 
 }  // namespace tessera::api::detail

@@ -36,4 +36,10 @@ result<std::optional<Accepted>> Pipeline::recorded(const IdempotencyKey& key) co
   return detail::recorded_answer(log_, key);
 }
 
+result<std::vector<eventstore::RecordedEvent>> Pipeline::recorded_events(const Accepted& accepted) const {
+  const auto& [first, last, replayed] = accepted.positions;
+  if (accepted.events.empty() || last < first) return std::vector<eventstore::RecordedEvent>();
+  return log_.read_all(eventstore::Position{first.value - 1}, last.value - first.value + 1);
+}
+
 }  // namespace tessera::pipeline

@@ -211,6 +211,33 @@ result<bool> Fold::apply(const eventstore::RecordedEvent& recorded, const d::Eve
   return false;
 }
 
+namespace {
+
+template <class Doc>
+std::optional<Document> served_form(const std::optional<Doc>& doc) {
+  if (!doc) return std::nullopt;
+  std::optional<nlohmann::json> shown = body(*doc);
+  if (!shown) return std::nullopt;
+  return Document{std::move(*shown), doc->version};
+}
+
+}  // namespace
+
+result<std::optional<Document>> Fold::served(std::string_view stream) {
+  const auto shown = [&]<class Doc>(Doc*) -> result<std::optional<Document>> {
+    auto found = find<Doc>(keys::doc(stream));
+    if (!found) return found.error();
+    return served_form(*found.value());
+  };
+  const auto category = d::stream_category(stream);
+  if (category == "contract") return shown(static_cast<ContractDoc*>(nullptr));
+  if (category == "session") return shown(static_cast<SessionDoc*>(nullptr));
+  if (category == "code") return shown(static_cast<CodeDoc*>(nullptr));
+  if (category == "invitation") return shown(static_cast<InvitationDoc*>(nullptr));
+  if (category == "registration") return shown(static_cast<RegistrationDoc*>(nullptr));
+  return std::optional<Document>();  // a batch is served by no query
+}
+
 void Fold::apply_contract(std::optional<ContractDoc>& doc, const d::Event& event) {
   std::visit(Visitor{
                  [&](const d::ContractCreated& e) {

@@ -53,6 +53,12 @@ class Fold {
   // (once: the Fold is spent after it).
   rocksdb::WriteBatch& write();
 
+  // The document of `stream` as this call has left it so far (read from the
+  // database on first use), in its served form with its version; nullopt
+  // when there is none, or it shows nowhere. For a preview (read_models.h),
+  // whose Fold is never written.
+  result<std::optional<Document>> served(std::string_view stream);
+
  private:
   // The documents of one kind this call read or changed, by key; nullopt:
   // none stored (yet).

@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "tessera/domain/decide.h"
 #include "tessera/eventstore/log.h"
@@ -132,6 +133,11 @@ class Pipeline {
   // when the key is new; errc::idempotency_key_reused when it was recorded
   // with another fingerprint. Thread-safe.
   result<std::optional<Accepted>> recorded(const IdempotencyKey& key) const;
+
+  // The events an accepted command appended (or, replayed, the first
+  // command's), as the log recorded them: positions, versions, times. Empty
+  // for a command that appended nothing. Thread-safe.
+  result<std::vector<eventstore::RecordedEvent>> recorded_events(const Accepted& accepted) const;
 
   // The position of the latest durable event in the log, and what the log
   // counts of its writes (for /v1/status and /metrics). Thread-safe.

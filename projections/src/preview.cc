@@ -1,0 +1,31 @@
+// ReadModels::preview(): the fold of an accepted command's events over the
+// stored documents, kept in memory (read_models.h).
+#include <algorithm>
+
+#include "fold.h"
+#include "tessera/projections/read_models.h"
+#include "tessera/projections/stall.h"
+
+namespace tessera::projections {
+
+result<std::optional<Document>> ReadModels::preview(std::span<const eventstore::RecordedEvent> events,
+                                                    std::string_view stream) const {
+  const auto first = std::ranges::find(events, stream, &eventstore::RecordedEvent::stream);
+  if (first == events.end()) return std::optional<Document>();
+  detail::Fold fold(*db_, checkpoint());
+  auto stored = fold.served(stream);
+  if (!stored) return stored.error();
+  const std::uint64_t stored_version = stored.value() ? stored.value()->version : 0;
+  // An earlier command on the stream is not applied yet: folding this one
+  // over the document would skip it. A re-sent or already applied event is
+  // skipped by the fold itself, as apply() skips it.
+  if (stored_version + 1 < first->version.value) return std::optional<Document>();
+  for (const auto& recorded : events) {
+    auto event = decode(recorded);
+    if (!event) return event.error();
+    if (auto folded = fold.apply(recorded, event.value()); !folded) return folded.error();
+  }
+  return fold.served(stream);
+}
+
+}  // namespace tessera::projections
