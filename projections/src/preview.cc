@@ -20,7 +20,13 @@ result<std::optional<Document>> ReadModels::preview(std::span<const eventstore::
   // over the document would skip it. A re-sent or already applied event is
   // skipped by the fold itself, as apply() skips it.
   if (stored_version + 1 < first->version.value) return std::optional<Document>();
+  // Only the stream's own events: an event folds into its own stream's
+  // document (and indexes and counts no query of that document reads), so the
+  // others cannot change what it shows. The one exception, a batch adopting
+  // codes that arrived before it, happens only to a Kafka-fed projector,
+  // which previews nothing.
   for (const auto& recorded : events) {
+    if (recorded.stream != stream) continue;
     auto event = decode(recorded);
     if (!event) return event.error();
     if (auto folded = fold.apply(recorded, event.value()); !folded) return folded.error();

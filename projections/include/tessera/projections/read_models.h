@@ -140,9 +140,10 @@ class ReadModels {
   // accepted command's, beyond checkpoint(), in log order), folded here over
   // the stored documents without writing anything: what a write answers
   // without waiting for the projector, and what a GET returns after it (the
-  // same fold, the same served form). nullopt when the models cannot tell
-  // yet (an earlier event of the stream is not applied), when the events do
-  // not touch `stream`, or when its document shows nowhere. Served form and
+  // same fold of the stream's own events, the same served form). nullopt
+  // when the models cannot tell yet (an earlier event of the stream is not
+  // applied), when the events do not touch `stream`, or when its document
+  // shows nowhere. Served form and
   // org as the document's own query gives them (the caller checks the org
   // where that query does). Thread-safe beside apply(): an event the
   // projector applied meanwhile is skipped, as apply() skips a re-send.
