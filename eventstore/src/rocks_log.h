@@ -245,9 +245,9 @@ class RocksLog final : public Log {
     return std::optional<std::string>(std::move(value));
   }
 
-  result<void> put_meta(std::string_view key, std::string_view value) override {
+  result<void> put_meta(std::string_view key, std::string_view value, MetaWrite write) override {
     rocksdb::WriteOptions wo;
-    wo.sync = options_.sync_writes;
+    wo.sync = options_.sync_writes && write == MetaWrite::synced;
     const auto s = counted(wo.sync, [&] { return db_->Put(wo, meta_, key, value); });
     if (!s.ok()) return from_status(s);
     return outcome::success();

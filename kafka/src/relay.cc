@@ -271,7 +271,8 @@ class Relay::Session {
     const auto now = Clock::now();
     if (!force && now - last_persist_ < relay_.options_.checkpoint_interval) return;
     last_persist_ = now;
-    const auto stored = relay_.log_.put_meta(checkpoint_key(cluster_id_), std::to_string(checkpoint));
+    const auto stored = relay_.log_.put_meta(checkpoint_key(cluster_id_), std::to_string(checkpoint),
+                                             eventstore::Log::MetaWrite::synced);
     if (!stored) {
       spdlog::warn("kafka relay: cannot store checkpoint {}: {}", checkpoint, stored.error().message());
       return;

@@ -23,7 +23,9 @@ result<std::string> StoredAnswers::keep_first(std::string_view key, std::string 
   auto kept = log_.get_meta(name);
   if (!kept) return kept.error();
   if (kept.value()) return std::move(*kept.value());
-  if (auto stored = log_.put_meta(name, bytes); !stored) return stored.error();
+  // Unsynced: the caller is an HTTP request, which must not wait for a disk,
+  // and a kept answer lost to a crash is rebuilt (stored_answers.h).
+  if (auto stored = log_.put_meta(name, bytes, eventstore::Log::MetaWrite::unsynced); !stored) return stored.error();
   return bytes;
 }
 

@@ -348,7 +348,7 @@ TEST_F(LogTest, ReadStreamPagesInVersionOrder) {
 TEST_F(LogTest, ReopenPreservesEverything) {
   ok(req({to("a", v(0), {ev("a1"), ev("a2")}), to("b", v(0), {ev("b1")})}));
   ok(req({to("b", v(1), {ev("b2")})}));
-  ASSERT_TRUE(log_->put_meta("relay/checkpoint", "4"));
+  ASSERT_TRUE(log_->put_meta("relay/checkpoint", "4", Log::MetaWrite::synced));
   const auto before = all();
   ASSERT_EQ(before.size(), 4U);
 
@@ -456,9 +456,9 @@ TEST_F(LogTest, EveryStreamLengthReadsItsVersion) {
 
 TEST_F(LogTest, MetaIsAKeyValueSpaceThatSurvivesReopen) {
   EXPECT_EQ(log_->get_meta("k").value(), std::nullopt);
-  ASSERT_TRUE(log_->put_meta("k", "1"));
-  ASSERT_TRUE(log_->put_meta("k", "2"));
-  ASSERT_TRUE(log_->put_meta("other", std::string("\0x", 2)));
+  ASSERT_TRUE(log_->put_meta("k", "1", Log::MetaWrite::synced));
+  ASSERT_TRUE(log_->put_meta("k", "2", Log::MetaWrite::synced));
+  ASSERT_TRUE(log_->put_meta("other", std::string("\0x", 2), Log::MetaWrite::synced));
   EXPECT_EQ(log_->get_meta("k").value(), std::optional<std::string>("2"));
   reopen();
   EXPECT_EQ(log_->get_meta("k").value(), std::optional<std::string>("2"));
@@ -587,7 +587,7 @@ TEST_F(LogTest, AReadOnlyLogRefusesWrites) {
   ok(req({to("a", kAny, {ev("1")})}));
   const auto reader = open_read_only(dir_.path() / "log");
   EXPECT_TRUE(Fails(reader->append(req({to("a", kAny, {ev("2")})})), errc::io_error));
-  EXPECT_FALSE(reader->put_meta("k", "v"));
+  EXPECT_FALSE(reader->put_meta("k", "v", Log::MetaWrite::synced));
   EXPECT_EQ(log_->head().value, 1U);
   EXPECT_EQ(all().size(), 1U);
 }

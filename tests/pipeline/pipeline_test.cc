@@ -893,8 +893,8 @@ class ControlledLog final : public es::Log {
   tessera::result<std::optional<std::string>> get_meta(std::string_view key) const override {
     return inner_.get_meta(key);
   }
-  tessera::result<void> put_meta(std::string_view key, std::string_view value) override {
-    return inner_.put_meta(key, value);
+  tessera::result<void> put_meta(std::string_view key, std::string_view value, es::Log::MetaWrite write) override {
+    return inner_.put_meta(key, value, write);
   }
   tessera::result<void> put_snapshots(std::span<const es::Snapshot> snapshots) override {
     return inner_.put_snapshots(snapshots);

@@ -144,10 +144,15 @@ class Log {
   // Walks the whole log recomputing the hash chain.
   virtual result<VerifyReport> verify() const = 0;
 
-  // A small durable key-value space beside the log for bookkeeping that must
-  // survive restarts (the Kafka relay's checkpoints). A miss reads as nullopt.
+  // A small key-value space beside the log for bookkeeping that survives
+  // restarts (the Kafka relay's checkpoints, answers kept under idempotency
+  // keys). A miss reads as nullopt. A synced put is durable when it returns
+  // (one fsync); an unsynced one reaches the disk with the next synced write
+  // (every group commit is one) and may be lost to a crash before that: for
+  // what can be rebuilt, and a caller that must not wait for a disk.
+  enum class MetaWrite { synced, unsynced };
   virtual result<std::optional<std::string>> get_meta(std::string_view key) const = 0;
-  virtual result<void> put_meta(std::string_view key, std::string_view value) = 0;
+  virtual result<void> put_meta(std::string_view key, std::string_view value, MetaWrite write) = 0;
 
   // Snapshots: for each stream, at most one, the latest put. They are a cache
   // beside the log that spares folding a long stream from its first event;

@@ -4,8 +4,9 @@
 // models held after the write). The bytes are the caller's own encoding.
 //
 // The pipeline records a key in the same synced write as its command's
-// events; an answer is kept after that, in a write of its own. A crash
-// between the two leaves the events without the answer: a retry is then
+// events; an answer is kept after that, in an unsynced write of its own (its
+// caller must not wait for a disk), made durable by the next group commit. A
+// crash before then leaves the events without the answer: a retry is then
 // replayed by the pipeline, and its rebuilt answer is kept in turn.
 //
 // Lifetime: borrows the log, which must outlive it. Threading: any thread;
