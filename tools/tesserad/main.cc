@@ -80,6 +80,10 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // Declared before what it serves, so destroyed after it: the pipeline's
+  // last answers and the projector's last waits resume requests on the
+  // server's executors, which must outlive them.
+  std::unique_ptr<tessera::api::Server> server;
   tessera::pipeline::Pipeline pipeline(*log.value(), tessera::pipeline::system_sources());
   tessera::projections::Projector projector(*log.value(), *models.value());
   tessera::tools::ExpiryScheduler expiries(pipeline, *models.value());
@@ -130,7 +134,6 @@ int main(int argc, char** argv) {
   tessera::api::Handler handler(
       tessera::api::Services{&pipeline, *models.value(), &claims.value(), guesses, relay_status, relay_metrics});
 
-  std::unique_ptr<tessera::api::Server> server;
   try {
     server = std::make_unique<tessera::api::Server>(
         handler, tessera::api::ServerOptions{
