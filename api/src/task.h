@@ -49,9 +49,9 @@ class [[nodiscard]] Task {
         if (promise.awaiting) return promise.awaiting;
         if (promise.failure) std::terminate();
         auto finished = std::move(promise.on_finished);
-        T value = std::move(*promise.value);
+        T result = std::move(*promise.value);
         self.destroy();
-        finished(std::move(value));
+        finished(std::move(result));
         return std::noop_coroutine();
       }
       void await_resume() noexcept {}
