@@ -13,6 +13,7 @@
 #include <boost/beast/core.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <thread>
 #include <vector>
@@ -271,9 +272,9 @@ class Server::Impl {
   // Out of descriptors or memory, accepting again at once would fail again
   // at once: wait a little, while the open connections go on being served.
   void accept_failed(const beast::error_code& ec) {
-    const bool exhausted = ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
-                           ec == asio::error::no_memory ||
-                           ec == beast::error_code(ENFILE, boost::system::system_category());
+    const int code = ec.value();
+    const bool exhausted = ec.category() == asio::error::get_system_category() &&
+                           (code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM);
     if (!exhausted) {
       accept_errors_.warn(ec, "accepting again");
       return accept();

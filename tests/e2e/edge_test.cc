@@ -214,6 +214,12 @@ TEST_F(Edge, ConnectionsPastTheLimitAreClosedAtOnceAndServedAgainOnceOthersClose
 }
 
 TEST(EdgeOutOfDescriptors, TheAcceptorBacksOffWithoutSpinningAndServesAgainWithinASecond) {
+#if defined(__SANITIZE_ADDRESS__)
+  // UBSan's vptr check tests memory through a pipe it opens on the spot; out
+  // of descriptors, that fails, and it aborts the server over a valid
+  // object ("invalid vptr"). The release build runs this test.
+  GTEST_SKIP() << "a process out of file descriptors defeats the sanitizers' own checks";
+#endif
   TempDir dir;
   ServerProcess server(TESSERAD_PATH, dir.path() / "data", {"--kafka", "none"});
   const rlimit few{256, 256};
