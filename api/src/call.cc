@@ -221,7 +221,9 @@ Routed written(const Call& call, const pipeline::Accepted& accepted, http::statu
   if (!shown) co_return Error(errc::internal, "the read models miss a document the log holds: " + location);
   Response response = json_response(status, shown->body);
   response.set(http::field::etag, "\"" + std::to_string(shown->version) + "\"");
-  if (status == http::status::created) response.set(http::field::location, location);
+  if (status == http::status::created || status == http::status::accepted) {
+    response.set(http::field::location, location);
+  }
   co_return response;
 }
 

@@ -102,7 +102,7 @@ Answer document_response(const result<std::optional<projections::Document>>& fou
 // document of `stream` as the command's own events make it, folded by the
 // read models' own view without waiting for the projector
 // (ReadModels::preview), so it is the JSON and ETag a GET right after it
-// returns; with `status` (and `location` if 201). `view` shapes the document
+// returns; with `status` (and `location` if 201 or 202). `view` shapes the document
 // as the organisation sees it (as its GET route does). Only when the models
 // lag behind an earlier command on the same stream does the answer wait for
 // them; past the read-your-writes wait it is 202 Accepted with `location`:

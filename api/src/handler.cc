@@ -36,6 +36,7 @@ const std::vector<Route>& routes() {
       {verb::get, {"v1", "orgs", "*", "contracts", "*", "summary"}, contract_summary},
       {verb::post, {"v1", "orgs", "*", "contracts", "*", "batches"}, generate_batch},
       {verb::get, {"v1", "orgs", "*", "contracts", "*", "participants"}, download_participants},
+      {verb::get, {"v1", "orgs", "*", "batches", "*"}, get_batch},
       {verb::post, {"v1", "orgs", "*", "contracts", "*", "participants"}, upload_participants},
       {verb::post, {"v1", "orgs", "*", "sessions"}, create_session},
       {verb::get, {"v1", "orgs", "*", "sessions", "*"}, get_session},

@@ -25,6 +25,7 @@ http::status status_of(domain::errc e) {
     case errc::session_unknown:
     case errc::invitation_unknown:
     case errc::registration_unknown:
+    case errc::batch_unknown:
       return http::status::not_found;
     case errc::code_expired:
     case errc::invitation_not_pending:
@@ -43,6 +44,7 @@ http::status status_of(domain::errc e) {
     case errc::already_exists:
     case errc::registration_not_active:
     case errc::code_invited:
+    case errc::batch_not_ready:
       return http::status::conflict;
   }
   return http::status::internal_server_error;
@@ -132,7 +134,9 @@ Response problem_for(const Error& error) {
                   error.code.value());
   }
   Response response = problem(status, slug_of(error, status), error.message());
-  if (status == http::status::service_unavailable) response.set(http::field::retry_after, "1");
+  if (status == http::status::service_unavailable || error.advice() == retry::call) {
+    response.set(http::field::retry_after, "1");
+  }
   return response;
 }
 

@@ -19,6 +19,7 @@ Routed get_contract(Call& call);
 Routed configure_contract(Call& call);
 Routed contract_summary(Call& call);
 Routed generate_batch(Call& call);
+Routed get_batch(Call& call);
 Routed download_participants(Call& call);
 Routed upload_participants(Call& call);
 

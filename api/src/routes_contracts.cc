@@ -24,11 +24,9 @@ Routed contract_written(const Call& call, const d::ContractId& id, const pipelin
                              d::contract_stream(call.org, id));
 }
 
-json batch_json(const d::BatchGenerated& e, const d::Events& events) {
-  json body = codec::event_to_json(e);
-  body.erase("org");
-  body.erase("batch_id");
-  body["id"] = e.batch.str();
+// The first codes a batch decided at once issued, for its answer (a batch's
+// document lists none; larger batches are read through the code list).
+json listed_codes(const d::BatchGenerated& e, const d::Events& events) {
   json codes = json::array();
   for (const auto& se : events) {
     if (codes.size() == kCodesListedInBatch) break;
@@ -43,8 +41,11 @@ json batch_json(const d::BatchGenerated& e, const d::Events& events) {
                        {"participant", issued->assignee ? json(*issued->assignee) : json(nullptr)}});
     }
   }
-  body["codes"] = std::move(codes);
-  return body;
+  return codes;
+}
+
+std::string batch_location(const Call& call, const d::BatchId& id) {
+  return "/v1/orgs/" + call.org.str() + "/batches/" + id.str();
 }
 
 // The participants CSV's columns, in order.
@@ -113,11 +114,24 @@ Routed generate_batch(Call& call) {
   command.prefix = in.text("prefix", false);
   BOOST_OUTCOME_CO_TRY(in.finish());
   BOOST_OUTCOME_CO_TRY(accepted, co_await execute(call, std::move(command)));
-  const auto& generated = std::get<d::BatchGenerated>(accepted.events.front().event);
-  // The answer is made of the events; a client's next read waits for the
-  // read models to hold them (read-your-writes).
-  co_return created(batch_json(generated, accepted.events),
-                    "/v1/orgs/" + call.org.str() + "/codes?batch=" + generated.batch.str());
+  const auto* generated = first_event<d::BatchGenerated>(accepted);
+  if (generated == nullptr) co_return Error(errc::internal, "an accepted batch recorded no BatchGenerated");
+  // A batch generated in chunks is a job: 202, its document counting the
+  // codes generated so far, which GET .../batches/{id} follows.
+  const http::status status = generated->in_chunks ? http::status::accepted : http::status::created;
+  DocumentView with_codes = [codes = listed_codes(*generated, accepted.events),
+                             at_once = !generated->in_chunks](projections::Document doc) {
+    if (at_once) doc.body["codes"] = codes;
+    return std::optional(std::move(doc));
+  };
+  co_return co_await written(call, accepted, status, batch_location(call, generated->batch),
+                             d::batch_stream(call.org, generated->batch), std::move(with_codes));
+}
+
+Routed get_batch(Call& call) {
+  BOOST_OUTCOME_CO_TRY(co_await wait_for_models(call));
+  co_return document_response(call.services.models.batch(call.org, d::BatchId{call.segment(4)}), d::errc::batch_unknown,
+                              "batch");
 }
 
 Routed download_participants(Call& call) {

@@ -62,8 +62,14 @@ Restrictions normalized(Restrictions r) {
 bool owned(const CodeState& code, const OrgId& org) { return code.exists && !code.deleted && code.org == org; }
 
 // Whether `participant` may take a use of `code` at `now`.
-result<void> check_usable(const CodeState& code, const BatchGenerated& terms, const Participant& participant,
+result<void> check_usable(const CodeState& code, const BatchState& batch, const Participant& participant,
                           Timestamp now) {
+  const BatchGenerated& terms = batch.terms;
+  if (!batch.ready()) {
+    return reject(errc::batch_not_ready, "this code's batch is still being generated (" +
+                                             std::to_string(batch.generated) + " of " + std::to_string(terms.quantity) +
+                                             " codes): try again when it is ready");
+  }
   if (code.archived) return reject(errc::code_archived, "this code is archived");
   if (exhausted({.uses = code.uses, .max_uses = terms.max_uses})) {
     return reject(errc::code_exhausted, "every use of this code is taken");
@@ -129,7 +135,47 @@ result<void> check_window(const std::optional<Timestamp>& from, const std::optio
   return outcome::success();
 }
 
+// The number of codes a batch makes; nullopt when it is out of range.
+std::optional<std::uint32_t> batch_quantity(const GenerateBatch& command) {
+  const bool assigned = !command.participants.empty();
+  const auto quantity = assigned ? static_cast<std::uint32_t>(command.participants.size()) : command.quantity;
+  if (quantity == 0 || quantity > kMaxBatchQuantity) return std::nullopt;
+  return quantity;
+}
+
+bool in_chunks(const GenerateBatch& command, std::uint32_t quantity) {
+  return command.participants.empty() && quantity > kLargestBatchAtOnce;
+}
+
+result<void> check_distinct(const std::vector<CodeValue>& codes) {
+  std::unordered_set<std::string_view> distinct;  // views of the command's own keys
+  distinct.reserve(codes.size());
+  for (const auto& code : codes) {
+    if (!distinct.insert(code.key).second) return reject(errc::already_exists, "code values repeat");
+  }
+  return outcome::success();
+}
+
 }  // namespace
+
+std::uint32_t codes_to_draw(const GenerateBatch& command) {
+  const auto quantity = batch_quantity(command);
+  if (!quantity || in_chunks(command, *quantity)) return 0;
+  if (!command.prefix.empty() && !valid_prefix(command.prefix)) return 0;
+  return *quantity;
+}
+
+std::uint32_t codes_to_draw(const IssueBatchChunk& command, const BatchState& batch) {
+  if (!(batch.exists && batch.terms.org == command.org && batch.terms.in_chunks)) return 0;
+  return std::min(kCodesPerChunk, batch.terms.quantity - std::min(batch.generated, batch.terms.quantity));
+}
+
+bool starts_chunks(const Events& events) {
+  return std::ranges::any_of(events, [](const StreamEvent& e) {
+    const auto* generated = std::get_if<BatchGenerated>(&e.event);
+    return generated && generated->in_chunks;
+  });
+}
 
 std::string code_key_of(std::string_view display) {
   auto parsed = parse_code(display);
@@ -211,13 +257,13 @@ result<Events> decide(const GenerateBatch& command, const BatchState& batch, con
     return reject(errc::session_unknown, "no session " + command.session->str());
   }
   const bool assigned = !command.participants.empty();
-  const std::uint32_t quantity = assigned ? static_cast<std::uint32_t>(command.participants.size()) : command.quantity;
-  if (assigned && command.quantity != 0 && command.quantity != quantity) {
+  if (assigned && command.quantity != 0 && command.quantity != command.participants.size()) {
     return reject(errc::validation, "quantity must match the number of participants, or be left out");
   }
-  if (quantity == 0 || quantity > kMaxBatchQuantity) {
-    return reject(errc::validation, "quantity must be 1 to 1000000");
-  }
+  const auto planned = batch_quantity(command);
+  if (!planned) return reject(errc::validation, "quantity must be 1 to 1000000");
+  const std::uint32_t quantity = *planned;
+  const bool chunked = in_chunks(command, quantity);
   if (command.max_uses == 0 || command.max_uses > kMaxUsesPerCode) {
     return reject(errc::validation, "max_uses must be 1 to 1000000");
   }
@@ -239,21 +285,18 @@ result<Events> decide(const GenerateBatch& command, const BatchState& batch, con
     BOOST_OUTCOME_TRY(check_participant("participants[]", participant));
   }
   if (batch.exists) return reject(errc::already_exists, "a batch with this id exists");
-  if (command.codes.size() != quantity) {
-    return reject(errc::validation, "one fresh code value is needed per code");
+  if (command.codes.size() != codes_to_draw(command)) {
+    return reject(errc::validation, chunked ? "a batch generated in chunks carries no code values"
+                                            : "one fresh code value is needed per code");
   }
-  std::unordered_set<std::string_view> distinct;  // views of the command's own keys
-  distinct.reserve(command.codes.size());
-  for (const auto& code : command.codes) {
-    if (!distinct.insert(code.key).second) return reject(errc::already_exists, "code values repeat");
-  }
+  BOOST_OUTCOME_TRY(check_distinct(command.codes));
 
   Events events;
-  events.reserve(quantity + 1);
+  events.reserve(command.codes.size() + 1);
   events.push_back({batch_stream(command.org, command.batch),
                     BatchGenerated{command.org, command.batch, command.contract, command.session, quantity,
                                    command.price, command.note, command.valid_from, command.valid_until,
-                                   command.max_uses, normalized(command.restrictions), command.prefix}});
+                                   command.max_uses, normalized(command.restrictions), command.prefix, chunked}});
   for (std::size_t i = 0; i < command.codes.size(); ++i) {
     std::optional<Participant> assignee;
     std::optional<Money> price;
@@ -262,6 +305,26 @@ result<Events> decide(const GenerateBatch& command, const BatchState& batch, con
     events.push_back(
         {code_stream(command.codes[i].key),
          CodeIssued{command.org, command.codes[i].display, command.batch, std::move(assignee), std::move(price)}});
+  }
+  return events;
+}
+
+result<Events> decide(const IssueBatchChunk& command, const BatchState& batch) {
+  if (!(batch.exists && batch.terms.org == command.org)) {
+    return reject(errc::batch_unknown, "no batch " + command.batch.str());
+  }
+  if (!batch.terms.in_chunks) return reject(errc::validation, "this batch was generated at once, not in chunks");
+  if (command.codes.size() != codes_to_draw(command, batch)) {
+    return reject(errc::validation, "one fresh code value is needed per code of the chunk");
+  }
+  if (command.codes.empty()) return Events{};
+  BOOST_OUTCOME_TRY(check_distinct(command.codes));
+  Events events;
+  events.reserve(command.codes.size() + 1);
+  events.push_back({batch_stream(command.org, command.batch),
+                    BatchChunkIssued{batch.generated, static_cast<std::uint32_t>(command.codes.size())}});
+  for (const auto& code : command.codes) {
+    events.push_back({code_stream(code.key), CodeIssued{command.org, code.display, command.batch, {}, {}}});
   }
   return events;
 }
@@ -336,7 +399,7 @@ result<Events> decide(const Invite& command, const InviteContext& context) {
     const CodeState& code = context.code;
     if (!owned(code, command.org)) return reject(errc::code_unknown, "no such code");
     const BatchGenerated& terms = context.batch.terms;
-    BOOST_OUTCOME_TRY(check_usable(code, terms, participant, command.now));
+    BOOST_OUTCOME_TRY(check_usable(code, context.batch, participant, command.now));
     BOOST_OUTCOME_TRY(check_session_fits(terms, command.session, session));
     code_display = code.code;
   }
@@ -429,7 +492,7 @@ result<Events> decide(const ClaimInvitation& command, const ClaimContext& contex
     const CodeState& code = context.code;
     if (!owned(code, invited.org)) return reject(errc::code_unknown, "the invitation's code is gone");
     const BatchGenerated& terms = context.batch.terms;
-    BOOST_OUTCOME_TRY(check_usable(code, terms, participant, command.now));
+    BOOST_OUTCOME_TRY(check_usable(code, context.batch, participant, command.now));
     price = resolve_price(code, terms, context.contract);
     take_use(events, code_key_of(*invited.code), code, terms, command.registration, participant, invited.session,
              command.now, command.invitation);
@@ -448,7 +511,7 @@ result<Events> decide(const Redeem& command, const RedeemContext& context) {
   BOOST_OUTCOME_TRY(check_participant("participant", command.participant));
   const BatchGenerated& terms = context.batch.terms;
   const Participant participant = normalized(command.participant);
-  BOOST_OUTCOME_TRY(check_usable(code, terms, participant, command.now));
+  BOOST_OUTCOME_TRY(check_usable(code, context.batch, participant, command.now));
 
   const std::optional<SessionId> session_id = command.session ? command.session : terms.session;
   if (!session_id) return reject(errc::validation, "session_id is required: this code names no session");

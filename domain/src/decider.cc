@@ -94,7 +94,7 @@ StreamId own_stream(const Command& command) {
         } else if constexpr (std::is_same_v<C, CreateSession> || std::is_same_v<C, ChangeCapacity> ||
                              std::is_same_v<C, EditSession>) {
           return session_stream(c.org, c.session);
-        } else if constexpr (std::is_same_v<C, GenerateBatch>) {
+        } else if constexpr (std::is_same_v<C, GenerateBatch> || std::is_same_v<C, IssueBatchChunk>) {
           return batch_stream(c.org, c.batch);
         } else if constexpr (requires { c.code_key; } && !std::is_same_v<C, Invite>) {
           return code_stream(c.code_key);
@@ -125,6 +125,8 @@ result<Events> decide(const Command& command, Aggregates& aggregates) {
           const auto& batch = read.template get<BatchState>(batch_stream(c.org, c.batch));
           const auto& contract = read.contract(c.org, c.contract);
           return decide(c, batch, contract, c.session ? read.session(c.org, *c.session) : kNoSession);
+        } else if constexpr (std::is_same_v<C, IssueBatchChunk>) {
+          return decide(c, read.template get<BatchState>(batch_stream(c.org, c.batch)));
         } else if constexpr (std::is_same_v<C, AssignCode> || std::is_same_v<C, EditCode>) {
           const auto& code = read.code(c.code_key);
           return decide(c, CodeContext{code, read.batch_of(code)});

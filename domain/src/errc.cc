@@ -10,8 +10,11 @@ class DomainCategory final : public tessera::error_category {
   const char* name() const noexcept override { return "tessera.domain"; }
   std::string message(int condition) const override { return std::string(slug(static_cast<errc>(condition))); }
   // A rejection is a verdict on the command against settled state: repeating
-  // the same command cannot change it.
-  retry advice(int) const noexcept override { return retry::no; }
+  // the same command cannot change it. Except before a batch is ready, which
+  // it becomes without anyone's doing.
+  retry advice(int condition) const noexcept override {
+    return static_cast<errc>(condition) == errc::batch_not_ready ? retry::call : retry::no;
+  }
 };
 
 }  // namespace
@@ -69,6 +72,10 @@ std::string_view slug(errc e) noexcept {
       return "registration-not-active";
     case errc::code_invited:
       return "code-invited";
+    case errc::batch_not_ready:
+      return "batch-not-ready";
+    case errc::batch_unknown:
+      return "batch-unknown";
   }
   return "unknown";
 }

@@ -22,7 +22,7 @@ constexpr std::array<std::string_view, std::variant_size_v<Event>> kTypeNames = 
     "InvitationSuperseded",   "InvitationAccepted",
     "RegistrationCreated",    "RegistrationCancelled",
     "RegistrationRevoked",    "RegistrationAccessChanged",
-    "SessionEdited",
+    "SessionEdited",          "BatchChunkIssued",
 };
 
 }  // namespace

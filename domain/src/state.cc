@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "overloaded.h"
+#include "tessera/domain/batch_rules.h"
 
 namespace tessera::domain {
 
@@ -56,10 +57,15 @@ SessionState evolve(SessionState state, const Event& event) {
   return state;
 }
 
+bool BatchState::ready() const { return exists && batch_status(generated, terms.quantity) == BatchStatus::ready; }
+
 BatchState evolve(BatchState state, const Event& event) {
   if (const auto* generated = std::get_if<BatchGenerated>(&event)) {
     state.exists = true;
     state.terms = *generated;
+    state.generated = codes_issued_with(*generated);
+  } else if (const auto* chunk = std::get_if<BatchChunkIssued>(&event)) {
+    state.generated = chunk->from + chunk->count;
   }
   return state;
 }

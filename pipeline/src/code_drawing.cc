@@ -7,22 +7,19 @@ namespace tessera::pipeline::detail {
 
 namespace d = tessera::domain;
 
-result<void> draw_codes(d::GenerateBatch& command, AggregateCache& cache,
-                        const std::function<std::uint64_t()>& random_u64, std::vector<Loaded*>& used) {
-  const std::size_t wanted = command.participants.empty() ? command.quantity : command.participants.size();
-  if (wanted > d::kMaxBatchQuantity || (!command.prefix.empty() && !d::valid_prefix(command.prefix))) {
-    return outcome::success();
-  }
-  command.codes.clear();
-  command.codes.reserve(wanted);
+result<void> draw_codes(std::uint32_t wanted, const std::string& prefix, std::vector<d::CodeValue>& codes,
+                        AggregateCache& cache, const std::function<std::uint64_t()>& random_u64,
+                        std::vector<Loaded*>& used) {
+  codes.clear();
+  codes.reserve(wanted);
   used.reserve(used.size() + wanted);
-  while (command.codes.size() < wanted) {
+  while (codes.size() < wanted) {
     std::vector<d::CodeValue> drawn;
     std::vector<d::StreamId> streams;
-    drawn.reserve(wanted - command.codes.size());
-    streams.reserve(wanted - command.codes.size());
-    while (drawn.size() < wanted - command.codes.size()) {
-      drawn.push_back(d::make_code(random_u64(), command.prefix));
+    drawn.reserve(wanted - codes.size());
+    streams.reserve(wanted - codes.size());
+    while (drawn.size() < wanted - codes.size()) {
+      drawn.push_back(d::make_code(random_u64(), prefix));
       streams.push_back(d::code_stream(drawn.back().key));
     }
     // Also refuses a value drawn earlier in this batch: its stream is claimed.
@@ -31,7 +28,7 @@ result<void> draw_codes(d::GenerateBatch& command, AggregateCache& cache,
     for (std::size_t i = 0; i < drawn.size(); ++i) {
       if (claimed.value()[i] == nullptr) continue;
       used.push_back(claimed.value()[i]);
-      command.codes.push_back(std::move(drawn[i]));
+      codes.push_back(std::move(drawn[i]));
     }
   }
   return outcome::success();

@@ -15,10 +15,11 @@
 
 namespace tessera::pipeline::detail {
 
-// Fills `command.codes` with one value per code the batch makes; each one's
-// claimed cache entry is appended to `used`. A batch the domain will refuse
-// for its size or prefix is left undrawn: decide() says why.
-result<void> draw_codes(domain::GenerateBatch& command, AggregateCache& cache,
-                        const std::function<std::uint64_t()>& random_u64, std::vector<Loaded*>& used);
+// Fills `codes` with `wanted` values under `prefix` (a valid one, or none);
+// each one's claimed cache entry is appended to `used`. How many a command
+// needs, the domain says (codes_to_draw()).
+result<void> draw_codes(std::uint32_t wanted, const std::string& prefix, std::vector<domain::CodeValue>& codes,
+                        AggregateCache& cache, const std::function<std::uint64_t()>& random_u64,
+                        std::vector<Loaded*>& used);
 
 }  // namespace tessera::pipeline::detail

@@ -10,6 +10,7 @@
 #include "state_loader.h"
 #include "tessera/codec/json.h"
 #include "tessera/domain/decider.h"
+#include "tessera/domain/streams.h"
 
 namespace tessera::pipeline {
 
@@ -274,7 +275,17 @@ result<d::Events> Pipeline::Sequencer::decide(d::Command& command, d::Timestamp 
       command);
   detail::StateLoader loader(cache_, used_);
   if (auto* batch = std::get_if<d::GenerateBatch>(&command)) {
-    if (auto drawn = detail::draw_codes(*batch, cache_, sources_.random_u64, used_); !drawn) return drawn.error();
+    auto drawn =
+        detail::draw_codes(d::codes_to_draw(*batch), batch->prefix, batch->codes, cache_, sources_.random_u64, used_);
+    if (!drawn) return drawn.error();
+  } else if (auto* chunk = std::get_if<d::IssueBatchChunk>(&command)) {
+    auto loaded = cache_.load(d::batch_stream(chunk->org, chunk->batch));
+    if (!loaded) return loaded.error();
+    const auto& state = d::as<d::BatchState>(loaded.value()->state);
+    const std::string prefix = state.terms.prefix;
+    auto drawn =
+        detail::draw_codes(d::codes_to_draw(*chunk, state), prefix, chunk->codes, cache_, sources_.random_u64, used_);
+    if (!drawn) return drawn.error();
   }
   return loader.finish(d::decide(command, loader));
 }

@@ -72,6 +72,24 @@ json body(const SessionDoc& doc) {
           {"available", doc.seats.available()}};
 }
 
+json body(const BatchDoc& doc) {
+  const BatchTerms& terms = doc.terms;
+  return {{"id", served(doc.id)},
+          {"org", served(doc.org)},
+          {"contract_id", served(terms.contract)},
+          {"session_id", served(terms.session)},
+          {"status", d::to_string(d::batch_status(doc.generated, doc.quantity))},
+          {"quantity", doc.quantity},
+          {"generated", doc.generated},
+          {"price", served(terms.price)},
+          {"note", terms.note},
+          {"valid_from", served(terms.valid_from)},
+          {"valid_until", served(terms.valid_until)},
+          {"max_uses", terms.max_uses},
+          {"restrictions", doc.restrictions},
+          {"prefix", doc.prefix}};
+}
+
 std::optional<json> body(const CodeDoc& doc) {
   const auto shown = status(doc);
   if (!shown) return std::nullopt;

@@ -28,6 +28,7 @@
 #include <string>
 #include <string_view>
 
+#include "tessera/domain/batch_rules.h"
 #include "tessera/domain/code_rules.h"
 #include "tessera/domain/ids.h"
 #include "tessera/domain/money.h"
@@ -73,12 +74,17 @@ struct BatchTerms {
   std::uint32_t max_uses = 1;
 };
 
-// A batch is served by no query: only its codes and the codes filter read it.
+// A batch: its terms, and how many of its codes are issued so far (a batch
+// generated in chunks counts up to its quantity).
 struct BatchDoc {
   std::uint64_t version = 0;
   domain::OrgId org = {};
   domain::BatchId id = {};
   BatchTerms terms = {};
+  std::uint32_t quantity = 0;
+  std::uint32_t generated = 0;
+  domain::Restrictions restrictions = {};
+  std::string prefix = {};
 };
 
 // A code: its own state, as its events set it, and its batch's terms once
@@ -171,6 +177,7 @@ result<Doc> decode(std::string_view key, std::string_view stored);
 // The served form (read_models.h documents each one).
 nlohmann::json body(const ContractDoc& doc);
 nlohmann::json body(const SessionDoc& doc);
+nlohmann::json body(const BatchDoc& doc);
 // nullopt for a code that shows nowhere (status() is nullopt).
 std::optional<nlohmann::json> body(const CodeDoc& doc);
 nlohmann::json body(const InvitationDoc& doc);

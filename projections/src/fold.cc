@@ -52,6 +52,14 @@ Entries invitation_entries(const std::optional<InvitationDoc>& doc) {
   return entries;
 }
 
+Entries batch_entries(const std::optional<BatchDoc>& doc) {
+  Entries entries;
+  if (doc && d::batch_status(doc->generated, doc->quantity) == d::BatchStatus::generating) {
+    entries.emplace_back(keys::generating(doc->org.str(), doc->id.str()), std::string());
+  }
+  return entries;
+}
+
 Entries registration_entries(const std::optional<RegistrationDoc>& doc) {
   Entries entries;
   if (!doc || doc->status != d::RegistrationStatus::active) return entries;
@@ -232,10 +240,11 @@ result<std::optional<Document>> Fold::served(std::string_view stream) {
   const auto category = d::stream_category(stream);
   if (category == "contract") return shown(static_cast<ContractDoc*>(nullptr));
   if (category == "session") return shown(static_cast<SessionDoc*>(nullptr));
+  if (category == "batch") return shown(static_cast<BatchDoc*>(nullptr));
   if (category == "code") return shown(static_cast<CodeDoc*>(nullptr));
   if (category == "invitation") return shown(static_cast<InvitationDoc*>(nullptr));
   if (category == "registration") return shown(static_cast<RegistrationDoc*>(nullptr));
-  return std::optional<Document>();  // a batch is served by no query
+  return std::optional<Document>();
 }
 
 void Fold::apply_contract(std::optional<ContractDoc>& doc, const d::Event& event) {
@@ -288,6 +297,12 @@ void Fold::apply_session(std::optional<SessionDoc>& doc, const d::Event& event) 
 }
 
 result<void> Fold::apply_batch(std::optional<BatchDoc>& doc, const d::Event& event) {
+  const Entries generating_before = batch_entries(doc);
+  if (const auto* chunk = std::get_if<d::BatchChunkIssued>(&event); chunk && doc) {
+    doc->generated = chunk->from + chunk->count;
+    reindex(generating_before, batch_entries(doc));
+    return outcome::success();
+  }
   const auto* e = std::get_if<d::BatchGenerated>(&event);
   if (!e) return outcome::success();
   doc = BatchDoc{.org = e->org,
@@ -298,7 +313,12 @@ result<void> Fold::apply_batch(std::optional<BatchDoc>& doc, const d::Event& eve
                                      .note = e->note,
                                      .valid_from = e->valid_from,
                                      .valid_until = e->valid_until,
-                                     .max_uses = e->max_uses}};
+                                     .max_uses = e->max_uses},
+                 .quantity = e->quantity,
+                 .generated = d::codes_issued_with(*e),
+                 .restrictions = e->restrictions,
+                 .prefix = e->prefix};
+  reindex(generating_before, batch_entries(doc));
 
   // Codes that arrived before their batch (a Kafka-fed projector reads the
   // code and batch topics in no particular order between them) wait in an

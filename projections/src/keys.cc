@@ -77,6 +77,10 @@ std::string due(std::int64_t micros, std::string_view invitation) {
   return std::string(kDuePrefix) + sortable_micros(micros) + std::string(invitation);
 }
 
+std::string generating(std::string_view org, std::string_view batch) {
+  return std::string(kGeneratingPrefix) + std::string(org) + "/" + std::string(batch);
+}
+
 std::string kafka_offset(std::string_view topic, std::int32_t partition) {
   return std::string(kKafkaOffsetPrefix) + std::string(topic) + "/" + std::to_string(partition);
 }

@@ -12,6 +12,7 @@
 //   ro/<org>/<session>/i/<pos>           -> invitation id: pending invitations of a session
 //   ro/<org>/<session>/r/<pos>           -> registration id: active registrations of a session
 //   due/<micros><invitation id>          pending invitations by expires_at
+//   gen/<org>/<batch>                    batches still generating (their chunks to resume)
 //   kafka/applied                        events a Kafka-fed projector applied (decimal)
 //   kafka/offset/<topic>/<partition>     its next offset to read there (decimal)
 //
@@ -34,9 +35,10 @@
 namespace tessera::projections::keys {
 
 inline constexpr std::string_view kLayout = "meta/layout";
-inline constexpr std::string_view kLayoutVersion = "4";
+inline constexpr std::string_view kLayoutVersion = "5";
 inline constexpr std::string_view kCheckpoint = "checkpoint";
 inline constexpr std::string_view kDuePrefix = "due/";
+inline constexpr std::string_view kGeneratingPrefix = "gen/";
 inline constexpr std::string_view kKafkaApplied = "kafka/applied";
 inline constexpr std::string_view kKafkaOffsetPrefix = "kafka/offset/";
 inline constexpr std::string_view kOrphansPrefix = "ix/ob/";  // of every orphans_of_batch()
@@ -65,6 +67,7 @@ std::string roster_invitations(std::string_view org, std::string_view session);
 std::string roster_registrations(std::string_view org, std::string_view session);
 
 std::string due(std::int64_t micros, std::string_view invitation);
+std::string generating(std::string_view org, std::string_view batch);
 
 // Kafka topic names are [A-Za-z0-9._-]: no '/'.
 std::string kafka_offset(std::string_view topic, std::int32_t partition);

@@ -347,6 +347,11 @@ result<std::optional<Document>> ReadModels::session(const domain::OrgId& org, co
   return document<detail::SessionDoc>(*db_, keys::doc(d::session_stream(org, id).str()));
 }
 
+result<std::optional<Document>> ReadModels::batch(const domain::OrgId& org, const domain::BatchId& id) const {
+  if (!keys::usable_id(org.str()) || !keys::usable_id(id.str())) return std::optional<Document>();
+  return document<detail::BatchDoc>(*db_, keys::doc(d::batch_stream(org, id).str()));
+}
+
 result<std::optional<Document>> ReadModels::invitation(const domain::InvitationId& id) const {
   if (id.empty()) return std::optional<Document>();
   return document<detail::InvitationDoc>(*db_, keys::doc(d::invitation_stream(id).str()));
@@ -491,6 +496,23 @@ result<std::vector<DueExpiry>> ReadModels::due_expiries(domain::Timestamp now, s
     const auto micros = keys::read_sortable_micros(rest.substr(0, 8));
     if (micros > now.micros) return false;
     out.push_back(DueExpiry{domain::InvitationId(std::string(rest.substr(8))), domain::Timestamp{micros}});
+    return out.size() < limit;
+  });
+  if (!scanned) return scanned.error();
+  return out;
+}
+
+result<std::vector<GeneratingBatch>> ReadModels::generating_batches(std::size_t limit) const {
+  std::vector<GeneratingBatch> out;
+  if (limit == 0) return out;
+  Reader reader(*db_);
+  const std::string prefix(keys::kGeneratingPrefix);
+  auto scanned = reader.scan(prefix, {}, [&](std::string_view key, auto) {
+    const auto rest = key.substr(prefix.size());
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos) return true;
+    out.push_back(GeneratingBatch{domain::OrgId(std::string(rest.substr(0, slash))),
+                                  domain::BatchId(std::string(rest.substr(slash + 1)))});
     return out.size() < limit;
   });
   if (!scanned) return scanned.error();

@@ -12,7 +12,9 @@
 //   status       its domain slug, as a string
 //   optional     one byte, 0 (absent) or 1, then the value when present
 //   money        amount, currency; participant: email, name, group,
-//                region, external_id; batch terms: their fields in turn
+//                region, external_id; batch terms: their fields in turn;
+//                restrictions: emails, email_domains, regions, groups, each
+//                a count then its strings
 #include <algorithm>
 #include <array>
 #include <concepts>
@@ -91,6 +93,10 @@ void fields(V& v, D& doc) {
   v("org", doc.org);
   v("id", doc.id);
   v("terms", doc.terms);
+  v("quantity", doc.quantity);
+  v("generated", doc.generated);
+  v("restrictions", doc.restrictions);
+  v("prefix", doc.prefix);
 }
 
 template <class V, Is<CodeDoc> D>
@@ -215,6 +221,11 @@ class Writer {
       for (const auto* part : {&value.email, &value.name, &value.group, &value.region, &value.external_id}) {
         bytes(*part);
       }
+    } else if constexpr (std::is_same_v<T, d::Restrictions>) {
+      for (const auto* list : {&value.emails, &value.email_domains, &value.regions, &value.groups}) {
+        count(list->size());
+        for (const auto& item : *list) bytes(item);
+      }
     } else {
       static_assert(std::is_same_v<T, BatchTerms>);
       fields(*this, value);
@@ -312,6 +323,13 @@ class Reader {
       out.currency = bytes();
     } else if constexpr (std::is_same_v<T, d::Participant>) {
       for (auto* part : {&out.email, &out.name, &out.group, &out.region, &out.external_id}) *part = bytes();
+    } else if constexpr (std::is_same_v<T, d::Restrictions>) {
+      for (auto* list : {&out.emails, &out.email_domains, &out.regions, &out.groups}) {
+        const std::uint64_t size = count();
+        if (size > in_.size() - at_) fail("is cut short");  // each item takes a byte at least
+        list->clear();
+        for (std::uint64_t i = 0; i < size; ++i) list->push_back(bytes());
+      }
     } else {
       static_assert(std::is_same_v<T, BatchTerms>);
       fields(*this, out);

@@ -58,11 +58,9 @@ class Writer {
             {"quantity", 1 + choice % 3}, {"max_uses", 1 + choice % 2}, {"session_id", pick(made_.sessions, choice)}};
         if (choice % 3 == 0) body["price"] = {{"amount", 250}, {"currency", "EUR"}};
         const auto answer = served_.post(kOrg + "/contracts/" + pick(made_.contracts, choice) + "/batches", body);
-        if (answer.status == 201) {
-          const json batch = answer.json();
-          for (const auto& code : batch["codes"]) made_.codes.push_back(code["code"]);
-        }
-        return {answer, ""};  // a batch's answer is made of its events, not a document
+        if (answer.status != 201) return {answer, ""};
+        for (const auto& code : answer.json()["codes"]) made_.codes.push_back(code["code"]);
+        return {answer, answer.header("location")};
       }
       case 3:
         if (made_.codes.empty()) return {};
@@ -151,7 +149,11 @@ RC_GTEST_PROP(WriteAnswers, EqualTheGetThatFollows, ()) {
     if (path.empty() || (answer.status != 200 && answer.status != 201)) return;
     const auto read = served.get(path);
     RC_ASSERT(read.status == 200);
-    RC_ASSERT(read.json() == answer.json());
+    // A batch's answer is its document and the codes it issued, which its
+    // document does not list.
+    json answered = answer.json();
+    if (path.find("/batches/") != std::string::npos) answered.erase("codes");
+    RC_ASSERT(read.json() == answered);
     RC_ASSERT(read.header("etag") == answer.header("etag"));
   };
   // A contract, a session and codes first, so that most steps have

@@ -70,6 +70,8 @@ class Served {
   }
   HttpResponse get(const std::string& target) { return send(tessera::api::http::verb::get, target); }
 
+  tessera::pipeline::Pipeline& pipeline() { return *pipeline_; }
+
  private:
   std::unique_ptr<tessera::eventstore::Log> log_;
   std::unique_ptr<tessera::projections::ReadModels> models_;

@@ -43,7 +43,7 @@ std::vector<Event> full_samples() {
       SeatFreed{RegistrationId{"r1"}},
       BatchGenerated{OrgId{"acme"}, BatchId{"b1"}, ContractId{"c1"}, SessionId{"s1"}, 100, kPrice, "a note\nwith lines",
                      kAt, kLater, 3, Restrictions{{"a@example.com"}, {"example.com", "example.org"}, {"EU"}, {"staff"}},
-                     "GOLD"},
+                     "GOLD", true},
       CodeIssued{OrgId{"acme"}, "GOLD-7K4Q-M9XD-2HFA-R", BatchId{"b1"}, kFull, kPrice},
       CodeAssigned{kFull},
       CodeEdited{"note", kPrice, kAt, kLater},
@@ -71,6 +71,7 @@ std::vector<Event> full_samples() {
       RegistrationRevoked{kAt},
       RegistrationAccessChanged{kLater},
       SessionEdited{"Autumn", kAt},
+      BatchChunkIssued{5000, 5000},
   };
 }
 
@@ -109,6 +110,7 @@ std::vector<Event> minimal_samples() {
       RegistrationRevoked{Timestamp{0}},
       RegistrationAccessChanged{std::nullopt},
       SessionEdited{"", std::nullopt},
+      BatchChunkIssued{0, 0},
   };
 }
 
@@ -132,6 +134,18 @@ void expect_round_trip(const std::vector<Event>& samples) {
 TEST(Codec, EveryEventTypeRoundTripsWithEveryFieldSet) { expect_round_trip(full_samples()); }
 
 TEST(Codec, EveryEventTypeRoundTripsWithOptionalFieldsAbsent) { expect_round_trip(minimal_samples()); }
+
+// A batch decided at once reads and writes as batches did before jobs
+// existed: its payload has no in_chunks, and one without it is not a job.
+TEST(Codec, ABatchDecidedAtOnceKeepsThePayloadOfBeforeJobs) {
+  const Event at_once = minimal_samples()[8];
+  ASSERT_TRUE(std::holds_alternative<BatchGenerated>(at_once));
+  const std::string payload = encode_event(at_once);
+  EXPECT_EQ(payload.find("in_chunks"), std::string::npos) << payload;
+  const auto decoded = decode_event("BatchGenerated", 1, payload);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_FALSE(std::get<BatchGenerated>(*decoded).in_chunks);
+}
 
 // The log's payload is written as text directly, the API's form as an
 // nlohmann::json: byte for byte they must print the same (keys in the same

@@ -593,6 +593,143 @@ TEST(GenerateBatch, InvalidRequestsAreValidationErrors) {
   EXPECT_TRUE(Accepted(when(w, ok)));
 }
 
+TEST(GenerateBatch, ALargeBatchIsAJobThatRecordsItsTermsAlone) {
+  World w;
+  w.given(contract_created());
+  GenerateBatch at_once = generate_cmd(kLargestBatchAtOnce);
+  EXPECT_EQ(codes_to_draw(at_once), kLargestBatchAtOnce);
+  const auto whole = when(w, at_once);
+  ASSERT_TRUE(Accepted(whole));
+  EXPECT_EQ(whole.value().size(), kLargestBatchAtOnce + 1);
+
+  GenerateBatch job = generate_cmd(0);
+  job.quantity = kLargestBatchAtOnce + 1;
+  EXPECT_EQ(codes_to_draw(job), 0U);
+  const auto r = w.run(job);
+  ASSERT_TRUE(Accepted(r));
+  BatchGenerated terms = batch_terms();
+  terms.quantity = kLargestBatchAtOnce + 1;
+  terms.in_chunks = true;
+  EXPECT_EQ(r.value(), (Events{{batch_stream(kOrg, kBatch), terms}}));
+  EXPECT_TRUE(starts_chunks(r.value()));
+  EXPECT_FALSE(starts_chunks(whole.value()));
+  const BatchState& batch = w.batch(kOrg, kBatch);
+  EXPECT_EQ(batch.generated, 0U);
+  EXPECT_FALSE(batch.ready());
+}
+
+TEST(GenerateBatch, AJobCarriesNoCodeValuesAndParticipantsAreNeverAJob) {
+  World w;
+  w.given(contract_created());
+  GenerateBatch job = generate_cmd(0);
+  job.quantity = kLargestBatchAtOnce + 1;
+  job.codes = {kCode};
+  EXPECT_TRUE(Rejected(when(w, job), errc::validation));
+
+  GenerateBatch people = generate_cmd(0);
+  for (std::uint32_t i = 0; i <= kLargestBatchAtOnce; ++i) {
+    people.participants.push_back(person(cat("p", std::to_string(i), "@example.com")));
+  }
+  EXPECT_EQ(codes_to_draw(people), kLargestBatchAtOnce + 1);
+  EXPECT_TRUE(Rejected(when(w, people), errc::validation));  // no code values drawn
+  for (std::uint32_t i = 0; i <= kLargestBatchAtOnce; ++i) people.codes.push_back(make_code(0x7000 + i, ""));
+  const auto r = when(w, people);
+  ASSERT_TRUE(Accepted(r));
+  EXPECT_FALSE(starts_chunks(r.value()));
+  EXPECT_EQ(r.value().size(), kLargestBatchAtOnce + 2);
+}
+
+// ===========================================================================
+// IssueBatchChunk
+
+// A world with batch kBatch generated in chunks, `quantity` codes.
+World generating(std::uint32_t quantity) {
+  World w;
+  w.given(contract_created()).given(session_created());
+  GenerateBatch job = generate_cmd(0);
+  job.quantity = quantity;
+  job.session = kSession;
+  EXPECT_TRUE(Accepted(w.run(job)));
+  return w;
+}
+
+IssueBatchChunk chunk_cmd(const World& w, std::uint64_t& seed) {
+  IssueBatchChunk c{kOrg, kBatch, {}};
+  const std::uint32_t wanted = codes_to_draw(c, w.batch(kOrg, kBatch));
+  for (std::uint32_t i = 0; i < wanted; ++i) c.codes.push_back(make_code(++seed, ""));
+  return c;
+}
+
+TEST(IssueBatchChunk, ChunksIssueEveryCodeOnceThenNothing) {
+  const std::uint32_t quantity = 2 * kCodesPerChunk + 7;
+  World w = generating(quantity);
+  std::uint64_t seed = 0x100000;
+  std::uint32_t issued = 0;
+  std::set<std::string> codes;
+  for (int chunks = 0; !w.batch(kOrg, kBatch).ready(); ++chunks) {
+    ASSERT_LT(chunks, 3);
+    const IssueBatchChunk c = chunk_cmd(w, seed);
+    ASSERT_LE(c.codes.size(), kCodesPerChunk);
+    const auto r = w.run(c);
+    ASSERT_TRUE(Accepted(r));
+    ASSERT_EQ(r.value().size(), c.codes.size() + 1);
+    EXPECT_EQ(r.value().front(), (StreamEvent{batch_stream(kOrg, kBatch),
+                                              BatchChunkIssued{issued, static_cast<std::uint32_t>(c.codes.size())}}));
+    for (std::size_t i = 1; i < r.value().size(); ++i) {
+      const auto& e = std::get<CodeIssued>(r.value()[i].event);
+      EXPECT_EQ(e.batch, kBatch);
+      codes.insert(e.code);
+    }
+    issued += static_cast<std::uint32_t>(c.codes.size());
+    EXPECT_EQ(w.batch(kOrg, kBatch).generated, issued);
+  }
+  EXPECT_EQ(issued, quantity);
+  EXPECT_EQ(codes.size(), quantity);
+  // Sent again (a restart, a second sender): nothing more.
+  const IssueBatchChunk again = chunk_cmd(w, seed);
+  EXPECT_TRUE(again.codes.empty());
+  const auto r = when(w, again);
+  ASSERT_TRUE(Accepted(r));
+  EXPECT_TRUE(r.value().empty());
+}
+
+TEST(IssueBatchChunk, Rejections) {
+  World w = generating(kLargestBatchAtOnce + 1);
+  std::uint64_t seed = 0x200000;
+  IssueBatchChunk c = chunk_cmd(w, seed);
+  IssueBatchChunk other_org = c;
+  other_org.org = kOtherOrg;
+  EXPECT_TRUE(Rejected(when(w, other_org), errc::batch_unknown));
+  IssueBatchChunk unknown = c;
+  unknown.batch = BatchId{"b9"};
+  EXPECT_TRUE(Rejected(when(w, unknown), errc::batch_unknown));
+  IssueBatchChunk short_one = c;
+  short_one.codes.pop_back();
+  EXPECT_TRUE(Rejected(when(w, short_one), errc::validation));
+  IssueBatchChunk repeated = c;
+  repeated.codes.back() = repeated.codes.front();
+  EXPECT_TRUE(Rejected(when(w, repeated), errc::already_exists));
+  EXPECT_TRUE(Accepted(when(w, c)));
+
+  const World at_once = standard();
+  EXPECT_TRUE(Rejected(when(at_once, IssueBatchChunk{kOrg, kBatch, {}}), errc::validation));
+}
+
+TEST(IssueBatchChunk, CodesOfABatchNotReadyCannotBeUsedYet) {
+  World w = generating(kLargestBatchAtOnce + 1);
+  std::uint64_t seed = 0x300000;
+  const auto first = w.run(chunk_cmd(w, seed));
+  ASSERT_TRUE(Accepted(first));
+  const std::string key = code_key_of(std::get<CodeIssued>(first.value()[1].event).code);
+  EXPECT_TRUE(Rejected(when(w, redeem_cmd(kAlice, kSession, "r1", kNow, key)), errc::batch_not_ready));
+  EXPECT_TRUE(Rejected(when(w, invite_cmd(kAlice, key)), errc::batch_not_ready));
+  // Assigning prepares a code, it uses nothing.
+  EXPECT_TRUE(Accepted(when(w, AssignCode{kOrg, key, kAlice})));
+  while (!w.batch(kOrg, kBatch).ready()) ASSERT_TRUE(Accepted(w.run(chunk_cmd(w, seed))));
+  EXPECT_TRUE(Accepted(when(w, redeem_cmd(kAlice, kSession, "r1", kNow, key))));
+  EXPECT_TRUE(Accepted(when(w, invite_cmd(kAlice, key))));
+}
+
 // ===========================================================================
 // AssignCode
 
@@ -1367,16 +1504,17 @@ TEST(ChangeAccess, Rejections) {
 // ===========================================================================
 // Error codes
 
-TEST(Errc, EveryDomainCodeHasADistinctSlugAndIsNotRetryable) {
+TEST(Errc, EveryDomainCodeHasADistinctSlugAndOnlyANotReadyBatchIsWorthRetrying) {
   std::set<std::string_view> slugs;
-  for (int i = static_cast<int>(errc::validation); i <= static_cast<int>(errc::code_invited); ++i) {
+  for (int i = static_cast<int>(errc::validation); i <= static_cast<int>(errc::batch_unknown); ++i) {
     const auto e = static_cast<errc>(i);
     EXPECT_NE(slug(e), "unknown") << i;
     EXPECT_TRUE(slugs.insert(slug(e)).second) << "duplicate slug " << slug(e);
     const std::error_code ec = e;
     EXPECT_EQ(ec.message(), slug(e));
-    EXPECT_EQ(tessera::retry_advice(ec), tessera::retry::no);
+    EXPECT_EQ(tessera::retry_advice(ec), e == errc::batch_not_ready ? tessera::retry::call : tessera::retry::no);
   }
+  EXPECT_EQ(slug(errc::batch_not_ready), "batch-not-ready");
   EXPECT_EQ(slug(errc::code_exhausted), "code-exhausted");
   EXPECT_EQ(slug(errc::session_full), "session-full");
 }

@@ -138,6 +138,8 @@ std::string show(const Command& command) {
         } else if constexpr (std::is_same_v<C, CreateSession>) {
           return cat("CreateSession ", c.org.str(), " ", c.session.str(), " capacity=", num(c.capacity),
                      " contract=", c.contract ? c.contract->str() : "-", " opens_at=", show(c.opens_at));
+        } else if constexpr (std::is_same_v<C, IssueBatchChunk>) {
+          return cat("IssueBatchChunk ", c.org.str(), " ", c.batch.str(), " codes=", num(c.codes.size()));
         } else {
           static_assert(std::is_same_v<C, GenerateBatch>);
           std::string r = cat("Generate ", c.org.str(), " ", c.batch.str(), " contract=", c.contract.str(),

@@ -380,6 +380,121 @@ TEST_F(PipelineTest, AnswerCallbacksCanChainTheNextCommandAndComeOnceEachAfterTh
   EXPECT_EQ(log_->head().value, static_cast<std::uint64_t>(kChains * kCommandsPerChain));
 }
 
+// ---------------------------------------------------------------------------
+// Batches generated in chunks
+
+class BatchJobTest : public PipelineTest {
+ protected:
+  static constexpr std::uint32_t kQuantity = 4 * d::kCodesPerChunk + 3;
+  const d::BatchId kJob{"big"};
+
+  d::GenerateBatch job() {
+    d::GenerateBatch g;
+    g.org = kOrg;
+    g.batch = kJob;
+    g.contract = kContract;
+    g.session = kSession;
+    g.quantity = kQuantity;
+    return g;
+  }
+
+  d::BatchState batch_state() {
+    d::BatchState state;
+    for (const auto& e : stream_events(d::batch_stream(kOrg, kJob))) state = d::evolve(std::move(state), e);
+    return state;
+  }
+
+  // Waits, at most 60 s, for the batch to be ready in the log.
+  bool ready() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!batch_state().ready()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+
+  // Every code the log issued in the batch, and how many times each.
+  std::map<std::string, int> issued_in_log() {
+    std::map<std::string, int> issued;
+    for (es::Position at{0};;) {
+      const auto page = log_->read_all(at, 65'536).value();
+      if (page.empty()) break;
+      for (const auto& r : page) {
+        if (r.type != "CodeIssued") continue;
+        const auto e = tessera::codec::decode_event(r.type, r.schema, r.payload);
+        if (e && std::get<d::CodeIssued>(*e).batch == kJob) ++issued[std::get<d::CodeIssued>(*e).code];
+      }
+      at = page.back().position;
+    }
+    return issued;
+  }
+};
+
+TEST_F(BatchJobTest, ALargeBatchIsAnsweredWithItsTermsThenIssuedInChunksBetweenOtherCommands) {
+  create_contract_and_session(10);
+  const auto answer = run(job());
+  ASSERT_TRUE(IsAccepted(answer));
+  ASSERT_EQ(answer.value().events.size(), 1U);
+  EXPECT_TRUE(std::get<d::BatchGenerated>(answer.value().events.front().event).in_chunks);
+
+  // Other commands keep coming while the chunks are issued.
+  std::atomic<bool> done{false};
+  std::vector<es::Position> others;
+  std::thread other([&] {
+    for (int i = 0; !done; ++i) {
+      auto o = run(d::CreateContract{kOrg, d::ContractId{cat("other", std::to_string(i))}, "Other", false, {}});
+      if (o) others.push_back(o.value().positions.first);
+    }
+  });
+  const bool became_ready = ready();
+  done = true;
+  other.join();
+  ASSERT_TRUE(became_ready);
+
+  const auto chunks = log_->read_stream(d::batch_stream(kOrg, kJob).str(), es::StreamVersion{1}, 1000).value();
+  ASSERT_GE(chunks.size(), 2U);
+  std::uint32_t next = 0;
+  for (const auto& r : chunks) {
+    const auto chunk = std::get<d::BatchChunkIssued>(*tessera::codec::decode_event(r.type, r.schema, r.payload));
+    EXPECT_EQ(chunk.from, next);
+    EXPECT_LE(chunk.count, d::kCodesPerChunk);
+    next += chunk.count;
+  }
+  EXPECT_EQ(next, kQuantity);
+  const auto between = std::ranges::count_if(
+      others, [&](es::Position p) { return p > chunks.front().position && p < chunks.back().position; });
+  EXPECT_GT(between, 0) << "no other command was decided between the first chunk and the last";
+
+  const auto issued = issued_in_log();
+  EXPECT_EQ(issued.size(), kQuantity);
+  EXPECT_TRUE(std::ranges::all_of(issued, [](const auto& kv) { return kv.second == 1; }));
+}
+
+TEST_F(BatchJobTest, ABatchWhoseChunksStoppedIsResumedAndNeverIssuesACodeTooMany) {
+  create_contract_and_session(10);
+  ASSERT_TRUE(IsAccepted(run(job())));
+  restart();  // stops the chunks mid-way
+  ASSERT_FALSE(batch_state().ready());
+  // Its codes cannot be used before the last chunk.
+  if (const auto issued = issued_in_log(); !issued.empty()) {
+    EXPECT_TRUE(IsRefused(run(redeem(d::code_key_of(issued.begin()->first), "a@example.com", "r1")),
+                          d::make_error_code(d::errc::batch_not_ready)));
+  }
+  // Resumed twice over, and a chunk sent by hand beside: each chunk issues
+  // the next codes, and the batch stops at its quantity.
+  pipeline_->continue_batch(kOrg, kJob);
+  pipeline_->continue_batch(kOrg, kJob);
+  ASSERT_TRUE(IsAccepted(run(d::IssueBatchChunk{kOrg, kJob, {}})));
+  ASSERT_TRUE(ready());
+  ASSERT_TRUE(IsAccepted(run(d::IssueBatchChunk{kOrg, kJob, {}})));
+  const auto issued = issued_in_log();
+  EXPECT_EQ(issued.size(), kQuantity);
+  EXPECT_TRUE(std::ranges::all_of(issued, [](const auto& kv) { return kv.second == 1; }));
+  EXPECT_EQ(batch_state().generated, kQuantity);
+  EXPECT_TRUE(IsAccepted(run(redeem(d::code_key_of(issued.begin()->first), "a@example.com", "r1"))));
+}
+
 TEST_F(PipelineTest, IfMatchPreconditionAppliesOnlyAtTheNamedVersion) {
   using tessera::pipeline::Precondition;
   const auto failed = tessera::pipeline::make_error_code(tessera::pipeline::errc::precondition_failed);

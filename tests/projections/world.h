@@ -88,6 +88,7 @@ class World {
   }
 
   const d::CodeState& code_state(const std::string& key) const { return states_.code(key); }
+  const d::BatchState& batch_state(const d::BatchId& batch) const { return states_.batch(org, batch); }
   const d::BatchState& batch_of(const d::CodeState& code) const {
     static const d::BatchState kNone{};
     return code.exists ? states_.batch(code.org, code.batch) : kNone;

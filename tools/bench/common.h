@@ -12,7 +12,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "tessera/codec/json.h"
 #include "tessera/domain/commands.h"
+#include "tessera/domain/state.h"
+#include "tessera/domain/streams.h"
 #include "tessera/eventstore/log.h"
 #include "tessera/pipeline/pipeline.h"
 
@@ -72,6 +75,26 @@ inline domain::GenerateBatch generate_command(std::string batch, const domain::C
   g.contract = contract;
   g.quantity = codes;
   return g;
+}
+
+// Waits until the batch is ready (a batch generated in chunks: its last
+// chunk is in the log), folding its stream as the pipeline does.
+inline void wait_until_ready(const eventstore::Log& log, const domain::OrgId& org, const domain::BatchId& batch) {
+  const std::string stream = domain::batch_stream(org, batch).str();
+  domain::BatchState state;
+  eventstore::StreamVersion seen{0};
+  while (!state.ready()) {
+    const eventstore::Position head = log.head();
+    auto events = log.read_stream(stream, seen, 1024);
+    if (!events) throw std::runtime_error("reading " + stream + ": " + events.error().message());
+    for (const auto& e : events.value()) {
+      auto decoded = codec::decode_event(e.type, e.schema, e.payload);
+      if (!decoded) throw std::runtime_error("an event of " + stream + " does not decode");
+      state = domain::evolve(std::move(state), *decoded);
+      seen = e.version;
+    }
+    if (events.value().empty()) log.wait_beyond(head, std::chrono::milliseconds(10));
+  }
 }
 
 }  // namespace tessera::bench

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "batch_resumer.h"
 #include "expiry_scheduler.h"
 #include "tessera/api/claim_tokens.h"
 #include "tessera/api/server.h"
@@ -87,6 +88,7 @@ int main(int argc, char** argv) {
   tessera::pipeline::Pipeline pipeline(*log.value(), tessera::pipeline::system_sources());
   tessera::projections::Projector projector(*log.value(), *models.value());
   tessera::tools::ExpiryScheduler expiries(pipeline, *models.value());
+  tessera::tools::BatchResumer batches(pipeline, *models.value());
   tessera::api::GuessLimiter guesses;
   // Without a relay (--kafka none) its figures are null in /v1/status and
   // absent from /metrics.

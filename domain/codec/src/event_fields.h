@@ -100,6 +100,7 @@ template <class Fields>
 void write_fields(Fields& f, const BatchGenerated& e) {
   f.field("batch_id", e.batch);
   f.field("contract_id", e.contract);
+  if (e.in_chunks) f.field("in_chunks", e.in_chunks);  // as events before jobs read
   f.field("max_uses", e.max_uses);
   f.field("note", e.note);
   f.field("org", e.org);
@@ -110,6 +111,12 @@ void write_fields(Fields& f, const BatchGenerated& e) {
   f.field("session_id", e.session);
   f.field("valid_from", e.valid_from);
   f.field("valid_until", e.valid_until);
+}
+
+template <class Fields>
+void write_fields(Fields& f, const BatchChunkIssued& e) {
+  f.field("count", e.count);
+  f.field("from", e.from);
 }
 
 template <class Fields>

@@ -235,6 +235,12 @@ void from_json(const json& j, BatchGenerated& e) {
   e.max_uses = count_at(j, "max_uses");
   j.at("restrictions").get_to(e.restrictions);
   j.at("prefix").get_to(e.prefix);
+  e.in_chunks = j.value("in_chunks", false);
+}
+
+void from_json(const json& j, BatchChunkIssued& e) {
+  e.from = count_at(j, "from");
+  e.count = count_at(j, "count");
 }
 
 void from_json(const json& j, CodeIssued& e) {

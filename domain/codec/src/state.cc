@@ -101,7 +101,7 @@ json to_json(const d::AggregateState& state) {
                       {"reserved", s.reserved},
                       {"registered", s.registered}};
         } else if constexpr (std::is_same_v<S, d::BatchState>) {
-          return json{{"kind", "batch"}, {"terms", terms_json(s.terms)}};
+          return json{{"kind", "batch"}, {"terms", terms_json(s.terms)}, {"generated", s.generated}};
         } else if constexpr (std::is_same_v<S, d::CodeState>) {
           return to_json(s);
         } else if constexpr (std::is_same_v<S, d::InvitationState>) {
@@ -132,7 +132,9 @@ d::AggregateState from_json(const json& j) {
     s.registered = j.at("registered").get<std::uint32_t>();
     return s;
   }
-  if (kind == "batch") return d::BatchState{true, terms_from<d::BatchGenerated>(j.at("terms"))};
+  if (kind == "batch") {
+    return d::BatchState{true, terms_from<d::BatchGenerated>(j.at("terms")), j.at("generated").get<std::uint32_t>()};
+  }
   if (kind == "code") return code_from(j);
   if (kind == "invitation") {
     return d::InvitationState{true, terms_from<d::InvitationSent>(j.at("terms")),

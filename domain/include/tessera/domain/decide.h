@@ -31,6 +31,20 @@ result<Events> decide(const EditSession& command, const SessionState& session);
 // values are distinct among themselves and that there is one per code.
 result<Events> decide(const GenerateBatch& command, const BatchState& batch, const ContractState& contract,
                       const SessionState& session);
+// The next chunk of a batch generated in chunks; no events once it is ready.
+result<Events> decide(const IssueBatchChunk& command, const BatchState& batch);
+
+// How many fresh code values the command must carry in `codes` (the caller
+// draws them): every code of a batch decided at once, none for a batch
+// generated in chunks, and none for one decide() will refuse for its size or
+// prefix (it says why); for a chunk, the next chunk's size.
+std::uint32_t codes_to_draw(const GenerateBatch& command);
+std::uint32_t codes_to_draw(const IssueBatchChunk& command, const BatchState& batch);
+
+// Whether an accepted GenerateBatch's events start a job: its chunks are
+// then to be issued, one IssueBatchChunk after another, until one decides
+// nothing.
+bool starts_chunks(const Events& events);
 
 // A code and the terms of its batch.
 struct CodeContext {

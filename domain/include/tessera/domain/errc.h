@@ -32,6 +32,8 @@ enum class errc {
   registration_unknown,
   registration_not_active,
   code_invited,
+  batch_not_ready,  // its codes are still being generated: retry the call later
+  batch_unknown,
 };
 
 const tessera::error_category& domain_category() noexcept;

@@ -94,6 +94,9 @@ struct SeatFreed {
 };
 
 // The terms every code of a batch shares; codes refer to them by batch id.
+// A batch of at most kLargestBatchAtOnce codes comes with its CodeIssued
+// events in the same write; a larger one (`in_chunks`) is a job, its codes
+// issued afterwards by BatchChunkIssued writes, in turn with other commands.
 struct BatchGenerated {
   OrgId org;
   BatchId batch;
@@ -107,7 +110,16 @@ struct BatchGenerated {
   std::uint32_t max_uses = 1;
   Restrictions restrictions;
   std::string prefix;
+  bool in_chunks = false;  // absent from events written before jobs existed: false
   bool operator==(const BatchGenerated&) const = default;
+};
+
+// Codes `from` to `from + count - 1` of a batch generated in chunks were
+// issued (the CodeIssued events beside it, in the same write).
+struct BatchChunkIssued {
+  std::uint32_t from = 0;
+  std::uint32_t count = 0;
+  bool operator==(const BatchChunkIssued&) const = default;
 };
 
 struct CodeIssued {
@@ -248,12 +260,13 @@ struct RegistrationAccessChanged {
   bool operator==(const RegistrationAccessChanged&) const = default;
 };
 
-using Event = std::variant<ContractCreated, ContractConfigured, SessionCreated, SessionCapacityChanged, SeatReserved,
-                           SeatReleased, SeatRegistered, SeatFreed, BatchGenerated, CodeIssued, CodeAssigned,
-                           CodeEdited, CodeArchived, CodeDeleted, CodeInvitationAttached, CodeInvitationDetached,
-                           CodeRedeemed, CodeUseReleased, InvitationSent, InvitationResent, InvitationCancelled,
-                           InvitationExpired, InvitationSuperseded, InvitationAccepted, RegistrationCreated,
-                           RegistrationCancelled, RegistrationRevoked, RegistrationAccessChanged, SessionEdited>;
+using Event =
+    std::variant<ContractCreated, ContractConfigured, SessionCreated, SessionCapacityChanged, SeatReserved,
+                 SeatReleased, SeatRegistered, SeatFreed, BatchGenerated, CodeIssued, CodeAssigned, CodeEdited,
+                 CodeArchived, CodeDeleted, CodeInvitationAttached, CodeInvitationDetached, CodeRedeemed,
+                 CodeUseReleased, InvitationSent, InvitationResent, InvitationCancelled, InvitationExpired,
+                 InvitationSuperseded, InvitationAccepted, RegistrationCreated, RegistrationCancelled,
+                 RegistrationRevoked, RegistrationAccessChanged, SessionEdited, BatchChunkIssued>;
 
 // The stable name of an event's type as written in the log, e.g. "CodeRedeemed".
 std::string_view event_type(const Event& event);

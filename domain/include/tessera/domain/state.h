@@ -31,6 +31,9 @@ struct SessionState {
 struct BatchState {
   bool exists = false;
   BatchGenerated terms;
+  std::uint32_t generated = 0;  // codes issued so far: quantity, unless in chunks
+  // Every code issued (batch_rules.h): only then may its codes be used.
+  bool ready() const;
   bool operator==(const BatchState&) const = default;
 };
 

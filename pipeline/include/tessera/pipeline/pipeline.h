@@ -19,6 +19,8 @@
 #include <future>
 #include <limits>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -113,6 +115,17 @@ class Pipeline {
   void submit(domain::Command command, std::optional<Precondition> precondition,
               std::optional<IdempotencyKey> idempotency_key, AnswerCallback on_answer);
 
+  // Issues the chunks still to come of a batch generated in chunks (see
+  // domain::kLargestBatchAtOnce), each an IssueBatchChunk command of its own,
+  // queued behind the commands already waiting; the next one is submitted
+  // when the one before is answered, until one issues nothing (the batch is
+  // ready) or is refused (logged; calling this again resumes it). A
+  // GenerateBatch accepted through submit() starts its chunks by itself: call
+  // this to resume a batch whose chunks stopped (a restart, a failed write).
+  // Does nothing while that batch's chunks are being issued, or once the
+  // destructor has begun. Thread-safe; returns at once.
+  void continue_batch(domain::OrgId org, domain::BatchId batch);
+
   // A fresh id for callers that create resources: 26 lowercase Crockford
   // base32 symbols, 55 bits of the clock's microseconds then 75 random bits
   // (the layout of a ULID, finer). The time part is made strictly increasing
@@ -150,11 +163,20 @@ class Pipeline {
 
  private:
   class Sequencer;
+  // A GenerateBatch's answer that first starts the batch's chunks, if any.
+  AnswerCallback starting_chunks(AnswerCallback on_answer);
+  void issue_chunk(const domain::OrgId& org, const domain::BatchId& batch);
+
   const eventstore::Log& log_;
   StoredAnswers answers_;
   Sources sources_;
   std::atomic<std::int64_t> last_id_micros_{std::numeric_limits<std::int64_t>::min()};
   std::unique_ptr<Sequencer> sequencer_;
+  // The batch streams whose chunks are being issued, and whether the
+  // destructor has begun (then no chunk is submitted any more).
+  std::mutex chunks_mutex_;
+  std::set<std::string> batches_in_chunks_;
+  bool stopping_ = false;
 };
 
 }  // namespace tessera::pipeline

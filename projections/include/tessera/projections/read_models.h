@@ -89,6 +89,12 @@ struct PartitionOffset {
   bool operator==(const PartitionOffset&) const = default;
 };
 
+// A batch generated in chunks that is not ready yet.
+struct GeneratingBatch {
+  domain::OrgId org;
+  domain::BatchId batch;
+};
+
 struct DueExpiry {
   domain::InvitationId invitation;
   domain::Timestamp expires_at;
@@ -177,6 +183,11 @@ class ReadModels {
   result<std::optional<Document>> contract(const domain::OrgId& org, const domain::ContractId& id) const;
   // session: {id, org, name, capacity, contract_id, opens_at, reserved, registered, available}
   result<std::optional<Document>> session(const domain::OrgId& org, const domain::SessionId& id) const;
+  // batch: {id, org, contract_id, session_id, status, quantity, generated,
+  //         price, note, valid_from, valid_until, max_uses, restrictions, prefix}
+  //   status: generating until `generated` reaches `quantity` (a batch of
+  //   more than 10,000 codes is generated in chunks), then ready.
+  result<std::optional<Document>> batch(const domain::OrgId& org, const domain::BatchId& id) const;
   // invitation: {id, org, status, participant, code, session_id, expires_at,
   //              bind_to_email, over_capacity, sent_at, resent_at, ended_at,
   //              registration_id}
@@ -220,6 +231,10 @@ class ReadModels {
   // Up to `limit` pending invitations whose expires_at is at or before `now`,
   // earliest expires_at first: what the expiry scheduler issues commands for.
   result<std::vector<DueExpiry>> due_expiries(domain::Timestamp now, std::size_t limit) const;
+
+  // Up to `limit` batches still generating, of every organisation: what
+  // resumes their chunks after a restart.
+  result<std::vector<GeneratingBatch>> generating_batches(std::size_t limit) const;
 
  private:
   ReadModels(std::unique_ptr<rocksdb::DB> db, eventstore::Position checkpoint, std::uint64_t applied);

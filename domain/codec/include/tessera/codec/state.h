@@ -17,7 +17,7 @@ namespace tessera::codec {
 
 // Bump when the encoding of any state changes: older snapshots are then
 // ignored, not misread.
-inline constexpr int kStateFormat = 1;
+inline constexpr int kStateFormat = 2;  // 2: a batch counts its codes generated
 
 std::string encode_state(const domain::AggregateState& state);
 std::optional<domain::AggregateState> decode_state(std::string_view text);
