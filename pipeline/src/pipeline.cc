@@ -51,29 +51,44 @@ Pipeline::AnswerCallback Pipeline::starting_chunks(AnswerCallback on_answer) {
   };
 }
 
+// Two chunks of a batch are queued at a time, so that the sequencer decides
+// one while the syncer makes the one before durable (one alone left the
+// sequencer idle for every chunk's fsync: a million codes took 6.0 s, not
+// the 3.9 s of one command). Each issues the codes after those decided before
+// it, and a chunk after the last issues nothing.
+constexpr int kChunksInFlight = 2;
+
 void Pipeline::continue_batch(d::OrgId org, d::BatchId batch) {
   {
     std::lock_guard lock(chunks_mutex_);
-    if (stopping_ || !batches_in_chunks_.insert(d::batch_stream(org, batch).str()).second) return;
+    if (stopping_ || !chunks_in_flight_.try_emplace(d::batch_stream(org, batch).str(), 0).second) return;
   }
-  issue_chunk(org, batch);
+  for (int i = 0; i < kChunksInFlight; ++i) issue_chunk(org, batch);
 }
 
 void Pipeline::issue_chunk(const d::OrgId& org, const d::BatchId& batch) {
   std::lock_guard lock(chunks_mutex_);
+  const std::string stream = d::batch_stream(org, batch).str();
   if (stopping_) {
-    batches_in_chunks_.erase(d::batch_stream(org, batch).str());
+    chunks_in_flight_.erase(stream);
     return;
   }
+  ++chunks_in_flight_[stream];
   sequencer_->submit(d::IssueBatchChunk{org, batch, {}}, std::nullopt, std::nullopt,
-                     [this, org, batch](result<Accepted> outcome) {
+                     [this, org, batch, stream](result<Accepted> outcome) {
+                       {
+                         std::lock_guard done(chunks_mutex_);
+                         if (auto it = chunks_in_flight_.find(stream); it != chunks_in_flight_.end()) --it->second;
+                       }
                        if (outcome && !outcome.value().events.empty()) return issue_chunk(org, batch);
                        if (!outcome) {
                          spdlog::warn("batch {} of {}: a chunk was refused, the batch waits to be resumed: {}",
                                       batch.str(), org.str(), outcome.error().message());
                        }
                        std::lock_guard done(chunks_mutex_);
-                       batches_in_chunks_.erase(d::batch_stream(org, batch).str());
+                       if (auto it = chunks_in_flight_.find(stream); it != chunks_in_flight_.end() && it->second == 0) {
+                         chunks_in_flight_.erase(it);
+                       }
                      });
 }
 

@@ -18,9 +18,9 @@
 #include <functional>
 #include <future>
 #include <limits>
+#include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -172,10 +172,11 @@ class Pipeline {
   Sources sources_;
   std::atomic<std::int64_t> last_id_micros_{std::numeric_limits<std::int64_t>::min()};
   std::unique_ptr<Sequencer> sequencer_;
-  // The batch streams whose chunks are being issued, and whether the
-  // destructor has begun (then no chunk is submitted any more).
+  // The batch streams whose chunks are being issued, with the number of
+  // their chunks submitted and not yet answered, and whether the destructor
+  // has begun (then no chunk is submitted any more).
   std::mutex chunks_mutex_;
-  std::set<std::string> batches_in_chunks_;
+  std::map<std::string, int> chunks_in_flight_;
   bool stopping_ = false;
 };
 
