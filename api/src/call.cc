@@ -197,26 +197,15 @@ Routed written(const Call& call, const pipeline::Accepted& accepted, http::statu
                domain::StreamId stream, DocumentView view) {
   auto events = call.services.pipeline->recorded_events(accepted);
   if (!events) co_return events.error();
-  auto previewed = call.services.models.preview(events.value(), stream.str());
+  // Earlier commands' events the models have not applied yet come from the
+  // log: the answer waits for no projector.
+  const projections::ReadModels::StreamReader earlier = [&](std::string_view of, eventstore::StreamVersion after,
+                                                            std::size_t count) {
+    return call.services.pipeline->stream_events(of, after, count);
+  };
+  auto previewed = call.services.models.preview(events.value(), stream.str(), earlier);
   if (!previewed) co_return previewed.error();
   std::optional<projections::Document> shown = std::move(previewed).value();
-  if (!shown) {
-    // The models have yet to apply an earlier command on the stream: once
-    // they hold this one, the preview is the stored document.
-    const result<void> caught_up = co_await wait_for_models(call, accepted.positions.last);
-    if (!caught_up) {
-      Response response =
-          json_response(http::status::accepted,
-                        {{"status", "accepted"},
-                         {"log_position", accepted.positions.last.value},
-                         {"detail", "the command is durable; its resource is readable once the read models catch up"}});
-      response.set(http::field::location, location);
-      co_return response;
-    }
-    auto stored = call.services.models.preview(events.value(), stream.str());
-    if (!stored) co_return stored.error();
-    shown = std::move(stored).value();
-  }
   if (shown && view) shown = view(std::move(*shown));
   if (!shown) co_return Error(errc::internal, "the read models miss a document the log holds: " + location);
   Response response = json_response(status, shown->body);

@@ -100,15 +100,13 @@ Answer document_response(const result<std::optional<projections::Document>>& fou
 
 // The answer to an accepted command that shows the resource it wrote: the
 // document of `stream` as the command's own events make it, folded by the
-// read models' own view without waiting for the projector
-// (ReadModels::preview), so it is the JSON and ETag a GET right after it
-// returns; with `status` (and `location` if 201 or 202). `view` shapes the document
-// as the organisation sees it (as its GET route does). Only when the models
-// lag behind an earlier command on the same stream does the answer wait for
-// them; past the read-your-writes wait it is 202 Accepted with `location`:
-// the command is durable and must not be sent again, only its resource is
-// not readable yet. A document missing once the models hold the command is
-// a fault (api::errc::internal).
+// read models' own view over the stored document (ReadModels::preview), so
+// it is the JSON and ETag a GET right after it returns; with `status` (and
+// `location` if 201 or 202). Events of earlier commands on the stream that
+// the models have not applied yet are read from the log and folded first:
+// the answer never waits for the projector. `view` shapes the document as
+// the organisation sees it (as its GET route does). A document missing is a
+// fault (api::errc::internal).
 using DocumentView = std::function<std::optional<projections::Document>(projections::Document)>;
 Routed written(const Call& call, const pipeline::Accepted& accepted, http::status status, std::string location,
                domain::StreamId stream, DocumentView view = {});

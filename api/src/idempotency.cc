@@ -206,7 +206,8 @@ Routed run_idempotent(Call& call, std::function<Routed(Call&)> handle) {
 
   call.idempotency = pipeline::IdempotencyKey{key, print};
   Answer answer = co_await handle(call);
-  // A 202's resource was not readable yet: a retry rebuilds the answer.
+  // A 202's resource is still changing (a batch being generated): a retry
+  // rebuilds the answer as the resource then stands.
   if (!answer || answer.value().result() == http::status::accepted) co_return answer;
   co_return keep(call, key, print, std::move(answer).value());
 }

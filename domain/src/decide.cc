@@ -167,7 +167,8 @@ std::uint32_t codes_to_draw(const GenerateBatch& command) {
 
 std::uint32_t codes_to_draw(const IssueBatchChunk& command, const BatchState& batch) {
   if (!(batch.exists && batch.terms.org == command.org && batch.terms.in_chunks)) return 0;
-  return std::min(kCodesPerChunk, batch.terms.quantity - std::min(batch.generated, batch.terms.quantity));
+  const std::uint32_t size = std::min(command.size, kCodesPerChunk);
+  return std::min(size, batch.terms.quantity - std::min(batch.generated, batch.terms.quantity));
 }
 
 bool starts_chunks(const Events& events) {
@@ -314,6 +315,9 @@ result<Events> decide(const IssueBatchChunk& command, const BatchState& batch) {
     return reject(errc::batch_unknown, "no batch " + command.batch.str());
   }
   if (!batch.terms.in_chunks) return reject(errc::validation, "this batch was generated at once, not in chunks");
+  if (command.size == 0 || command.size > kCodesPerChunk) {
+    return reject(errc::validation, "a chunk is 1 to " + std::to_string(kCodesPerChunk) + " codes");
+  }
   if (command.codes.size() != codes_to_draw(command, batch)) {
     return reject(errc::validation, "one fresh code value is needed per code of the chunk");
   }

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -151,6 +152,10 @@ class Pipeline::Sequencer {
   std::atomic<bool> poisoned_{false};
 
   std::uint64_t epoch_ = 0;  // the sequencer's thread's
+  // The size of the chunks the group being decided issues, and when a group
+  // last held other commands than chunks (sequencer.cc).
+  std::uint32_t chunk_size_ = domain::kCodesPerChunk;
+  std::chrono::steady_clock::time_point others_seen_at_{};
 
   // The epoch of the last failed sync: the syncer's thread's.
   std::optional<std::uint64_t> failed_sync_epoch_;

@@ -661,13 +661,13 @@ IssueBatchChunk chunk_cmd(const World& w, std::uint64_t& seed) {
 }
 
 TEST(IssueBatchChunk, ChunksIssueEveryCodeOnceThenNothing) {
-  const std::uint32_t quantity = 2 * kCodesPerChunk + 7;
+  const std::uint32_t quantity = kLargestBatchAtOnce + 7;
   World w = generating(quantity);
   std::uint64_t seed = 0x100000;
   std::uint32_t issued = 0;
   std::set<std::string> codes;
-  for (int chunks = 0; !w.batch(kOrg, kBatch).ready(); ++chunks) {
-    ASSERT_LT(chunks, 3);
+  for (std::uint32_t chunks = 0; !w.batch(kOrg, kBatch).ready(); ++chunks) {
+    ASSERT_LT(chunks, quantity);
     const IssueBatchChunk c = chunk_cmd(w, seed);
     ASSERT_LE(c.codes.size(), kCodesPerChunk);
     const auto r = w.run(c);
@@ -709,6 +709,18 @@ TEST(IssueBatchChunk, Rejections) {
   IssueBatchChunk repeated = c;
   repeated.codes.back() = repeated.codes.front();
   EXPECT_TRUE(Rejected(when(w, repeated), errc::already_exists));
+  for (const std::uint32_t size : {0U, kCodesPerChunk + 1}) {
+    IssueBatchChunk sized = c;
+    sized.size = size;
+    EXPECT_TRUE(Rejected(when(w, sized), errc::validation)) << size;
+  }
+  // A smaller chunk issues as many codes as it asks for.
+  IssueBatchChunk small{kOrg, kBatch, {}, 3};
+  EXPECT_EQ(codes_to_draw(small, w.batch(kOrg, kBatch)), 3U);
+  small.codes = {kCode, kCode2, kCode3};
+  const auto issued = when(w, small);
+  ASSERT_TRUE(Accepted(issued));
+  EXPECT_EQ(issued.value().front(), (StreamEvent{batch_stream(kOrg, kBatch), BatchChunkIssued{0, 3}}));
   EXPECT_TRUE(Accepted(when(w, c)));
 
   const World at_once = standard();

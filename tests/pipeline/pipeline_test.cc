@@ -385,7 +385,7 @@ TEST_F(PipelineTest, AnswerCallbacksCanChainTheNextCommandAndComeOnceEachAfterTh
 
 class BatchJobTest : public PipelineTest {
  protected:
-  static constexpr std::uint32_t kQuantity = 4 * d::kCodesPerChunk + 3;
+  static constexpr std::uint32_t kQuantity = d::kLargestBatchAtOnce + 4 * d::kCodesPerChunk + 3;
   const d::BatchId kJob{"big"};
 
   d::GenerateBatch job() {

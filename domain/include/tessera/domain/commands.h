@@ -14,6 +14,16 @@
 
 namespace tessera::domain {
 
+// A batch of more than kLargestBatchAtOnce codes, without participants, is
+// generated as a job: GenerateBatch records its terms alone, and its codes
+// come in IssueBatchChunk commands of at most kCodesPerChunk, each decided in
+// turn with other commands, so a million codes never hold a redemption up
+// for more than one chunk's write. Its codes cannot be used before the last
+// chunk (batch-not-ready). A batch with participants is decided at once: its
+// participants are only in the request, which the body limit bounds.
+inline constexpr std::uint32_t kLargestBatchAtOnce = 10'000;
+inline constexpr std::uint32_t kCodesPerChunk = 5'000;
+
 struct CreateContract {
   OrgId org;
   ContractId contract;  // fresh id
@@ -79,13 +89,15 @@ struct GenerateBatch {
 };
 
 // Issues the next chunk of a batch generated in chunks (BatchGenerated's
-// `in_chunks`): codes_to_draw() fresh values, carried in `codes`. Once every
-// code is issued it decides nothing, so sending it again, after a crash or
-// beside another sender, never issues a code too many.
+// `in_chunks`), of `size` codes at most (1 to kCodesPerChunk; fewer when
+// fewer are left): codes_to_draw() fresh values, carried in `codes`. Once
+// every code is issued it decides nothing, so sending it again, after a crash
+// or beside another sender, never issues a code too many.
 struct IssueBatchChunk {
   OrgId org;
   BatchId batch;
   std::vector<CodeValue> codes;
+  std::uint32_t size = kCodesPerChunk;
 };
 
 struct AssignCode {
@@ -190,15 +202,5 @@ inline constexpr std::uint32_t kMaxBatchQuantity = 1'000'000;
 inline constexpr std::uint32_t kMaxUsesPerCode = 1'000'000;
 inline constexpr std::uint32_t kMaxCapacity = 1'000'000;
 inline constexpr std::size_t kMaxNoteLength = 2000;
-
-// A batch of more than kLargestBatchAtOnce codes, without participants, is
-// generated as a job: GenerateBatch records its terms alone, and its codes
-// come in IssueBatchChunk commands of at most kCodesPerChunk, each decided in
-// turn with other commands, so a million codes never hold a redemption up
-// for more than one chunk's write. Its codes cannot be used before the last
-// chunk (batch-not-ready). A batch with participants is decided at once: its
-// participants are only in the request, which the body limit bounds.
-inline constexpr std::uint32_t kLargestBatchAtOnce = 10'000;
-inline constexpr std::uint32_t kCodesPerChunk = 5'000;
 
 }  // namespace tessera::domain

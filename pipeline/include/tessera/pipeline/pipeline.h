@@ -152,6 +152,14 @@ class Pipeline {
   // for a command that appended nothing. Thread-safe.
   result<std::vector<eventstore::RecordedEvent>> recorded_events(const Accepted& accepted) const;
 
+  // Up to `count` events of `stream` with versions after `after`, as the log
+  // recorded them (durable or about to be: written by an accepted command's
+  // group commit). Thread-safe.
+  result<std::vector<eventstore::RecordedEvent>> stream_events(std::string_view stream, eventstore::StreamVersion after,
+                                                               std::size_t count) const {
+    return log_.read_stream(stream, after, count);
+  }
+
   // The position of the latest durable event in the log, and what the log
   // counts of its writes (for /v1/status and /metrics). Thread-safe.
   eventstore::Position head() const { return log_.head(); }

@@ -32,6 +32,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -142,19 +143,26 @@ class ReadModels {
   PositionWaiters::Ticket when_reached(eventstore::Position position, std::move_only_function<void()> then) const;
   void forget(const PositionWaiters::Ticket& ticket) const;
 
+  // The events of `stream` with versions after `after`, at most `count`, as
+  // the log recorded them: where preview() reads the stream's events the
+  // models have not applied yet.
+  using StreamReader = std::function<result<std::vector<eventstore::RecordedEvent>>(
+      std::string_view stream, eventstore::StreamVersion after, std::size_t count)>;
+
   // The document of `stream` as it will read once `events` are applied (an
   // accepted command's, beyond checkpoint(), in log order), folded here over
   // the stored documents without writing anything: what a write answers
   // without waiting for the projector, and what a GET returns after it (the
-  // same fold of the stream's own events, the same served form). nullopt
-  // when the models cannot tell yet (an earlier event of the stream is not
-  // applied), when the events do not touch `stream`, or when its document
-  // shows nowhere. Served form and
-  // org as the document's own query gives them (the caller checks the org
-  // where that query does). Thread-safe beside apply(): an event the
-  // projector applied meanwhile is skipped, as apply() skips a re-send.
-  result<std::optional<Document>> preview(std::span<const eventstore::RecordedEvent> events,
-                                          std::string_view stream) const;
+  // same fold of the stream's own events, the same served form). When the
+  // models have yet to apply earlier events of the stream, they are read
+  // with `earlier` and folded first; without it (or when it cannot give
+  // them all) the answer is nullopt, as it is when the events do not touch
+  // `stream` or its document shows nowhere. Served form and org as the
+  // document's own query gives them (the caller checks the org where that
+  // query does). Thread-safe beside apply(): an event the projector applied
+  // meanwhile is skipped, as apply() skips a re-send.
+  result<std::optional<Document>> preview(std::span<const eventstore::RecordedEvent> events, std::string_view stream,
+                                          const StreamReader& earlier = {}) const;
 
   // A session's seats; nullopt when no such session is known.
   result<std::optional<Seats>> seats(const domain::OrgId& org, const domain::SessionId& session) const;
