@@ -59,7 +59,8 @@ class Writer {
         if (choice % 3 == 0) body["price"] = {{"amount", 250}, {"currency", "EUR"}};
         const auto answer = served_.post(kOrg + "/contracts/" + pick(made_.contracts, choice) + "/batches", body);
         if (answer.status != 201) return {answer, ""};
-        for (const auto& code : answer.json()["codes"]) made_.codes.push_back(code["code"]);
+        const json batch = answer.json();
+        for (const auto& code : batch["codes"]) made_.codes.push_back(code["code"]);
         return {answer, answer.header("location")};
       }
       case 3:
