@@ -51,16 +51,17 @@ constexpr std::chrono::milliseconds kAcceptBackoff{100};
 class ThrottledLog {
  public:
   explicit ThrottledLog(std::string what) : what_(std::move(what)) {}
-  void warn(const beast::error_code& ec, std::string_view doing) {
+  // "<what>: <happened> (<doing>)", or nothing within a second of the last.
+  void warn(std::string_view happened, std::string_view doing) {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_ < std::chrono::seconds(1)) {
       ++suppressed_;
       return;
     }
     if (suppressed_ > 0) {
-      spdlog::warn("{}: {} ({}; {} more times in the last second)", what_, ec.message(), doing, suppressed_);
+      spdlog::warn("{}: {} ({}; {} more times in the last second)", what_, happened, doing, suppressed_);
     } else {
-      spdlog::warn("{}: {} ({})", what_, ec.message(), doing);
+      spdlog::warn("{}: {} ({})", what_, happened, doing);
     }
     last_ = now;
     suppressed_ = 0;
@@ -261,7 +262,8 @@ class Server::Impl {
         open_.fetch_sub(1);
         beast::error_code ignored;
         socket.close(ignored);  // over the limit: at once, before any byte
-        refused_.warn(beast::error_code(asio::error::connection_refused), "over --max-connections: closed");
+        refused_.warn("a connection over --max-connections (" + std::to_string(options_.max_connections) + " open)",
+                      "closed at once");
       } else {
         std::make_shared<Session>(std::move(socket), handler_, options_, open_)->start();
       }
@@ -276,10 +278,10 @@ class Server::Impl {
     const bool exhausted = ec.category() == asio::error::get_system_category() &&
                            (code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM);
     if (!exhausted) {
-      accept_errors_.warn(ec, "accepting again");
+      accept_errors_.warn(ec.message(), "accepting again");
       return accept();
     }
-    accept_errors_.warn(ec, "backing off " + std::to_string(kAcceptBackoff.count()) + " ms between tries");
+    accept_errors_.warn(ec.message(), "backing off " + std::to_string(kAcceptBackoff.count()) + " ms between tries");
     backoff_.expires_after(kAcceptBackoff);
     backoff_.async_wait([this](const beast::error_code& waited) {
       if (!waited) accept();
@@ -294,7 +296,7 @@ class Server::Impl {
   tcp::acceptor acceptor_;
   asio::steady_timer backoff_;
   ThrottledLog accept_errors_{"accept"};
-  ThrottledLog refused_{"accept"};
+  ThrottledLog refused_{"refused"};
 };
 
 Server::Server(const Handler& handler, ServerOptions options) : impl_(std::make_unique<Impl>(handler, options)) {}
